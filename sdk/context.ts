@@ -1,0 +1,33 @@
+// Page context attached to every event: where, from where, on what.
+import type { DeviceClass, EventContext } from './schema'
+
+const UTM = ['source', 'medium', 'campaign', 'term', 'content'] as const
+
+/** Phone, tablet or desktop, from the user agent first and the viewport width second. */
+export function deviceClass(userAgent: string, width: number): DeviceClass {
+  if (/iPad|Tablet|Android(?!.*Mobi)/i.test(userAgent)) return 'tablet'
+  if (/Mobi|iPhone/i.test(userAgent) || width < 600) return 'mobile'
+  return 'desktop'
+}
+
+/** The context of an event on the current page; `referrer` is the previous URL after SPA navigation. */
+export function pageContext(referrer: string): EventContext {
+  const params = new URLSearchParams(location.search)
+  const utm: EventContext['utm'] = {}
+  for (const key of UTM) {
+    const value = params.get(`utm_${key}`)
+    if (value) utm[key] = value.slice(0, 200)
+  }
+  return {
+    page: {
+      url: location.href.slice(0, 2048),
+      path: location.pathname.slice(0, 1024),
+      referrer: referrer.slice(0, 2048),
+      title: document.title.slice(0, 300),
+    },
+    utm,
+    device: deviceClass(navigator.userAgent, innerWidth),
+    viewport: { width: innerWidth, height: innerHeight },
+    locale: navigator.language.slice(0, 35),
+  }
+}

@@ -1,0 +1,225 @@
+// The script tag: <script src="/v1/vista.js" data-site="demo" data-key="pk_..." async></script>
+// The only module that touches `document` at load. Nothing here may throw into the host page.
+import { pageContext } from './context'
+import { applyEvent, emptyProfile, type Profile } from './profile'
+import type { EventProperties, EventType, VistaEvent } from './schema'
+import { configure, enqueue, flush, flushOnExit, stats } from './send'
+import { change, read } from './store'
+
+/** Inactivity after which the next event opens a new session. */
+export const SESSION_TIMEOUT = 30 * 60_000
+
+interface Ids {
+  anonymousId: string
+  userId: string | null
+  sessionId: string
+  lastActivity: number
+}
+
+/** The global `vista`. */
+export interface Vista {
+  /** Records an event; properties follow the event type. */
+  track<T extends EventType>(type: T, properties: EventProperties[T]): void
+  /** Ties this device's events to a user id from now on and stores traits in the profile. */
+  identify(userId: string, traits?: Record<string, unknown>): void
+  /** Forgets the user on this device: new anonymous id, empty profile (events still waiting are kept). */
+  reset(): void
+  /** The profile kept on this device. */
+  profile(): Promise<Profile>
+  /** Sends waiting events now. */
+  flush(): Promise<void>
+  /** Runs a queued call: `vista.push(['track', 'Product Viewed', {...}])` works before and after load. */
+  push(call: unknown[]): void
+  /** Delivery counters: sent, dropped, retries. */
+  stats: typeof stats
+}
+
+const script = document.currentScript as HTMLScriptElement | null
+const data = script?.dataset ?? {}
+configure({
+  endpoint: data.endpoint ?? new URL('/v1', script?.src || location.href).href,
+  site: data.site ?? '',
+  key: data.key ?? '',
+  flushAt: Number(data.flushAt) || 10,
+  flushInterval: Number(data.flushInterval) || 2000,
+})
+
+// 128 random bits as hex: crypto.randomUUID exists only on https and localhost.
+const newId = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+
+// Events are recorded one after another so the profile and the outbox see them in order.
+let chain: Promise<unknown> = Promise.resolve()
+const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+  const run = chain.then(fn)
+  chain = run.catch(() => {})
+  return run
+}
+
+const touch = (now: number, edit?: (ids: Ids) => Partial<Ids>) =>
+  change<Ids>('ids', (old) => {
+    const ids = old ?? { anonymousId: newId(), userId: null, sessionId: newId(), lastActivity: now }
+    const sessionId = now - ids.lastActivity > SESSION_TIMEOUT ? newId() : ids.sessionId
+    return { ...ids, sessionId, lastActivity: now, ...edit?.(ids) }
+  })
+
+let referrer = document.referrer
+
+function record<T extends EventType>(type: T, properties: EventProperties[T]): Promise<void> {
+  return serially(async () => {
+    const now = Date.now()
+    const ids = await touch(now)
+    const props = properties as { order_id?: string }
+    const event = {
+      // An order's id is its event id, so a reloaded thank-you page never counts it twice.
+      id: type === 'Order Completed' && props.order_id ? `order:${props.order_id}` : newId(),
+      type,
+      timestamp: now,
+      anonymousId: ids.anonymousId,
+      userId: ids.userId,
+      sessionId: ids.sessionId,
+      context: pageContext(referrer),
+      properties,
+    } as VistaEvent
+    await change<Profile>('profile', (p) => applyEvent(p ?? emptyProfile(ids.anonymousId), event))
+    await enqueue(event)
+  })
+}
+
+/** Wraps a call so that nothing it throws or rejects reaches the host page. */
+const safe =
+  <A extends unknown[]>(fn: (...args: A) => unknown) =>
+  (...args: A): void => {
+    try {
+      Promise.resolve(fn(...args)).catch(() => {})
+    } catch {}
+  }
+
+// ---- Declarative tracking: data-vista-* attributes --------------------------------------------
+
+const num = (value: string | undefined) => (value && Number.isFinite(+value) ? +value : undefined)
+
+function product(el: HTMLElement, productId: string): EventProperties['Product Viewed'] {
+  const d = el.dataset
+  const p: EventProperties['Product Viewed'] = { product_id: productId }
+  if (d.vistaName) p.name = d.vistaName
+  if (d.vistaCategory) p.category = d.vistaCategory
+  if (num(d.vistaPrice) !== undefined) p.price = num(d.vistaPrice)
+  if (num(d.vistaQuantity) !== undefined) p.quantity = num(d.vistaQuantity)
+  return p
+}
+
+let lastPath = ''
+let viewed = new Set<string>()
+const ordered = new Set<string>()
+
+/** Tracks a page view when the route changed, then products and orders shown on the page. */
+function sync(): void {
+  const path = location.pathname + location.search
+  if (path !== lastPath) {
+    if (lastPath) referrer = location.origin + lastPath
+    lastPath = path
+    viewed = new Set()
+    const props: EventProperties['Page Viewed'] = { name: document.title }
+    if (document.body?.dataset.vistaPage) props.page_type = document.body.dataset.vistaPage
+    void record('Page Viewed', props).catch(() => {})
+  }
+  for (const el of document.querySelectorAll<HTMLElement>('[data-vista-view]')) {
+    const id = el.dataset.vistaView!
+    if (viewed.has(id)) continue
+    viewed.add(id)
+    void record('Product Viewed', product(el, id)).catch(() => {})
+  }
+  for (const el of document.querySelectorAll<HTMLElement>('[data-vista-order]')) {
+    const id = el.dataset.vistaOrder!
+    if (ordered.has(id)) continue
+    ordered.add(id)
+    const lines = [...el.querySelectorAll<HTMLElement>('[data-vista-line]')]
+    void record('Order Completed', {
+      order_id: id,
+      revenue: num(el.dataset.vistaRevenue) ?? 0,
+      ...(el.dataset.vistaCurrency ? { currency: el.dataset.vistaCurrency } : {}),
+      products: lines.map((line) => product(line, line.dataset.vistaLine!)),
+    }).catch(() => {})
+  }
+}
+
+// Route changes and DOM changes both end in one deferred sync, so the page view always comes
+// first and a product shown once per page view is counted once.
+let pending: ReturnType<typeof setTimeout> | undefined
+const later = safe(() => {
+  clearTimeout(pending)
+  pending = setTimeout(safe(sync), 0)
+})
+
+function onClick(e: Event): void {
+  const el = (e.target as Element | null)?.closest?.<HTMLElement>(
+    '[data-vista-add],[data-vista-remove],[data-vista-rate]',
+  )
+  if (!el) return
+  const d = el.dataset
+  if (d.vistaAdd) void record('Product Added', product(el, d.vistaAdd))
+  else if (d.vistaRemove) void record('Product Removed', product(el, d.vistaRemove))
+  else if (d.vistaRate && num(d.vistaRating))
+    void record('Product Reviewed', { product_id: d.vistaRate, rating: num(d.vistaRating)! })
+}
+
+// ---- The public API ---------------------------------------------------------------------------
+
+const api: Vista = {
+  track: safe((type, properties) => record(type, properties ?? {})),
+  identify: safe((userId: string, traits?: Record<string, unknown>) =>
+    serially(async () => {
+      if (typeof userId !== 'string' || !userId) return
+      const ids = await touch(Date.now(), () => ({ userId }))
+      await change<Profile>('profile', (p) => ({
+        ...(p ?? emptyProfile(ids.anonymousId)),
+        userId,
+        traits: { ...p?.traits, ...traits },
+      }))
+    }),
+  ),
+  reset: safe(() =>
+    serially(async () => {
+      const anonymousId = newId()
+      await touch(Date.now(), () => ({ anonymousId, userId: null, sessionId: newId() }))
+      await change<Profile>('profile', () => emptyProfile(anonymousId))
+    }),
+  ),
+  profile: () =>
+    serially(async () => (await read<Profile>('profile')) ?? emptyProfile('')).catch(() => emptyProfile('')),
+  flush: () => serially(flush).catch(() => {}),
+  push: safe((call: unknown[]) => {
+    const [method, ...args] = call as [keyof Vista, ...unknown[]]
+    const fn = api[method]
+    if (typeof fn === 'function' && method !== 'push') (fn as (...a: unknown[]) => unknown)(...args)
+  }),
+  stats,
+}
+
+safe(() => {
+  const queued = (window as { vista?: unknown }).vista
+  ;(window as { vista?: Vista }).vista = api
+  for (const method of ['pushState', 'replaceState'] as const) {
+    const original = history[method]
+    history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+      const result = original.apply(this, args)
+      later()
+      return result
+    }
+  }
+  addEventListener('popstate', later)
+  document.addEventListener('click', safe(onClick), true)
+  // pagehide fires on desktop unload; visibilitychange is the last reliable moment on mobile.
+  addEventListener('pagehide', safe(flushOnExit))
+  document.addEventListener('visibilitychange', safe(() => document.visibilityState === 'hidden' && flushOnExit()))
+  new MutationObserver(later).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ['data-vista-view', 'data-vista-order'],
+  })
+  sync()
+  if (Array.isArray(queued)) queued.forEach(api.push)
+  void flush().catch(() => {})
+})()

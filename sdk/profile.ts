@@ -1,0 +1,117 @@
+// The shopper's profile on the device: a pure fold over their events, so the Worker can reuse it.
+import type { EventProperties, VistaEvent } from './schema'
+
+/** Newest product ids kept in `recent`. */
+export const MAX_RECENT = 20
+
+/** What the device knows about its shopper, updated on every event. */
+export interface Profile {
+  anonymousId: string
+  userId: string | null
+  traits: Record<string, unknown>
+  firstSeen: number
+  lastSeen: number
+  /** Events recorded on this device. */
+  events: number
+  pageViews: number
+  /** Sessions: runs of activity without a 30-minute gap. */
+  sessions: number
+  /** Visits: distinct calendar days (UTC) with activity. */
+  visits: number
+  lastSessionId: string | null
+  lastVisitDay: string | null
+  /** Product ids viewed, newest first, without repeats. */
+  recent: string[]
+  /** Product id to quantity, as the shopper's cart holds it now. */
+  cart: Record<string, number>
+  /** Product id to the shopper's latest rating, 1-5. */
+  ratings: Record<string, number>
+  /** Category to the number of product views, cart adds and purchases in it. */
+  categories: Record<string, number>
+  orders: number
+  revenue: number
+}
+
+/** A profile with nothing in it yet. */
+export const emptyProfile = (anonymousId: string): Profile => ({
+  anonymousId,
+  userId: null,
+  traits: {},
+  firstSeen: 0,
+  lastSeen: 0,
+  events: 0,
+  pageViews: 0,
+  sessions: 0,
+  visits: 0,
+  lastSessionId: null,
+  lastVisitDay: null,
+  recent: [],
+  cart: {},
+  ratings: {},
+  categories: {},
+  orders: 0,
+  revenue: 0,
+})
+
+type Product = EventProperties['Product Viewed']
+
+/** The profile after one more event; the input is not modified. */
+export function applyEvent(profile: Profile, event: VistaEvent): Profile {
+  const p: Profile = {
+    ...profile,
+    recent: [...profile.recent],
+    cart: { ...profile.cart },
+    ratings: { ...profile.ratings },
+    categories: { ...profile.categories },
+  }
+  const day = new Date(event.timestamp).toISOString().slice(0, 10)
+  p.events++
+  p.firstSeen = p.firstSeen || event.timestamp
+  p.lastSeen = Math.max(p.lastSeen, event.timestamp)
+  if (event.userId) p.userId = event.userId
+  if (event.sessionId !== p.lastSessionId) p.sessions++
+  p.lastSessionId = event.sessionId
+  if (day !== p.lastVisitDay) p.visits++
+  p.lastVisitDay = day
+  const countCategory = (product: Product) => {
+    if (product.category) p.categories[product.category] = (p.categories[product.category] ?? 0) + 1
+  }
+  switch (event.type) {
+    case 'Page Viewed':
+      p.pageViews++
+      break
+    case 'Product Viewed':
+      p.recent = [event.properties.product_id, ...p.recent.filter((id) => id !== event.properties.product_id)]
+      p.recent.length = Math.min(p.recent.length, MAX_RECENT)
+      countCategory(event.properties)
+      break
+    case 'Product Added': {
+      const { product_id, quantity = 1 } = event.properties
+      p.cart[product_id] = (p.cart[product_id] ?? 0) + quantity
+      countCategory(event.properties)
+      break
+    }
+    case 'Product Removed': {
+      const { product_id, quantity } = event.properties
+      // Without a quantity, the whole line leaves the cart (a "remove" button).
+      const left = quantity === undefined ? 0 : (p.cart[product_id] ?? 0) - quantity
+      if (left > 0) p.cart[product_id] = left
+      else delete p.cart[product_id]
+      break
+    }
+    case 'Cart Viewed':
+      // The site's own cart is the truth: a snapshot replaces what the events added up to.
+      p.cart = Object.fromEntries(event.properties.products.map((x) => [x.product_id, x.quantity ?? 1]))
+      break
+    case 'Order Completed':
+      p.orders++
+      p.revenue = Math.round((p.revenue + event.properties.revenue) * 100) / 100
+      p.cart = {}
+      event.properties.products.forEach(countCategory)
+      break
+    case 'Product Reviewed':
+      p.ratings[event.properties.product_id] = event.properties.rating
+      break
+  }
+  return p
+}

@@ -1,0 +1,28 @@
+import { env } from 'cloudflare:test'
+import { SITE } from '../fixtures/events'
+import { upsertSite } from '../../worker/db'
+import { hashKey } from '../../worker/sites'
+import app from '../../worker/index'
+
+/** Registers the test site with its hashed key and allowed origins. */
+export const seedSite = async (origins = [SITE.origin, 'http://localhost:*']) =>
+  upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), origins })
+
+/** POSTs `body` to /v1/events as the SDK would (text/plain, allowed Origin). */
+export const postEvents = (body: unknown, headers: Record<string, string> = {}) =>
+  app.request(
+    '/v1/events',
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Origin: SITE.origin, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    },
+    env,
+  )
+
+/** A batch envelope for the test site. */
+export const batch = (events: unknown[], sentAt = Date.now()) => ({ site: SITE.id, key: SITE.key, sentAt, events })
+
+/** Number of stored events of the test site. */
+export const countEvents = async () =>
+  (await env.DB.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?').bind(SITE.id).first<{ n: number }>())!.n

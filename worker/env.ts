@@ -1,0 +1,11 @@
+/** The Worker's bindings, as declared in wrangler.toml. */
+export type Bindings = { DB: D1Database; CACHE: KVNamespace; ASSETS: Fetcher }
+/** Hono environment: bindings plus what middleware puts on the context. */
+export type AppEnv = { Bindings: Bindings; Variables: { site: Site } }
+
+/** A tenant as the Worker sees it after authentication. */
+export interface Site {
+  id: string
+  keyHash: string
+  origins: string[]
+}

@@ -1,0 +1,23 @@
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ApiError } from '../sdk/schema'
+import type { AppEnv } from './env'
+import events from './routes/events'
+import popular from './routes/popular'
+
+const app = new Hono<AppEnv>()
+
+app.get('/v1/health', (c) => c.json({ ok: true }))
+app.route('/v1/events', events)
+app.route('/v1/popular', popular)
+
+app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))
+app.onError((err, c) => {
+  if (err instanceof HTTPException) {
+    return err.res ? err.getResponse() : c.json({ error: err.message } satisfies ApiError, err.status)
+  }
+  console.error(err)
+  return c.json({ error: 'internal error' } satisfies ApiError, 500)
+})
+
+export default app

@@ -1,0 +1,54 @@
+// Site authentication: the public key the script tag carries, and the origins allowed to use it.
+import { HTTPException } from 'hono/http-exception'
+import { findSite } from './db'
+import type { Bindings, Site } from './env'
+
+/** Seconds a site's key digest and origins stay cached in KV. */
+export const SITE_CACHE_TTL = 60
+
+/** SHA-256 of a key, as lowercase hex: the only form in which keys are stored. */
+export async function hashKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** The site with this id, from KV when cached, else from D1 (then cached). */
+export async function loadSite(env: Bindings, id: string): Promise<Site | null> {
+  const cacheKey = `site:${id}`
+  const cached = await env.CACHE.get<Site>(cacheKey, 'json')
+  if (cached) return cached
+  const row = await findSite(env.DB, id)
+  if (!row) return null
+  const site: Site = { id: row.id, keyHash: row.key_hash, origins: JSON.parse(row.origins) }
+  await env.CACHE.put(cacheKey, JSON.stringify(site), { expirationTtl: SITE_CACHE_TTL })
+  return site
+}
+
+/** The site if `key` is its public key; 401 otherwise. Site ids are public, so the errors may differ. */
+export async function authenticate(env: Bindings, siteId: string, key: string): Promise<Site> {
+  const site = await loadSite(env, siteId)
+  if (!site) throw new HTTPException(401, { message: `unknown site "${siteId}"` })
+  const given = new TextEncoder().encode(await hashKey(key))
+  if (!crypto.subtle.timingSafeEqual(given, new TextEncoder().encode(site.keyHash))) {
+    throw new HTTPException(401, { message: `invalid key for site "${siteId}"` })
+  }
+  return site
+}
+
+/** Whether `origin` is on the list; an entry ending in ":*" allows any port of that host. */
+export function originAllowed(allowed: string[], origin: string | null | undefined): boolean {
+  if (!origin) return false
+  return allowed.some((entry) =>
+    entry.endsWith(':*')
+      ? origin === entry.slice(0, -2) || new RegExp(`^${escape(entry.slice(0, -2))}:\\d{1,5}$`).test(origin)
+      : origin === entry,
+  )
+}
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Throws 403 unless the request's Origin is allowed for the site. */
+export function checkOrigin(site: Site, origin: string | undefined): void {
+  if (!originAllowed(site.origins, origin)) {
+    throw new HTTPException(403, { message: `origin ${origin ?? '(none)'} is not allowed for site ${site.id}` })
+  }
+}
