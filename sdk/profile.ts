@@ -30,6 +30,8 @@ export interface Profile {
   categories: Record<string, number>
   orders: number
   revenue: number
+  /** Latest order ids, so a reloaded confirmation page is not counted twice. */
+  orderIds: string[]
 }
 
 /** A profile with nothing in it yet. */
@@ -51,12 +53,19 @@ export const emptyProfile = (anonymousId: string): Profile => ({
   categories: {},
   orders: 0,
   revenue: 0,
+  orderIds: [],
 })
 
 type Product = EventProperties['Product Viewed']
 
+/** Order ids remembered in `orderIds`. */
+export const MAX_ORDER_IDS = 50
+
 /** The profile after one more event; the input is not modified. */
 export function applyEvent(profile: Profile, event: VistaEvent): Profile {
+  if (event.type === 'Order Completed' && profile.orderIds.includes(event.properties.order_id)) {
+    return profile
+  }
   const p: Profile = {
     ...profile,
     recent: [...profile.recent],
@@ -81,8 +90,10 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
       p.pageViews++
       break
     case 'Product Viewed':
-      p.recent = [event.properties.product_id, ...p.recent.filter((id) => id !== event.properties.product_id)]
-      p.recent.length = Math.min(p.recent.length, MAX_RECENT)
+      p.recent = [
+        event.properties.product_id,
+        ...p.recent.filter((id) => id !== event.properties.product_id),
+      ].slice(0, MAX_RECENT)
       countCategory(event.properties)
       break
     case 'Product Added': {
@@ -104,6 +115,7 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
       p.cart = Object.fromEntries(event.properties.products.map((x) => [x.product_id, x.quantity ?? 1]))
       break
     case 'Order Completed':
+      p.orderIds = [event.properties.order_id, ...p.orderIds].slice(0, MAX_ORDER_IDS)
       p.orders++
       p.revenue = Math.round((p.revenue + event.properties.revenue) * 100) / 100
       p.cart = {}

@@ -1,0 +1,58 @@
+// Seeds local D1 with the demo site (hashed public key, loopback origins) and the demo catalog,
+// through the same db.ts functions the Worker uses. `npm run seed` runs it after the migrations.
+import { readFile } from 'node:fs/promises'
+import { getPlatformProxy } from 'wrangler'
+import { upsertItems, upsertSite } from '../worker/db'
+import type { Bindings } from '../worker/env'
+import { hashKey } from '../worker/sites'
+
+/** The demo shop's public site key, as in demo-site/index.html. */
+export const DEMO_KEY = 'pk_demo_vista_public'
+/** Any port on loopback, so tests can run the shop on a free port. */
+export const DEMO_ORIGINS = ['http://127.0.0.1:*', 'http://localhost:*']
+
+interface Product {
+  id: string
+  title: string
+  category: string
+  price: number
+  image: string
+  description: string
+  in_stock: boolean
+}
+
+/** Writes the demo site and catalog into the local D1 kept under `persistTo` (wrangler's default if omitted). */
+export async function seedDemo(persistTo?: string): Promise<number> {
+  const products: Product[] = JSON.parse(
+    await readFile(new URL('./products.json', import.meta.url), 'utf8'),
+  )
+  const { env, dispose } = await getPlatformProxy<Bindings>({
+    configPath: new URL('../wrangler.toml', import.meta.url).pathname,
+    persist: persistTo ? { path: `${persistTo}/v3` } : true,
+    remoteBindings: false,
+  })
+  try {
+    await upsertSite(env.DB, {
+      id: 'demo',
+      name: 'Leaf & Ladle (demo)',
+      keyHash: await hashKey(DEMO_KEY),
+      origins: DEMO_ORIGINS,
+    })
+    await upsertItems(
+      env.DB,
+      'demo',
+      products.map((p) => ({ ...p, in_stock: p.in_stock ? 1 : 0 })),
+    )
+    // A changed key or origin list must not wait for the KV cache to expire.
+    await env.CACHE.delete('site:demo')
+  } finally {
+    await dispose()
+  }
+  return products.length
+}
+
+if (process.argv[1]?.endsWith('seed.mjs')) {
+  const at = process.argv.indexOf('--persist-to')
+  const count = await seedDemo(at > 0 ? process.argv[at + 1] : undefined)
+  console.log(`seeded site "demo" with ${count} products`)
+}

@@ -1,0 +1,165 @@
+import { IDBFactory } from 'fake-indexeddb'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { EventBatch, VistaEvent } from '../../sdk/schema'
+import { makeEvent } from '../fixtures/events'
+
+type Send = typeof import('../../sdk/send')
+type Store = typeof import('../../sdk/store')
+let send: Send
+let store: Store
+let fetchMock: ReturnType<typeof vi.fn>
+const posted: EventBatch[] = []
+
+const reply = (status: number, body: unknown = {}, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers })
+
+// A fresh module, a fresh IndexedDB and fresh timers per test: the outbox is module state.
+// IndexedDB (fake-indexeddb) runs on setImmediate, which stays real.
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  vi.resetModules()
+  globalThis.indexedDB = new IDBFactory()
+  posted.length = 0
+  fetchMock = vi.fn(async (_url: string, init: RequestInit) => {
+    posted.push(JSON.parse(init.body as string))
+    return reply(200, { accepted: 1, duplicates: 0 })
+  })
+  vi.stubGlobal('fetch', fetchMock)
+  store = await import('../../sdk/store')
+  send = await import('../../sdk/send')
+  send.configure({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 3, flushInterval: 50 })
+})
+afterEach(() => {
+  vi.clearAllTimers()
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+})
+
+const view = (id = 'a') => makeEvent('Product Viewed', { product_id: id })
+const outbox = () => store.read<VistaEvent[]>('outbox').then((o) => o ?? [])
+
+describe('outbox', () => {
+  it('stores each event before anything is sent', async () => {
+    await send.enqueue(view())
+    expect(fetchMock).not.toHaveBeenCalled()
+    expect(await outbox()).toHaveLength(1)
+  })
+
+  it('sends after the interval and empties the outbox once confirmed', async () => {
+    const events = [view('a'), view('b')]
+    for (const e of events) await send.enqueue(e)
+    await vi.waitFor(async () => expect(await outbox()).toEqual([]))
+    expect(posted).toHaveLength(1)
+    expect(posted[0]).toMatchObject({ site: 'demo', key: 'pk', events })
+    expect(fetchMock.mock.calls[0]![1].headers).toEqual({ 'Content-Type': 'text/plain' })
+  })
+
+  it('sends at once when flushAt events wait', async () => {
+    send.configure({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 2, flushInterval: 60_000 })
+    await send.enqueue(view('a'))
+    await send.enqueue(view('b'))
+    await vi.waitFor(() => expect(posted).toHaveLength(1))
+  })
+
+  it('keeps events through a server error and retries with backoff', async () => {
+    fetchMock.mockResolvedValueOnce(reply(503))
+    await send.enqueue(view())
+    await send.flush()
+    expect(send.stats.retries).toBe(1)
+    expect(await outbox()).toHaveLength(1)
+    // The retry is scheduled half to all of BACKOFF_BASE later.
+    await vi.waitFor(async () => expect(await outbox()).toEqual([]), { timeout: 3000 })
+    expect(fetchMock).toHaveBeenCalledTimes(2)
+  })
+
+  it('keeps events when offline', async () => {
+    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'))
+    await send.enqueue(view())
+    await send.flush()
+    expect(await outbox()).toHaveLength(1)
+    expect(send.stats.retries).toBe(1)
+  })
+
+  it('waits as long as Retry-After asks before trying again', async () => {
+    fetchMock.mockResolvedValueOnce(reply(429, {}, { 'Retry-After': '2' }))
+    await send.enqueue(view())
+    const start = Date.now()
+    await send.flush()
+    await send.flush() // too early: must not send
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+    await vi.waitFor(async () => expect(await outbox()).toEqual([]), { timeout: 4000 })
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1900)
+  })
+
+  it('drops only the events a 400 names and sends the rest', async () => {
+    const [good, bad, good2] = [view('a'), view('b'), view('c')]
+    fetchMock.mockResolvedValueOnce(
+      reply(400, { error: 'invalid event batch', issues: [{ path: 'events.1.x', message: 'bad', event: 1 }] }),
+    )
+    for (const e of [good, bad, good2]) await send.enqueue(e)
+    await vi.waitFor(async () => expect(await outbox()).toEqual([]))
+    // The mocked 400 records nothing, so the first recorded post is the resend.
+    expect(fetchMock).toHaveBeenCalledTimes(2)
+    expect(posted[0]!.events.map((e) => e.id)).toEqual([good.id, good2.id])
+    expect(send.stats.dropped).toBe(1)
+  })
+
+  it('drops the oldest events beyond MAX_OUTBOX and counts them', async () => {
+    fetchMock.mockRejectedValue(new TypeError('offline'))
+    const many = Array.from({ length: send.MAX_OUTBOX }, (_, i) => view(`p${i}`))
+    await store.change('outbox', () => many)
+    await send.enqueue(view('newest'))
+    const kept = await outbox()
+    expect(kept).toHaveLength(send.MAX_OUTBOX)
+    expect(kept[0]!.id).toBe(many[1]!.id)
+    expect(kept.at(-1)!.properties).toEqual({ product_id: 'newest' })
+    expect(send.stats.dropped).toBe(1)
+  })
+
+  it('beacons waiting events on exit and keeps them until confirmed', async () => {
+    const beacon = vi.fn(() => true)
+    vi.stubGlobal('navigator', { ...navigator, sendBeacon: beacon })
+    await send.enqueue(view())
+    send.flushOnExit()
+    expect(beacon).toHaveBeenCalledWith('/v1/events', expect.stringContaining('"product_id":"a"'))
+    expect(await outbox()).toHaveLength(1)
+  })
+
+  it('works on memory when IndexedDB is missing', async () => {
+    vi.resetModules()
+    vi.stubGlobal('indexedDB', undefined)
+    store = await import('../../sdk/store')
+    send = await import('../../sdk/send')
+    send.configure({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 1, flushInterval: 50 })
+    await send.enqueue(view())
+    await vi.waitFor(() => expect(posted).toHaveLength(1))
+    expect(store.persistent()).toBe(false)
+  })
+})
+
+describe('takeBatch()', () => {
+  it('takes the oldest events that fit the byte budget, at least one', () => {
+    const events = Array.from({ length: 10 }, (_, i) => view(`p${i}`))
+    const size = JSON.stringify(events[0]).length
+    expect(send.takeBatch(events, 200 + 3 * (size + 1))).toEqual(events.slice(0, 3))
+    expect(send.takeBatch(events, 10)).toEqual(events.slice(0, 1))
+    expect(send.takeBatch(events, 1e6, 4)).toHaveLength(4)
+  })
+})
+
+describe('retryAfter()', () => {
+  it.each([
+    ['3', 3000],
+    ['0', 0],
+    ['soon', undefined],
+    [null, undefined],
+  ])('reads %s as %s ms', (value, ms) => {
+    const res = new Response(null, { headers: value === null ? {} : { 'Retry-After': value } })
+    expect(send.retryAfter(res)).toBe(ms)
+  })
+
+  it('reads an HTTP date', () => {
+    const res = new Response(null, { headers: { 'Retry-After': new Date(Date.now() + 10_000).toUTCString() } })
+    expect(send.retryAfter(res)).toBeGreaterThan(8000)
+  })
+})
