@@ -1,0 +1,86 @@
+// Starts the real thing for end-to-end tests and benchmarks: `wrangler dev` on a free loopback port,
+// with its own local D1/KV under a temporary folder, migrated and seeded like `npm start`.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const WRANGLER = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js')
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' }
+
+/** A running local Worker. */
+export interface LocalWorker {
+  url: string
+  persistTo: string
+  /** Runs SQL against the Worker's local D1 through wrangler and returns the rows. */
+  query<T>(sql: string): Promise<T[]>
+  stop(): Promise<void>
+}
+
+/** A port nobody listens on right now. */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+
+const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args], { env: ENV, maxBuffer: 64 << 20 })
+
+/** Migrates and seeds a fresh local state, then starts `wrangler dev` and waits until it answers. */
+export async function startWorker(): Promise<LocalWorker> {
+  const persistTo = await mkdtemp(join(tmpdir(), 'vista-e2e-'))
+  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo])
+  await run('npm', ['run', '--silent', 'seed', '--', '--persist-to', persistTo], { env: ENV })
+  const port = await freePort()
+  const child = spawn(
+    process.execPath,
+    [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false'],
+    { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout!.on('data', (d) => (output += d))
+  child.stderr!.on('data', (d) => (output += d))
+  const url = `http://127.0.0.1:${port}`
+  await waitUntilUp(url, child, () => output)
+  return {
+    url,
+    persistTo,
+    async query<T>(sql: string) {
+      const { stdout } = await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', sql])
+      return (JSON.parse(stdout) as Array<{ results: T[] }>)[0]!.results
+    },
+    async stop() {
+      await stopProcess(child)
+      await rm(persistTo, { recursive: true, force: true })
+    },
+  }
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output()}`)
+    const ok = await fetch(`${url}/v1/health`).then((r) => r.ok, () => false)
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  await stopProcess(child)
+  throw new Error(`wrangler dev did not answer within 60 s:\n${output()}`)
+}
+
+/** Ends a process we started, by its pid, and waits for it. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((r) => child.once('exit', r))
+  child.kill(signal)
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(timer)
+}
