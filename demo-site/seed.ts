@@ -1,33 +1,20 @@
 // Seeds local D1 with the demo site (hashed public key, loopback origins) and the demo catalog,
 // through the same db.ts functions the Worker uses. `npm run seed` runs it after the migrations.
-import { readFile } from 'node:fs/promises'
 import { getPlatformProxy } from 'wrangler'
 import { upsertItems, upsertSite } from '../worker/db'
 import type { Bindings } from '../worker/env'
 import { hashKey } from '../worker/sites'
+import products from './products.json'
 
 /** The demo shop's public site key, as in demo-site/index.html. */
 export const DEMO_KEY = 'pk_demo_vista_public'
 /** Any port on loopback, so tests can run the shop on a free port. */
 export const DEMO_ORIGINS = ['http://127.0.0.1:*', 'http://localhost:*']
 
-interface Product {
-  id: string
-  title: string
-  category: string
-  price: number
-  image: string
-  description: string
-  in_stock: boolean
-}
-
-/** Writes the demo site and catalog into the local D1 kept under `persistTo` (wrangler's default if omitted). */
+/** Writes the demo site and catalog into the local D1 under `persistTo` (default: wrangler's own). */
 export async function seedDemo(persistTo?: string): Promise<number> {
-  const products: Product[] = JSON.parse(
-    await readFile(new URL('./products.json', import.meta.url), 'utf8'),
-  )
   const { env, dispose } = await getPlatformProxy<Bindings>({
-    configPath: new URL('../wrangler.toml', import.meta.url).pathname,
+    configPath: 'wrangler.toml', // run from the project root, as npm scripts are
     persist: persistTo ? { path: `${persistTo}/v3` } : true,
     remoteBindings: false,
   })

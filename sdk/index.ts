@@ -66,8 +66,10 @@ const touch = (now: number, edit?: (ids: Ids) => Partial<Ids>) =>
 let referrer = document.referrer
 
 function record<T extends EventType>(type: T, properties: EventProperties[T]): Promise<void> {
+  // Time and page are read now: by the time storage answers, the SPA may be on the next route.
+  const now = Date.now()
+  const context = pageContext(referrer)
   return serially(async () => {
-    const now = Date.now()
     const ids = await touch(now)
     const props = properties as { order_id?: string }
     const event = {
@@ -78,7 +80,7 @@ function record<T extends EventType>(type: T, properties: EventProperties[T]): P
       anonymousId: ids.anonymousId,
       userId: ids.userId,
       sessionId: ids.sessionId,
-      context: pageContext(referrer),
+      context,
       properties,
     } as VistaEvent
     await change<Profile>('profile', (p) => applyEvent(p ?? emptyProfile(ids.anonymousId), event))
@@ -219,7 +221,12 @@ safe(() => {
     attributes: true,
     attributeFilter: ['data-vista-view', 'data-vista-order'],
   })
-  sync()
+  // The landing page view waits for DOMContentLoaded, after the deferred scripts that may set its
+  // page type; readyState alone cannot tell, as it turns "interactive" before those scripts run.
+  const nav = performance.getEntriesByType?.('navigation')[0] as PerformanceNavigationTiming | undefined
+  if (document.readyState === 'loading' || (nav && !nav.domContentLoadedEventStart)) {
+    document.addEventListener('DOMContentLoaded', later)
+  } else sync()
   if (Array.isArray(queued)) queued.forEach(api.push)
   void flush().catch(() => {})
 })()

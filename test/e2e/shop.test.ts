@@ -1,0 +1,215 @@
+// The whole tracking path in a real browser against `wrangler dev` with local D1 and KV:
+// every event the device recorded reaches D1 exactly once, through reloads and retries.
+import { mkdir } from 'node:fs/promises'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Profile } from '../../sdk/profile'
+import type { VistaEvent } from '../../sdk/schema'
+import { launch, readDeviceStore, watchErrors } from './browser'
+import { startWorker, type LocalWorker } from './server'
+
+const OUT = 'test-results/e2e'
+let worker: LocalWorker
+let browser: Browser
+
+beforeAll(async () => {
+  await mkdir(OUT, { recursive: true })
+  ;[worker, browser] = await Promise.all([startWorker(), launch()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await worker?.stop()
+})
+
+interface Row {
+  id: string
+  type: string
+  item_id: string | null
+  anonymous_id: string
+}
+const storedFor = (anonymousId: string) =>
+  worker.query<Row>(
+    `SELECT id, type, item_id, anonymous_id FROM events WHERE site_id = 'demo' AND anonymous_id = '${anonymousId}' ORDER BY ts, id`,
+  )
+
+/** Every event id the page posted to the Worker, retries and beacons included. */
+function recordPosts(page: Page): Set<string> {
+  const ids = new Set<string>()
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && req.url().endsWith('/v1/events')) {
+      for (const e of (JSON.parse(req.postData() ?? '{}').events ?? []) as VistaEvent[]) ids.add(e.id)
+    }
+  })
+  return ids
+}
+
+/** Sends what waits and resolves once the device's outbox is empty. */
+async function drain(page: Page): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        await page.evaluate(() => (window as unknown as { vista: { flush(): Promise<void> } }).vista.flush())
+        return ((await readDeviceStore<unknown[]>(page, 'outbox')) ?? []).length
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(0)
+}
+
+const profileOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { vista: { profile(): Promise<Profile> } }).vista.profile())
+
+const key = (r: { type: string; item_id: string | null }) => `${r.type}${r.item_id ? ` ${r.item_id}` : ''}`
+
+describe('the demo shop in Chromium', () => {
+  it('browses, adds to cart, rates and buys; D1 holds each event exactly once', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    const errors = watchErrors(page)
+    const posted = recordPosts(page)
+
+    await page.goto(worker.url)
+    await page.click('nav a[href="/c/tea"]')
+    await page.click('main a[href="/p/tea-01"]')
+    await page.click('#add-to-cart')
+    await page.click('.rate[data-vista-rating="4"]')
+    await page.click('nav a[href="/c/coffee"]')
+    await page.click('main a[href="/p/coffee-02"]')
+    await page.click('#add-to-cart')
+    await page.click('#add-to-cart')
+    await page.click('#cart-link')
+    await page.click('.remove[data-vista-remove="tea-01"]')
+    await page.click('#checkout')
+    await page.click('#place-order')
+    await page.waitForSelector('[data-vista-order]')
+    const revenue = Number(await page.getAttribute('[data-vista-order]', 'data-vista-revenue'))
+    await drain(page)
+    await page.screenshot({ path: `${OUT}/order-confirmation.png`, fullPage: true })
+
+    const profile = await profileOf(page)
+    const rows = await storedFor(profile.anonymousId)
+    // No loss, no duplicate: D1 holds exactly what the device recorded and posted, once each.
+    expect(rows).toHaveLength(profile.events)
+    expect(new Set(rows.map((r) => r.id))).toEqual(posted)
+    expect(rows.map(key).sort()).toEqual(
+      [
+        'Page Viewed', // home
+        'Page Viewed', // tea
+        'Page Viewed', // tea-01
+        'Product Viewed tea-01',
+        'Product Added tea-01',
+        'Product Reviewed tea-01',
+        'Page Viewed', // coffee
+        'Page Viewed', // coffee-02
+        'Product Viewed coffee-02',
+        'Product Added coffee-02',
+        'Product Added coffee-02',
+        'Page Viewed', // cart
+        'Cart Viewed',
+        'Product Removed tea-01',
+        'Cart Viewed',
+        'Checkout Started',
+        'Page Viewed', // checkout
+        'Page Viewed', // order
+        'Order Completed',
+      ].sort(),
+    )
+    // Each event carries the page it happened on, the landing page included.
+    const pages = await worker.query<{ type: string; path: string; page_type: string | null }>(
+      `SELECT type, path, json_extract(properties, '$.page_type') AS page_type FROM events
+       WHERE anonymous_id = '${profile.anonymousId}' AND type IN ('Page Viewed', 'Checkout Started') ORDER BY ts`,
+    )
+    expect(pages.map((p) => p.page_type ?? `${p.type} on ${p.path}`)).toEqual([
+      'home',
+      'category',
+      'product',
+      'category',
+      'product',
+      'cart',
+      'Checkout Started on /cart',
+      'checkout',
+      'order',
+    ])
+    expect(profile).toMatchObject({
+      pageViews: 8,
+      cart: {},
+      orders: 1,
+      revenue,
+      ratings: { 'tea-01': 4 },
+      categories: { tea: 2, coffee: 4 },
+      sessions: 1,
+    })
+    expect(profile.recent.slice(0, 2)).toEqual(['coffee-02', 'tea-01'])
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('resends the outbox after a reload mid-flight, without duplicates', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const errors = watchErrors(page)
+    await page.goto(`${worker.url}/p/garden-01`)
+    await drain(page)
+
+    // Hold the next batch in the browser: the reload will cut it off mid-flight.
+    let held: { body: string; headers: Record<string, string> } | undefined
+    await page.route('**/v1/events', (route) => {
+      held ??= { body: route.request().postData()!, headers: route.request().headers() }
+    })
+    await page.click('#add-to-cart')
+    await page.click('.rate[data-vista-rating="5"]')
+    const cutOff = page.evaluate(() => (window as unknown as { vista: { flush(): Promise<void> } }).vista.flush())
+    cutOff.catch(() => {}) // the reload destroys the page it runs in
+    await expect.poll(() => held !== undefined).toBe(true)
+    const waiting = (await readDeviceStore<VistaEvent[]>(page, 'outbox'))!.map((e) => e.type)
+    expect(waiting).toEqual(expect.arrayContaining(['Product Added', 'Product Reviewed']))
+
+    await page.unrouteAll({ behavior: 'ignoreErrors' })
+    await page.reload()
+    // The cut-off batch did reach the Worker after all (only its answer was lost).
+    const late = await fetch(`${worker.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Origin: worker.url },
+      body: held!.body,
+    })
+    expect(late.status).toBe(200)
+    await drain(page)
+
+    const profile = await profileOf(page)
+    const rows = await storedFor(profile.anonymousId)
+    expect(rows).toHaveLength(profile.events)
+    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length)
+    expect(rows.map(key).sort()).toEqual(
+      [
+        'Page Viewed',
+        'Product Viewed garden-01',
+        'Product Added garden-01',
+        'Product Reviewed garden-01',
+        'Page Viewed', // after the reload
+        'Product Viewed garden-01',
+      ].sort(),
+    )
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('answers malformed input from the page with 4xx and stores nothing', async () => {
+    const page = await browser.newPage()
+    const errors = watchErrors(page)
+    await page.goto(worker.url)
+    await drain(page) // the page's own view is stored before counting
+    const before = await worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events')
+    const statuses = await page.evaluate(async () => {
+      const post = (body: string) => fetch('/v1/events', { method: 'POST', body }).then((r) => r.status)
+      return [
+        await post('{"site":'),
+        await post(JSON.stringify({ site: 'demo', key: 'pk_wrong', sentAt: Date.now(), events: [{}] })),
+        await post(JSON.stringify({ site: 'demo', key: 'pk_demo_vista_public', sentAt: Date.now(), events: [{ type: 'Page Viewed' }] })),
+      ]
+    })
+    expect(statuses).toEqual([400, 400, 400])
+    expect(errors).toEqual([])
+    expect(await worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events')).toEqual(before)
+    await page.close()
+  })
+})
