@@ -140,6 +140,13 @@ describe('the demo shop in Chromium', () => {
       sessions: 1,
     })
     expect(profile.recent.slice(0, 2)).toEqual(['coffee-02', 'tea-01'])
+    // "Popular now" on the home page counts these very events: coffee-02 has 1 view and 2 adds.
+    await page.click('a.brand')
+    await page.waitForSelector('[data-vista-slot="recommendations"] .reason')
+    const first = page.locator('[data-vista-slot="recommendations"] li.card').first()
+    expect(await first.locator('a.card-link').getAttribute('href')).toBe('/p/coffee-02')
+    expect(await first.locator('.reason').textContent()).toBe('1 view and 2 cart adds this week')
+    await page.screenshot({ path: `${OUT}/home-popular.png`, fullPage: true })
     expect(errors).toEqual([])
     await context.close()
   })

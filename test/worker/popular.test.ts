@@ -39,7 +39,13 @@ describe('GET /v1/popular', () => {
       ['c', 1],
     ])
     expect(body.items[0]!.reasons).toEqual(['1 view and 1 cart add this week'])
-    expect(await env.CACHE.get(`popular:${SITE.id}:3`)).not.toBeNull()
+  })
+
+  it('reflects an event accepted a moment ago', async () => {
+    const adds = Array.from({ length: 3 }, () => makeEvent('Product Added', { product_id: 'c' }))
+    await postEvents(batch(adds))
+    const body = (await (await popular(`site=${SITE.id}&key=${SITE.key}&limit=1`)).json()) as PopularAnswer
+    expect(body.items.map((i) => [i.id, i.score])).toEqual([['c', 10]])
   })
 
   it('refuses a wrong key with 401 and a foreign origin with 403', async () => {

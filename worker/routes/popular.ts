@@ -8,8 +8,6 @@ import { toIssues } from '../ingest'
 
 /** Window behind "popular now". */
 export const POPULAR_WINDOW_MS = 7 * 24 * 3600 * 1000
-/** Seconds a site's popular list stays cached in KV (KV's minimum TTL). */
-export const POPULAR_CACHE_TTL = 60
 
 const query = z.object({
   site: z.string().min(1).max(128),
@@ -32,7 +30,10 @@ export interface PopularAnswer {
   }>
 }
 
-/** GET /v1/popular: most viewed and added-to-cart items of the last 7 days, with reasons. */
+/**
+ * GET /v1/popular: most viewed and added-to-cart items of the last 7 days, with reasons.
+ * Not cached: an event accepted now shows in the next answer (one indexed query per request).
+ */
 export default new Hono<AppEnv>().get('/', async (c) => {
   const parsed = query.safeParse(c.req.query())
   if (!parsed.success) throw invalid('invalid query', toIssues(parsed.error))
@@ -41,9 +42,6 @@ export default new Hono<AppEnv>().get('/', async (c) => {
   // Same-origin GETs carry no Origin header; a cross-origin one must be allowed.
   const origin = c.req.header('Origin')
   if (origin) checkOrigin(site, origin)
-  const cacheKey = `popular:${site.id}:${limit}`
-  const cached = await c.env.CACHE.get<PopularAnswer>(cacheKey, 'json')
-  if (cached) return c.json(cached)
   const rows = await popularItems(c.env.DB, site.id, Date.now() - POPULAR_WINDOW_MS, limit)
   const answer: PopularAnswer = {
     strategy: 'popular',
@@ -54,7 +52,6 @@ export default new Hono<AppEnv>().get('/', async (c) => {
       reasons: [`${plural(views, 'view')} and ${plural(adds, 'cart add')} this week`],
     })),
   }
-  await c.env.CACHE.put(cacheKey, JSON.stringify(answer), { expirationTtl: POPULAR_CACHE_TTL })
   return c.json(answer)
 })
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
