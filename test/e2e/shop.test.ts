@@ -56,8 +56,8 @@ async function drain(page: Page): Promise<void> {
     .toBe(0)
 }
 
-const profileOf = (page: Page) =>
-  page.evaluate(() => (window as unknown as { vista: { profile(): Promise<Profile> } }).vista.profile())
+/** The profile as IndexedDB holds it (read raw, not through the SDK). */
+const profileOf = async (page: Page) => (await readDeviceStore<Profile>(page, 'profile'))!
 
 const key = (r: { type: string; item_id: string | null }) => `${r.type}${r.item_id ? ` ${r.item_id}` : ''}`
 
