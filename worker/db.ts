@@ -7,23 +7,25 @@ export interface SiteRow {
   name: string
   key_hash: string
   origins: string
+  settings: string
 }
 
 /** The site with this id, or null. */
 export const findSite = (db: D1Database, id: string) =>
-  db.prepare('SELECT id, name, key_hash, origins FROM sites WHERE id = ?').bind(id).first<SiteRow>()
+  db.prepare('SELECT id, name, key_hash, origins, settings FROM sites WHERE id = ?').bind(id).first<SiteRow>()
 
 /** Creates or replaces a site's name, key digest and origins. */
 export const upsertSite = (
   db: D1Database,
-  site: { id: string; name: string; keyHash: string; origins: string[] },
+  site: { id: string; name: string; keyHash: string; origins: string[]; settings?: object },
 ) =>
   db
     .prepare(
-      `INSERT INTO sites (id, name, key_hash, origins, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_hash = excluded.key_hash, origins = excluded.origins`,
+      `INSERT INTO sites (id, name, key_hash, origins, settings, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_hash = excluded.key_hash,
+         origins = excluded.origins, settings = excluded.settings`,
     )
-    .bind(site.id, site.name, site.keyHash, JSON.stringify(site.origins), Date.now())
+    .bind(site.id, site.name, site.keyHash, JSON.stringify(site.origins), JSON.stringify(site.settings ?? {}), Date.now())
     .run()
 
 /** One events row, in column order. */
@@ -51,8 +53,9 @@ export interface StoreResult {
 }
 
 /**
- * Inserts events, skipping ids the site already has, and refreshes the visitors they belong to,
- * all in one transaction: either the whole batch is stored and counted, or none of it.
+ * Inserts events, skipping ids the site already has, refreshes the visitors they belong to and
+ * folds the new events into the model tables, all in one transaction: either the whole batch is
+ * stored and counted once, or none of it.
  */
 export async function storeEvents(db: D1Database, siteId: string, rows: EventRow[]): Promise<StoreResult> {
   if (rows.length === 0) return { inserted: 0 }
@@ -69,6 +72,7 @@ export async function storeEvents(db: D1Database, siteId: string, rows: EventRow
   for (let i = 0; i < visitors.length; i += D1_MAX_PARAMS - 1) {
     statements.push(refreshVisitors(db, siteId, visitors.slice(i, i + D1_MAX_PARAMS - 1)))
   }
+  statements.push(...indexPending(db, siteId))
   const results = await db.batch<{ id: string }>(statements)
   const inserted = results.slice(0, inserts).reduce((n, r) => n + (r.results?.length ?? 0), 0)
   return { inserted }
@@ -179,3 +183,177 @@ export const popularItems = (db: D1Database, siteId: string, since: number, limi
     .bind(siteId, since, POPULARITY_WEIGHTS['Product Viewed'], POPULARITY_WEIGHTS['Product Added'], limit)
     .all<Pick<ItemRow, 'id' | 'title' | 'category' | 'price' | 'image'> & { views: number; adds: number }>()
     .then((r) => r.results)
+
+/** Forward-decay epoch and time constant of item trend scores (half-life 7 days). */
+export const TREND_EPOCH = Date.UTC(2020, 0, 1)
+export const TREND_TAU = (7 * 24 * 3600_000) / Math.LN2
+/** How many of a shopper's most recent items a new item is paired with. */
+export const PAIR_WINDOW = 30
+
+// The interactions of events not yet indexed (orders expanded to their products), and which
+// shopper-item pairs are new. Shared by the statements of indexPending, which run in order.
+const PENDING = `
+  pending AS (
+    SELECT anonymous_id AS visitor, item_id AS item, ts, type,
+           CASE WHEN type = 'Product Reviewed' THEN json_extract(properties, '$.rating') END AS rating,
+           json_extract(properties, '$.category') AS category
+    FROM events WHERE site_id = ?1 AND indexed = 0 AND item_id IS NOT NULL
+      AND type IN ('Product Viewed', 'Product Added', 'Product Reviewed', 'Recommendation Dismissed')
+    UNION ALL
+    SELECT e.anonymous_id, json_extract(p.value, '$.product_id'), e.ts, e.type, NULL, json_extract(p.value, '$.category')
+    FROM events e, json_each(e.properties, '$.products') p
+    WHERE e.site_id = ?1 AND e.indexed = 0 AND e.type = 'Order Completed'
+  ),
+  fresh AS (
+    SELECT DISTINCT visitor, item FROM pending p WHERE type != 'Recommendation Dismissed' AND NOT EXISTS
+      (SELECT 1 FROM visitor_items v WHERE v.site_id = ?1 AND v.anonymous_id = p.visitor AND v.item_id = p.item)
+  ),
+  fresh_buys AS (
+    SELECT DISTINCT visitor, item FROM pending p WHERE type = 'Order Completed' AND NOT EXISTS
+      (SELECT 1 FROM visitor_items v WHERE v.site_id = ?1 AND v.anonymous_id = p.visitor AND v.item_id = p.item AND v.purchases > 0)
+  )`
+
+// Pairs each new shopper-item with the shopper's recent items (and with the other new ones), once.
+const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) => `
+  WITH ${PENDING},
+  links AS (
+    SELECT f.item AS fresh_item, v.item_id AS old_item FROM ${newOnes} f
+    JOIN visitor_items v ON v.site_id = ?1 AND v.anonymous_id = f.visitor AND ${old}
+    WHERE v.item_id IN (SELECT item_id FROM visitor_items WHERE site_id = ?1 AND anonymous_id = f.visitor AND ${old}
+                        ORDER BY last_ts DESC LIMIT ?2)
+  ),
+  pairs AS (
+    SELECT fresh_item AS a, old_item AS b FROM links
+    UNION ALL SELECT old_item, fresh_item FROM links
+    UNION ALL SELECT f1.item, f2.item FROM ${newOnes} f1 JOIN ${newOnes} f2 ON f1.visitor = f2.visitor AND f1.item != f2.item
+  )
+  INSERT INTO item_pairs (site_id, kind, a, b, weight)
+  SELECT ?1, '${kind}', a, b, COUNT(*) FROM pairs WHERE true GROUP BY a, b
+  ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
+
+const INDEX_SQL = {
+  seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
+  boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
+  // Trend: log of the sum of w * exp((ts - epoch) / tau), merged with the stored value by log-add-exp.
+  itemStats: `
+  WITH ${PENDING},
+  scored AS (
+    SELECT item, type, category, (ts - ?3) / ?4 AS x,
+           CASE type WHEN 'Product Added' THEN 3 WHEN 'Order Completed' THEN 5 ELSE 1 END AS w
+    FROM pending WHERE type != 'Recommendation Dismissed'
+  ),
+  peaks AS (SELECT item, MAX(x) AS m FROM scored GROUP BY item)
+  INSERT INTO item_stats (site_id, item_id, category, visitors, buyers, views, adds, purchases, trend)
+  SELECT ?1, s.item,
+         COALESCE(MAX(s.category), (SELECT category FROM items WHERE site_id = ?1 AND id = s.item)),
+         (SELECT COUNT(*) FROM fresh f WHERE f.item = s.item),
+         (SELECT COUNT(*) FROM fresh_buys f WHERE f.item = s.item),
+         SUM(s.type = 'Product Viewed'), SUM(s.type = 'Product Added'), SUM(s.type = 'Order Completed'),
+         p.m + ln(SUM(s.w * exp(s.x - p.m)))
+  FROM scored s JOIN peaks p ON p.item = s.item WHERE true GROUP BY s.item
+  ON CONFLICT (site_id, item_id) DO UPDATE SET category = COALESCE(excluded.category, category),
+    visitors = visitors + excluded.visitors, buyers = buyers + excluded.buyers, views = views + excluded.views,
+    adds = adds + excluded.adds, purchases = purchases + excluded.purchases,
+    trend = max(trend, excluded.trend) + ln(1 + exp(-abs(trend - excluded.trend)))`,
+  // The latest rating of a batch: ts * 10 + rating keeps the rating of the newest review.
+  visitorItems: `
+  WITH ${PENDING}
+  INSERT INTO visitor_items (site_id, anonymous_id, item_id, first_ts, last_ts, views, adds, purchases, rating, dismissed)
+  SELECT ?1, visitor, item, MIN(ts), MAX(ts), SUM(type = 'Product Viewed'), SUM(type = 'Product Added'),
+         SUM(type = 'Order Completed'), MAX(CASE WHEN rating IS NOT NULL THEN ts * 10 + rating END) % 10,
+         MAX(type = 'Recommendation Dismissed')
+  FROM pending WHERE true GROUP BY visitor, item
+  ON CONFLICT (site_id, anonymous_id, item_id) DO UPDATE SET first_ts = min(first_ts, excluded.first_ts),
+    last_ts = max(last_ts, excluded.last_ts), views = views + excluded.views, adds = adds + excluded.adds,
+    purchases = purchases + excluded.purchases, rating = COALESCE(excluded.rating, rating),
+    dismissed = max(dismissed, excluded.dismissed)`,
+  done: `UPDATE events SET indexed = 1 WHERE site_id = ?1 AND indexed = 0`,
+}
+
+/**
+ * Folds every not-yet-indexed event of the site into pairs, item stats and shopper items, then
+ * marks them indexed. Run in the transaction that inserted them, so each event counts once.
+ */
+export const indexPending = (db: D1Database, siteId: string) => [
+  db.prepare(INDEX_SQL.seenPairs).bind(siteId, PAIR_WINDOW),
+  db.prepare(INDEX_SQL.boughtPairs).bind(siteId, PAIR_WINDOW),
+  db.prepare(INDEX_SQL.itemStats).bind(siteId, PAIR_WINDOW, TREND_EPOCH, TREND_TAU),
+  db.prepare(INDEX_SQL.visitorItems).bind(siteId),
+  db.prepare(INDEX_SQL.done).bind(siteId),
+]
+
+/** A shopper's most recent items, newest first. */
+export const visitorHistory = (db: D1Database, siteId: string, visitor: string, limit: number) =>
+  db
+    .prepare(
+      `SELECT item_id, last_ts, views, adds, purchases, rating, dismissed FROM visitor_items
+       WHERE site_id = ? AND anonymous_id = ? ORDER BY last_ts DESC, item_id LIMIT ?`,
+    )
+    .bind(siteId, visitor, limit)
+
+/** Items the shopper said "not interested" to. */
+export const dismissedItems = (db: D1Database, siteId: string, visitor: string) =>
+  db
+    .prepare('SELECT item_id FROM visitor_items WHERE site_id = ? AND anonymous_id = ? AND dismissed = 1')
+    .bind(siteId, visitor)
+
+/** The hottest items (optionally of one category) with their log-space trend. */
+export const trendingItems = (db: D1Database, siteId: string, limit: number, category?: string) =>
+  category === undefined
+    ? db
+        .prepare('SELECT item_id, trend, category FROM item_stats WHERE site_id = ? ORDER BY trend DESC LIMIT ?')
+        .bind(siteId, limit)
+    : db
+        .prepare(
+          'SELECT item_id, trend, category FROM item_stats WHERE site_id = ? AND category = ? ORDER BY trend DESC LIMIT ?',
+        )
+        .bind(siteId, category, limit)
+
+/** The strongest co-occurring items of one source, with each one's own count (one index range). */
+export const neighbourList = (db: D1Database, siteId: string, kind: 'seen' | 'bought', item: string, limit: number) =>
+  db
+    .prepare(
+      `SELECT p.b AS item_id, p.weight, COALESCE(${kind === 'seen' ? 's.visitors' : 's.buyers'}, 1) AS support
+       FROM item_pairs p LEFT JOIN item_stats s ON s.site_id = p.site_id AND s.item_id = p.b
+       WHERE p.site_id = ? AND p.kind = ? AND p.a = ? ORDER BY p.weight DESC, p.b LIMIT ?`,
+    )
+    .bind(siteId, kind, item, limit)
+
+/** How many shoppers interacted with and bought each of `items`. */
+export const itemSupport = (db: D1Database, siteId: string, items: string[]) =>
+  inChunks(items, (ids) =>
+    db
+      .prepare(`SELECT item_id, visitors, buyers FROM item_stats WHERE site_id = ? AND item_id IN (${marks(ids)})`)
+      .bind(siteId, ...ids),
+  )
+
+/** Catalog rows of `items` (unknown ids are simply absent). */
+export const catalogItems = (db: D1Database, siteId: string, items: string[]) =>
+  inChunks(items, (ids) =>
+    db
+      .prepare(
+        `SELECT id, title, category, price, image, in_stock FROM items WHERE site_id = ? AND id IN (${marks(ids)})`,
+      )
+      .bind(siteId, ...ids),
+  )
+
+/** Logs an answer so later clicks and orders that carry its id can be attributed. */
+export const logRecommendation = (
+  db: D1Database,
+  siteId: string,
+  rec: { id: string; visitor: string | null; strategy: string; items: string[]; at: number },
+) =>
+  db
+    .prepare(
+      'INSERT INTO recommendations (site_id, id, anonymous_id, strategy, items, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    .bind(siteId, rec.id, rec.visitor, rec.strategy, JSON.stringify(rec.items), rec.at)
+    .run()
+
+const marks = (ids: string[]) => ids.map(() => '?').join(', ')
+// One statement per D1_MAX_PARAMS - 1 ids (the site id takes a parameter too).
+const inChunks = (ids: string[], statement: (chunk: string[]) => D1PreparedStatement) => {
+  const chunks: D1PreparedStatement[] = []
+  for (let i = 0; i < ids.length; i += D1_MAX_PARAMS - 1) chunks.push(statement(ids.slice(i, i + D1_MAX_PARAMS - 1)))
+  return chunks
+}

@@ -1,11 +1,20 @@
+import type { Rules } from './recommenders/rules'
+
 /** The Worker's bindings, as declared in wrangler.toml. */
 export type Bindings = { DB: D1Database; CACHE: KVNamespace; ASSETS: Fetcher }
 /** Hono environment: bindings plus what middleware puts on the context. */
 export type AppEnv = { Bindings: Bindings; Variables: { site: Site } }
+
+/** What a marketer sets per site. */
+export interface SiteSettings {
+  /** Default business rules for every recommendation request (a request's own rules win). */
+  recommendations?: { rules?: Rules }
+}
 
 /** A tenant as the Worker sees it after authentication. */
 export interface Site {
   id: string
   keyHash: string
   origins: string[]
+  settings?: SiteSettings
 }

@@ -19,7 +19,12 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
   if (cached) return cached
   const row = await findSite(env.DB, id)
   if (!row) return null
-  const site: Site = { id: row.id, keyHash: row.key_hash, origins: JSON.parse(row.origins) }
+  const site: Site = {
+    id: row.id,
+    keyHash: row.key_hash,
+    origins: JSON.parse(row.origins),
+    settings: JSON.parse(row.settings),
+  }
   await env.CACHE.put(cacheKey, JSON.stringify(site), { expirationTtl: SITE_CACHE_TTL })
   return site
 }

