@@ -126,8 +126,15 @@ function buildIndex(train: Rating[]): ItemIndex {
 
 /** The `size` entries of `ids` with the highest `score`, ties by lower id, best first. */
 function topByScore(ids: Int32Array, count: number, score: Float64Array, size: number): Int32Array {
-  const chosen = ids.slice(0, count).sort((a, b) => (score[b] ?? 0) - (score[a] ?? 0) || a - b)
-  return chosen.subarray(0, Math.min(size, count))
+  let pool = ids.slice(0, count)
+  if (count > size) {
+    // A native numeric sort finds the cut-off score; the comparator sort then only sees the few above it.
+    const values = Float64Array.from(pool, (j) => score[j] ?? 0).sort()
+    const cutoff = values[count - size] ?? 0
+    pool = pool.filter((j) => (score[j] ?? 0) >= cutoff)
+  }
+  pool.sort((a, b) => (score[b] ?? 0) - (score[a] ?? 0) || a - b)
+  return pool.subarray(0, Math.min(size, pool.length))
 }
 
 /** Each item's `size` most cosine-similar items (binary vectors) with their similarities. */

@@ -5,8 +5,8 @@ import { hashKey } from '../../worker/sites'
 import app from '../../worker/index'
 
 /** Registers the test site with its hashed key and allowed origins. */
-export const seedSite = async (origins = [SITE.origin, 'http://localhost:*']) =>
-  upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), origins })
+export const seedSite = async (origins = [SITE.origin, 'http://localhost:*'], settings: object = {}) =>
+  upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), origins, settings })
 
 /** POSTs `body` to /v1/events as the SDK would (text/plain, allowed Origin). */
 export const postEvents = (body: unknown, headers: Record<string, string> = {}) =>

@@ -1,5 +1,5 @@
 // "For you": items similar to the shopper's history, weighted by what they did and how lately.
-import { merge, titleOf, byScore, type HistoryItem, type Recommender, type Scored } from '.'
+import { merge, titleOf, byScore, type HistoryItem, type ModelData, type Recommender, type Scored } from '.'
 import { alsoViewed, similar } from './co-occurrence'
 import { categoryAffinity } from './popular'
 
@@ -43,13 +43,17 @@ export const forYou: Recommender = (data, limit) => {
   })
   const top = Math.max(...data.trending.map((t) => t.score), 1e-12)
   lists.push(data.trending.map((t) => ({ item: t.item, score: (TREND_BLEND * t.score) / top, reasons: ['Popular this week'] })))
-  const skip = new Set([
-    ...data.context.cart,
-    ...(data.context.item ? [data.context.item] : []),
-    ...data.history.filter((h) => h.purchases > 0 || h.dismissed || (h.rating ?? 3) <= 2).map((h) => h.item),
-  ])
+  const skip = unwanted(data)
   return merge(lists)
     .filter((s) => s.score > 0 && !skip.has(s.item))
     .sort(byScore)
     .slice(0, limit)
 }
+
+/** Items personal picks leave out: in the cart or on screen, bought, disliked (rated 1-2) or dismissed. */
+export const unwanted = (data: ModelData) =>
+  new Set([
+    ...data.context.cart,
+    ...(data.context.item ? [data.context.item] : []),
+    ...data.history.filter((h) => h.purchases > 0 || h.dismissed || (h.rating ?? 3) <= 2).map((h) => h.item),
+  ])

@@ -25,6 +25,7 @@ import {
   type Scored,
   type Strategy,
 } from '../recommenders'
+import { unwanted } from '../recommenders/for-you'
 import { categoryWeights } from '../recommenders/popular'
 import { applyRules, rulesSchema, type Rules } from '../recommenders/rules'
 import { authenticate, checkOrigin } from '../sites'
@@ -35,6 +36,7 @@ export const HISTORY_LIMIT = 30
 export const NEIGHBOURS_PER_ITEM = 50
 export const TRENDING_LIMIT = 100
 export const CART_LIMIT = 20
+export const CANDIDATE_POOL = 100
 
 const list = z
   .string()
@@ -191,12 +193,17 @@ export async function loadModelData(db: D1Database, siteId: string, input: Input
 
 /** Runs the strategy, applies the rules and fills a short answer with trending items. */
 export function recommend(data: ModelData, strategy: Strategy, rules: Rules, dismissed: Set<string>, limit: number): Scored[] {
-  // Ask for more than needed: rules may filter some out.
-  const picked = RECOMMENDERS[strategy](data, limit * 4)
-  const fill = RECOMMENDERS.trending(data, limit * 4).filter((t) => !picked.some((p) => p.item === t.item))
-  const skip = new Set([...(strategy === 'recently-viewed' ? [] : data.context.cart), ...(data.context.item ? [data.context.item] : [])])
-  const ranked = applyRules(picked.filter((p) => !skip.has(p.item)), data.catalog, rules, dismissed, limit)
+  // Ask for a wide pool: rules may filter, boost and diversify before the cut.
+  const pool = Math.max(limit * 4, CANDIDATE_POOL)
+  const picked = RECOMMENDERS[strategy](data, pool)
+  const fill = RECOMMENDERS.trending(data, pool).filter((t) => !picked.some((p) => p.item === t.item))
+  const onScreen = new Set([...data.context.cart, ...(data.context.item ? [data.context.item] : [])])
+  const shown = strategy === 'recently-viewed' ? picked : picked.filter((p) => !onScreen.has(p.item))
+  const ranked = applyRules(shown, data.catalog, rules, dismissed, limit)
   if (ranked.length >= limit || strategy === 'recently-viewed') return ranked
+  // Fill a short answer with popular items the shopper has not bought, disliked or dismissed,
+  // scored below the last real pick.
+  const skip = unwanted(data)
   const lowest = Math.min(...ranked.map((r) => r.score), 1)
   const extra = applyRules(
     fill.filter((f) => !skip.has(f.item)).map((f) => ({ ...f, score: (lowest * f.score) / (1 + f.score) })),
