@@ -26,6 +26,9 @@ export default defineConfig({
         },
       },
       {
+        test: { name: 'bench', include: ['test/bench/**/*.test.ts'], environment: 'node' },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

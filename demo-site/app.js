@@ -2,13 +2,9 @@
 // The Vista SDK (window.vista) is optional: every call to it is guarded, so the shop works without.
 
 const SHOP = 'Leaf & Ladle'
-const SITE = 'demo'
-const KEY = 'pk_demo_vista_public'
 const CART_KEY = 'demo-cart'
 const RATINGS_KEY = 'demo-ratings'
 const ORDERS_KEY = 'demo-orders'
-const POPULAR_URL = `/v1/popular?site=${SITE}&key=${KEY}&limit=4`
-const POPULAR_EMPTY = 'Nothing is popular yet — browse a few products.'
 
 const CATEGORIES = {
   tea: { name: 'Tea', blurb: 'Loose-leaf teas from estates we know by name, in small batches.' },
@@ -215,57 +211,39 @@ function toast(message) {
   toastTimer = setTimeout(() => box.classList.remove('show'), 2400)
 }
 
-// ---- "Popular now" ------------------------------------------------------------------------------
+// ---- Recommendation slots -----------------------------------------------------------------------
+// The shop only declares slots; the Vista script fills them (cached answer first, then a fresh one).
 
-function popularSlot() {
-  const body = h('div', {}, h('p', { class: 'notice' }, 'Loading…'))
-  void fillPopular(body)
+const SLOT_CAPTIONS = {
+  'for-you': 'Picked from what you viewed, added and bought, and what shoppers like you did next.',
+  trending: 'Most viewed, added and bought on this shop lately (7-day half-life).',
+  'recently-viewed': 'Pick up where you left off.',
+  'also-viewed': 'Shoppers who viewed this item also viewed these.',
+  'also-bought': 'Often bought together with this item.',
+  cart: 'Goes well with what is in your cart.',
+  category: 'Popular in the categories you browse most.',
+}
+
+function recsSlot(strategy, title, attrs = {}) {
   return h(
     'section',
-    { class: 'section recs', 'data-vista-slot': 'recommendations', 'data-strategy': 'popular' },
-    h('h2', {}, 'Popular now'),
+    { class: 'section recs' },
     h(
-      'p',
-      { class: 'caption' },
-      'Most viewed and added to cart on this shop in the last 7 days (live event counts)',
+      'div',
+      {
+        'data-vista-slot': 'recommendations',
+        'data-strategy': strategy,
+        'data-title': title,
+        'data-limit': '4',
+        'data-currency': 'EUR',
+        'data-link': '/p/{id}',
+        ...attrs,
+      },
+      h('h2', {}, title),
+      h('p', { class: 'notice' }, 'Loading recommendations…'),
     ),
-    body,
+    h('p', { class: 'caption' }, SLOT_CAPTIONS[strategy]),
   )
-}
-
-async function fetchPopular() {
-  try {
-    const res = await fetch(POPULAR_URL, { headers: { accept: 'application/json' } })
-    if (!res.ok) return []
-    const answer = await res.json()
-    const items = Array.isArray(answer?.items) ? answer.items : []
-    return items.filter((item) => typeof item?.id === 'string' && typeof item.title === 'string')
-  } catch {
-    // No Worker behind /v1 (a plain static server) or offline: show the empty message.
-    return []
-  }
-}
-
-function popularCard(item) {
-  const known = catalog.get(item.id)
-  const reason = Array.isArray(item.reasons) ? item.reasons[0] : undefined
-  return productCard(
-    { ...item, hue: known?.hue ?? 200, in_stock: known?.in_stock },
-    typeof reason === 'string' ? reason : undefined,
-  )
-}
-
-async function fillPopular(body) {
-  const items = await fetchPopular()
-  try {
-    body.replaceChildren(
-      items.length
-        ? h('ul', { class: 'grid' }, items.map(popularCard))
-        : h('p', { class: 'notice' }, POPULAR_EMPTY),
-    )
-  } catch {
-    body.replaceChildren(h('p', { class: 'notice' }, POPULAR_EMPTY))
-  }
 }
 
 // ---- Pages --------------------------------------------------------------------------------------
@@ -315,8 +293,10 @@ function homePage() {
         ),
         h('nav', { class: 'chips', 'aria-label': 'Shop by category' }, chips),
       ),
-      popularSlot(),
+      recsSlot('for-you', 'Recommended for you'),
+      recsSlot('trending', 'Trending now'),
       h('section', { class: 'section' }, h('h2', {}, 'Featured'), productGrid(featured)),
+      recsSlot('recently-viewed', 'Recently viewed'),
     ],
   }
 }
@@ -340,6 +320,7 @@ function categoryPage(slug) {
         h('h1', {}, name),
         h('p', { class: 'lead' }, `${blurb} ${products.length} products.`),
       ),
+      recsSlot('category', 'Picked for you', { 'data-category': slug }),
       productGrid(products),
     ],
   }
@@ -443,7 +424,12 @@ function productPage(id) {
   return {
     type: 'product',
     title: product.title,
-    content: [breadcrumb(product), detail, popularSlot()],
+    content: [
+      breadcrumb(product),
+      detail,
+      recsSlot('also-viewed', 'Shoppers also viewed', { 'data-item': product.id }),
+      recsSlot('also-bought', 'Frequently bought together', { 'data-item': product.id }),
+    ],
   }
 }
 
@@ -497,6 +483,7 @@ function cartContent(lines) {
         'Checkout',
       ),
     ),
+    ...(lines.length ? [recsSlot('cart', 'Goes well with your cart')] : []),
   ]
 }
 

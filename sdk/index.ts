@@ -2,7 +2,8 @@
 // The only module that touches `document` at load. Nothing here may throw into the host page.
 import { pageContext } from './context'
 import { applyEvent, emptyProfile, type Profile } from './profile'
-import type { EventProperties, EventType, VistaEvent } from './schema'
+import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
+import type { EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
 import { configure, enqueue, flush, flushOnExit, stats } from './send'
 import { change, read } from './store'
 
@@ -26,6 +27,8 @@ export interface Vista {
   reset(): void
   /** The profile kept on this device. */
   profile(): Promise<Profile>
+  /** Recommendations for this shopper (the device's last answer when offline; null if none). */
+  recommend(options?: RecommendOptions): Promise<RecommendationAnswer | null>
   /** Sends waiting events now. */
   flush(): Promise<void>
   /** Runs a queued call: `vista.push(['track', 'Product Viewed', {...}])` works before and after load. */
@@ -36,8 +39,9 @@ export interface Vista {
 
 const script = document.currentScript as HTMLScriptElement | null
 const data = script?.dataset ?? {}
+const endpoint = data.endpoint ?? new URL('/v1', script?.src || location.href).href
 configure({
-  endpoint: data.endpoint ?? new URL('/v1', script?.src || location.href).href,
+  endpoint,
   site: data.site ?? '',
   key: data.key ?? '',
   flushAt: Number(data.flushAt) || 10,
@@ -72,6 +76,7 @@ function record<T extends EventType>(type: T, properties: EventProperties[T]): P
   return serially(async () => {
     const ids = await touch(now)
     const props = properties as { order_id?: string }
+    await attribute(type, properties)
     const event = {
       // An order's id is its event id, so a reloaded thank-you page never counts it twice.
       id: type === 'Order Completed' && props.order_id ? `order:${props.order_id}` : newId(),
@@ -86,6 +91,19 @@ function record<T extends EventType>(type: T, properties: EventProperties[T]): P
     await change<Profile>('profile', (p) => applyEvent(p ?? emptyProfile(ids.anonymousId), event))
     await enqueue(event)
   })
+}
+
+// Product id -> the recommendation a shopper clicked to reach it, so later views, cart adds and
+// orders carry its id and revenue can be attributed.
+type Attribution = Record<string, string>
+async function attribute(type: EventType, properties: unknown): Promise<void> {
+  if (type !== 'Product Viewed' && type !== 'Product Added' && type !== 'Order Completed') return
+  const clicked = (await read<Attribution>('attribution')) ?? {}
+  const p = properties as EventProperties['Product Viewed'] & EventProperties['Order Completed']
+  for (const product of type === 'Order Completed' ? p.products ?? [] : [p]) {
+    const rec = clicked[product.product_id]
+    if (rec && !product.recommendation_id) product.recommendation_id = rec
+  }
 }
 
 /** Wraps a call so that nothing it throws or rejects reaches the host page. */
@@ -113,7 +131,31 @@ function product(el: HTMLElement, productId: string): EventProperties['Product V
 
 let lastPath = ''
 let viewed = new Set<string>()
+let filled = new WeakSet<Element>()
 const ordered = new Set<string>()
+
+/** Fills a `data-vista-slot="recommendations"` element: the cached answer at once, then a fresh one. */
+async function fill(slot: HTMLElement): Promise<void> {
+  const d = slot.dataset
+  const shown = document.querySelector<HTMLElement>('[data-vista-view]')?.dataset
+  const options: RecommendOptions = {
+    strategy: (d.strategy as Strategy | undefined) ?? 'for-you',
+    limit: Number(d.limit) || 4,
+    item: d.item ?? shown?.vistaView,
+    category: d.category ?? shown?.vistaCategory ?? document.body?.dataset.vistaCategory,
+  }
+  const cached = await cachedRecommendations(options)
+  if (cached && !slot.dataset.vistaFilled) render(slot, cached, true)
+  const fresh = await api.recommend(options)
+  if (!fresh || fresh === cached) return
+  render(slot, fresh, false)
+  void record('Recommendation Shown', {
+    recommendation_id: fresh.id,
+    product_ids: fresh.items.map((i) => i.id),
+    slot: d.slotName ?? options.strategy,
+    strategy: fresh.strategy,
+  })
+}
 
 /** Tracks a page view when the route changed, then products and orders shown on the page. */
 function sync(): void {
@@ -122,6 +164,7 @@ function sync(): void {
     if (lastPath) referrer = location.origin + lastPath
     lastPath = path
     viewed = new Set()
+    filled = new WeakSet()
     const props: EventProperties['Page Viewed'] = { name: document.title }
     if (document.body?.dataset.vistaPage) props.page_type = document.body.dataset.vistaPage
     void record('Page Viewed', props).catch(() => {})
@@ -131,6 +174,11 @@ function sync(): void {
     if (viewed.has(id)) continue
     viewed.add(id)
     void record('Product Viewed', product(el, id)).catch(() => {})
+  }
+  for (const slot of document.querySelectorAll<HTMLElement>('[data-vista-slot="recommendations"]')) {
+    if (filled.has(slot)) continue
+    filled.add(slot)
+    void fill(slot).catch(() => {})
   }
   for (const el of document.querySelectorAll<HTMLElement>('[data-vista-order]')) {
     const id = el.dataset.vistaOrder!
@@ -156,11 +204,16 @@ const later = safe(() => {
 
 function onClick(e: Event): void {
   const el = (e.target as Element | null)?.closest?.<HTMLElement>(
-    '[data-vista-add],[data-vista-remove],[data-vista-rate]',
+    '[data-vista-add],[data-vista-remove],[data-vista-rate],[data-vista-rec]',
   )
   if (!el) return
   const d = el.dataset
-  if (d.vistaAdd) void record('Product Added', product(el, d.vistaAdd))
+  if (d.vistaRec && d.vistaProduct) {
+    const product = d.vistaProduct
+    const rec = d.vistaRec
+    void record('Recommendation Clicked', { recommendation_id: rec, product_id: product, position: Number(d.vistaPosition) })
+    void change<Attribution>('attribution', (all = {}) => ({ ...all, [product]: rec })).catch(() => {})
+  } else if (d.vistaAdd) void record('Product Added', product(el, d.vistaAdd))
   else if (d.vistaRemove) void record('Product Removed', product(el, d.vistaRemove))
   else if (d.vistaRate && num(d.vistaRating))
     void record('Product Reviewed', { product_id: d.vistaRate, rating: num(d.vistaRating)! })
@@ -191,6 +244,15 @@ const api: Vista = {
   profile: () =>
     serially(async () => (await read<Profile>('profile')) ?? emptyProfile('')).catch(() => emptyProfile('')),
   flush: () => serially(flush).catch(() => {}),
+  recommend: async (options = {}) => {
+    try {
+      const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])
+      const cart = Object.keys(profile?.cart ?? {}).join(',')
+      return await fetchRecommendations(endpoint, { site: data.site, key: data.key, anonymousId: ids?.anonymousId, cart }, options)
+    } catch {
+      return null
+    }
+  },
   push: safe((call: unknown[]) => {
     const [method, ...args] = call as [keyof Vista, ...unknown[]]
     const fn = api[method]
@@ -219,7 +281,7 @@ safe(() => {
     childList: true,
     subtree: true,
     attributes: true,
-    attributeFilter: ['data-vista-view', 'data-vista-order'],
+    attributeFilter: ['data-vista-view', 'data-vista-order', 'data-vista-slot'],
   })
   // The landing page view waits for DOMContentLoaded, after the deferred scripts that may set its
   // page type; readyState alone cannot tell, as it turns "interactive" before those scripts run.

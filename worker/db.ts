@@ -164,26 +164,6 @@ export async function upsertItems(db: D1Database, siteId: string, items: ItemRow
   if (statements.length > 0) await db.batch(statements)
 }
 
-/** Event weights behind "popular now": a cart add says more than a view. */
-export const POPULARITY_WEIGHTS = { 'Product Viewed': 1, 'Product Added': 3 } as const
-
-/** In-stock items ranked by weighted views and cart adds since `since`, with their counts. */
-export const popularItems = (db: D1Database, siteId: string, since: number, limit: number) =>
-  db
-    .prepare(
-      `SELECT i.id, i.title, i.category, i.price, i.image,
-              SUM(e.type = 'Product Viewed') AS views, SUM(e.type = 'Product Added') AS adds
-       FROM events e JOIN items i ON i.site_id = e.site_id AND i.id = e.item_id
-       WHERE e.site_id = ? AND e.item_id IS NOT NULL AND e.ts >= ? AND i.in_stock = 1
-         AND e.type IN ('Product Viewed', 'Product Added')
-       GROUP BY i.id
-       ORDER BY SUM(e.type = 'Product Viewed') * ? + SUM(e.type = 'Product Added') * ? DESC, i.id
-       LIMIT ?`,
-    )
-    .bind(siteId, since, POPULARITY_WEIGHTS['Product Viewed'], POPULARITY_WEIGHTS['Product Added'], limit)
-    .all<Pick<ItemRow, 'id' | 'title' | 'category' | 'price' | 'image'> & { views: number; adds: number }>()
-    .then((r) => r.results)
-
 /** Forward-decay epoch and time constant of item trend scores (half-life 7 days). */
 export const TREND_EPOCH = Date.UTC(2020, 0, 1)
 export const TREND_TAU = (7 * 24 * 3600_000) / Math.LN2
@@ -357,3 +337,9 @@ const inChunks = (ids: string[], statement: (chunk: string[]) => D1PreparedState
   for (let i = 0; i < ids.length; i += D1_MAX_PARAMS - 1) chunks.push(statement(ids.slice(i, i + D1_MAX_PARAMS - 1)))
   return chunks
 }
+
+/** The newest in-stock catalog items: what a shop with no activity yet can still show. */
+export const newestItems = (db: D1Database, siteId: string, limit: number) =>
+  db
+    .prepare('SELECT id, category FROM items WHERE site_id = ? AND in_stock = 1 ORDER BY updated_at DESC, id LIMIT ?')
+    .bind(siteId, limit)

@@ -3,14 +3,12 @@ import { HTTPException } from 'hono/http-exception'
 import type { ApiError } from '../sdk/schema'
 import type { AppEnv } from './env'
 import events from './routes/events'
-import popular from './routes/popular'
 import recommendations from './routes/recommendations'
 
 const app = new Hono<AppEnv>()
 
 app.get('/v1/health', (c) => c.json({ ok: true }))
 app.route('/v1/events', events)
-app.route('/v1/popular', popular)
 app.route('/v1/recommendations', recommendations)
 
 app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))

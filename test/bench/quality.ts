@@ -14,24 +14,29 @@ import {
   type Rating,
   type Ranker,
 } from './ratings'
+import { FOR_YOU } from '../../worker/recommenders/for-you'
 import { vistaForYou } from './vista-model'
 
-const USAGE = 'usage: bench:quality [--ratings FILE] [--limit N]'
+const USAGE = 'usage: bench:quality [--ratings FILE] [--limit N (first N ratings)] [--tune]'
 
 interface Options {
   ratings?: string
   limit?: number
+  tune?: boolean
 }
 
 function parseArgs(args: string[]): Options {
   const options: Options = {}
   for (let a = 0; a < args.length; a++) {
+    if (args[a] === '--tune') {
+      options.tune = true
+      continue
+    }
     const [flag = '', inline] = (args[a] ?? '').split(/=(.*)/s)
-    if (flag !== '--ratings' && flag !== '--limit') throw new Error(`unknown argument ${flag}\n${USAGE}`)
     const value = inline ?? args[++a] ?? ''
     if (flag === '--ratings' && value !== '') options.ratings = value
     else if (flag === '--limit' && /^[1-9]\d*$/.test(value)) options.limit = Number(value)
-    else throw new Error(`${flag} needs a ${flag === '--limit' ? 'positive integer' : 'file'}\n${USAGE}`)
+    else throw new Error(`bad arguments: ${args.join(' ')}\n${USAGE}`)
   }
   return options
 }
@@ -55,20 +60,43 @@ const row = (model: string, quality: Quality, replaySeconds: number): Row => ({
 })
 
 /** A baseline's replay time is its fit time. */
-async function baseline(fit: () => Ranker, train: Rating[], test: Map<string, Rating>): Promise<Row> {
+async function baseline(
+  fit: () => Ranker,
+  train: Rating[],
+  test: Map<string, Rating>,
+): Promise<Row> {
   const start = performance.now()
   const ranker = fit()
   const replaySeconds = elapsed(start)
-  return row(ranker.name, await evaluate(ranker, train, test), replaySeconds)
+  const result = row(ranker.name, await evaluate(ranker, train, test), replaySeconds)
+  console.error(`${result.model} done in ${elapsed(start).toFixed(1)} s`)
+  return result
 }
 
-async function vista(train: Rating[], test: Map<string, Rating>): Promise<Row> {
+async function vista(train: Rating[], test: Map<string, Rating>, tune = false): Promise<Row> {
   const model = await vistaForYou(train)
   try {
+    if (tune) await tuneForYou(model, train, test)
     return row(model.name, await evaluate(model, train, test), model.replaySeconds)
   } finally {
     await model.close()
   }
+}
+
+/** Scores a grid of "for you" tunables on one replay (FOR_YOU is read at ranking time), then restores them. */
+async function tuneForYou(model: Ranker, train: Rating[], test: Map<string, Rating>): Promise<void> {
+  const defaults = structuredClone(FOR_YOU)
+  const lines = ['recency  trendBlend   HR@10  NDCG@10']
+  for (const recency of [0.7, 0.85, 0.95]) {
+    for (const trendBlend of [0.02, 0.05, 0.2, 0.5]) {
+      Object.assign(FOR_YOU, { recency, trendBlend })
+      const q = await evaluate(model, train, test)
+      lines.push(`${recency.toFixed(2).padStart(7)}  ${trendBlend.toFixed(2).padStart(10)}  ${q.hr.toFixed(4)}  ${q.ndcg.toFixed(4).padStart(7)}`)
+      console.error(lines.at(-1))
+    }
+  }
+  Object.assign(FOR_YOU, defaults)
+  console.log(lines.join('\n'))
 }
 
 async function main() {
@@ -80,17 +108,16 @@ async function main() {
   const users = new Set(ratings.map((r) => r.user)).size
   const items = new Set(ratings.map((r) => r.item)).size
   console.log(`ratings file: ${file}`)
-  console.log(
-    `ratings ${ratings.length}, users ${users}, items ${items}, evaluated users ${test.size}, train ${train.length}`,
-  )
+  console.log(`ratings ${ratings.length}, users ${users}, items ${items}`)
+  console.log(`evaluated users ${test.size}, train ratings ${train.length}`)
   const popular = await baseline(() => mostPopular(train), train, test)
-  console.error(`MostPopular done in ${(popular.replaySeconds + popular.scoringSeconds).toFixed(1)} s`)
   const knn = await baseline(() => itemKnn(train), train, test)
-  console.error(`ItemKNN done in ${(knn.replaySeconds + knn.scoringSeconds).toFixed(1)} s`)
-  const forYou = await vista(train, test)
+  const forYou = await vista(train, test, options.tune)
   console.log(formatTable([forYou, popular, knn]))
   const cpu = cpus()
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`)
+  console.log(
+    `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`,
+  )
 }
 
 main().catch((error: unknown) => {

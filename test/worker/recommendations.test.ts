@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { upsertItems } from '../../worker/db'
 import app from '../../worker/index'
-import type { RecommendationAnswer } from '../../worker/routes/recommendations'
+import type { RecommendationAnswer } from '../../sdk/schema'
 import { makeEvent, SITE } from '../fixtures/events'
 import { batch, postEvents, seedSite } from './helpers'
 

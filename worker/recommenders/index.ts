@@ -3,17 +3,8 @@ import { alsoBought, alsoViewed, cartComplements } from './co-occurrence'
 import { categoryAffinity, recentlyViewed, trending } from './popular'
 import { forYou } from './for-you'
 
-/** Strategies served by GET /v1/recommendations. */
-export const STRATEGIES = [
-  'for-you',
-  'also-viewed',
-  'also-bought',
-  'cart',
-  'trending',
-  'recently-viewed',
-  'category',
-] as const
-export type Strategy = (typeof STRATEGIES)[number]
+export { STRATEGIES, type Strategy } from '../../sdk/schema'
+import type { Strategy } from '../../sdk/schema'
 
 /** One item in the shopper's history, newest first. */
 export interface HistoryItem {
@@ -54,8 +45,8 @@ export interface ModelData {
   bought: Map<string, Neighbour[]>
   /** Shoppers who interacted with (or bought) each source item. */
   support: Map<string, number>
-  /** Trending items, hottest first, with their current decayed score. */
-  trending: Array<{ item: string; score: number; category: string | null }>
+  /** Trending items, hottest first, with their current decayed score; `isNew` ones only fill. */
+  trending: Array<{ item: string; score: number; category: string | null; isNew?: boolean }>
   /** Metadata of every item mentioned above. */
   catalog: Map<string, CatalogItem>
   /** Where the request comes from: the product on screen, the category page, the cart. */

@@ -4,10 +4,12 @@ import { interest } from './for-you'
 
 /** Hottest items by time-decayed popularity (the fallback that keeps every slot filled). */
 export const trending: Recommender = (data, limit) =>
-  data.trending.slice(0, limit).map(({ item, score, category }) => ({
+  data.trending.slice(0, limit).map(({ item, score, category, isNew }) => ({
     item,
     score,
-    reasons: [category ? `Popular in ${category} this week` : 'Popular this week'],
+    reasons: [
+      isNew ? `New in ${category ?? 'the shop'}` : category ? `Popular in ${category} this week` : 'Popular this week',
+    ],
   }))
 
 /** What the shopper viewed lately, newest first. */

@@ -6,12 +6,14 @@ import {
   itemSupport,
   logRecommendation,
   neighbourList,
+  newestItems,
   trendingItems,
   TREND_EPOCH,
   TREND_TAU,
   visitorHistory,
   type ItemRow,
 } from '../db'
+import type { RecommendationAnswer } from '../../sdk/schema'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
 import {
@@ -70,12 +72,6 @@ const query = z.object({
 /** A request for recommendations, after validation. */
 export type RecommendationRequest = z.infer<typeof query>
 
-/** The answer: an id that later clicks and orders carry, and items with their reasons. */
-export interface RecommendationAnswer {
-  id: string
-  strategy: Strategy
-  items: Array<Omit<CatalogItem, 'inStock'> & { score: number; reasons: string[] }>
-}
 
 const LABELS: Record<Strategy, string> = {
   'for-you': 'Recommended for you',
@@ -112,6 +108,7 @@ export async function loadModelData(db: D1Database, siteId: string, input: Input
     anonymousId ? visitorHistory(db, siteId, anonymousId, HISTORY_LIMIT) : db.prepare('SELECT 1 WHERE 0'),
     anonymousId ? dismissedItems(db, siteId, anonymousId) : db.prepare('SELECT 1 WHERE 0'),
     trendingItems(db, siteId, TRENDING_LIMIT),
+    newestItems(db, siteId, TRENDING_LIMIT),
     ...catalogItems(db, siteId, item ? [item] : ['']),
   ])
   type HistoryRow = { item_id: string; last_ts: number; views: number; adds: number; purchases: number; rating: number | null; dismissed: number }
@@ -129,7 +126,12 @@ export async function loadModelData(db: D1Database, siteId: string, input: Input
   type TrendRow = { item_id: string; trend: number; category: string | null }
   const toTrend = (t: TrendRow) => ({ item: t.item_id, score: Math.exp(t.trend - decay), category: t.category })
   const trending = rows<TrendRow>(first, 2).map(toTrend)
-  const contextItem = rows<ItemRow>(first, 3)[0]
+  // A shop with little activity yet still fills its slots, with its newest items, scored below any trend.
+  const hot = new Set(trending.map((t) => t.item))
+  const newest = rows<{ id: string; category: string }>(first, 3)
+    .filter((r) => !hot.has(r.id))
+    .map((r, i) => ({ item: r.id, score: 1e-12 / (i + 1), category: r.category, isNew: true }))
+  const contextItem = rows<ItemRow>(first, 4)[0]
   const category = input.category ?? contextItem?.category
 
   // Whose neighbours to read depends on the strategy.
@@ -176,7 +178,7 @@ export async function loadModelData(db: D1Database, siteId: string, input: Input
   const favourites = personal
     ? [...categoryWeights(data)].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([c]) => c).filter((c) => c !== category)
     : []
-  const candidates = new Set<string>([...trending, ...categoryTrending].map((t) => t.item))
+  const candidates = new Set<string>([...trending, ...categoryTrending, ...newest].map((t) => t.item))
   for (const lists of [seen, bought]) for (const ns of lists.values()) for (const n of ns) candidates.add(n.item)
   for (const h of history) candidates.add(h.item)
   for (const c of cart) candidates.add(c)
@@ -186,7 +188,7 @@ export async function loadModelData(db: D1Database, siteId: string, input: Input
   ])
   const favouriteTrending = favourites.flatMap((_, i) => rows<TrendRow>(third, i).map(toTrend))
   for (let i = favourites.length; i < third.length; i++) for (const r of rows<ItemRow>(third, i)) catalog.set(r.id, toCatalog(r))
-  const byItem = new Map([...trending, ...categoryTrending, ...favouriteTrending].map((t) => [t.item, t]))
+  const byItem = new Map([...newest, ...trending, ...categoryTrending, ...favouriteTrending].map((t) => [t.item, t]))
   data.trending = [...byItem.values()].sort((a, b) => b.score - a.score)
   return { ...data, dismissed }
 }
@@ -229,7 +231,7 @@ export default new Hono<AppEnv>().get('/', async (c) => {
   const data = await loadModelData(c.env.DB, site.id, { ...req, now })
   const rules: Rules = { ...site.settings?.recommendations?.rules, ...req.rules }
   const items = recommend(data, req.strategy, rules, data.dismissed, req.limit)
-  const answer: RecommendationAnswer & { label: string } = {
+  const answer: RecommendationAnswer = {
     id: newId(),
     strategy: req.strategy,
     label: LABELS[req.strategy],

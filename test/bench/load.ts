@@ -1,0 +1,119 @@
+// What the load benchmarks share: a bounded closed-loop load generator, percentiles, a plain
+// table, flags, a seeded random source and the machine they ran on.
+import { cpus } from 'node:os'
+
+/** Latencies in ms (sorted) and throughput of one bounded run. */
+export interface LoadResult {
+  requests: number
+  failures: number
+  firstFailure?: string
+  latencies: number[]
+  seconds: number
+}
+
+/**
+ * Sends `requests` requests, `concurrency` at a time, each as soon as one ends (a closed loop, so
+ * the server is never asked for more than it can answer). `send(i)` throws if the answer is bad.
+ */
+export async function load(
+  requests: number,
+  concurrency: number,
+  send: (i: number) => Promise<void>,
+): Promise<LoadResult> {
+  const latencies: number[] = []
+  const result: LoadResult = { requests, failures: 0, latencies, seconds: 0 }
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < requests; i = next++) {
+      const start = performance.now()
+      try {
+        await send(i)
+      } catch (error) {
+        result.failures++
+        result.firstFailure ??= error instanceof Error ? error.message : String(error)
+      }
+      latencies.push(performance.now() - start)
+    }
+  }
+  const start = performance.now()
+  await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, worker))
+  result.seconds = (performance.now() - start) / 1000
+  latencies.sort((a, b) => a - b)
+  return result
+}
+
+/** The answer's body, after checking its status. */
+export async function fetchOk(url: string, init?: RequestInit): Promise<string> {
+  const res = await fetch(url, init)
+  const body = await res.text()
+  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url} -> ${res.status} ${body.slice(0, 300)}`)
+  return body
+}
+
+/** Nearest-rank percentile of sorted values. */
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN
+
+/** Aligned columns: the first left-aligned, the others right-aligned. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)))
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+/** Milliseconds with one decimal. */
+export const ms = (n: number) => n.toFixed(1)
+
+/** Positive integer flags (`--name N` or `--name=N`) over their defaults. */
+export function parseFlags<T extends Record<string, number>>(args: string[], defaults: T): T {
+  const flags: Record<string, number> = { ...defaults }
+  const usage = Object.entries(defaults)
+    .map(([name, n]) => `[--${name} N (default ${n})]`)
+    .join(' ')
+  for (let a = 0; a < args.length; a++) {
+    const [flag = '', inline] = (args[a] ?? '').split(/=(.*)/s)
+    const value = inline ?? args[++a] ?? ''
+    const name = flag.replace(/^--/, '')
+    if (!flag.startsWith('--') || !(name in defaults) || !/^[1-9]\d*$/.test(value)) {
+      throw new Error(`bad arguments: ${args.join(' ')}\nusage: ${usage}`)
+    }
+    flags[name] = Number(value)
+  }
+  return flags as T
+}
+
+/** A reproducible random source in [0, 1) (mulberry32). */
+export function random(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = Math.imul(s ^ (s >>> 15), 1 | s)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Draws ranks 0..n-1 with probability proportional to 1 / (rank + 1)^s. */
+export function zipf(n: number, s: number, rand: () => number): () => number {
+  const cumulative = new Float64Array(n)
+  let total = 0
+  for (let r = 0; r < n; r++) cumulative[r] = total += 1 / (r + 1) ** s
+  return () => {
+    const x = rand() * total
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cumulative[mid]! < x) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
+/** CPU model, cores and Node version, for the record. */
+export function machine(): string {
+  const cpu = cpus()
+  return `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`
+}
