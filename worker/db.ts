@@ -69,10 +69,7 @@ export async function storeEvents(db: D1Database, siteId: string, rows: EventRow
   )
   const inserts = statements.length
   const visitors = [...new Set(rows.map((row) => row[3]))]
-  for (let i = 0; i < visitors.length; i += D1_MAX_PARAMS - 1) {
-    statements.push(refreshVisitors(db, siteId, visitors.slice(i, i + D1_MAX_PARAMS - 1)))
-  }
-  statements.push(...indexPending(db, siteId))
+  statements.push(...inChunks(visitors, (ids) => refreshVisitors(db, siteId, ids)), ...indexPending(db, siteId))
   const results = await db.batch<{ id: string }>(statements)
   const inserted = results.slice(0, inserts).reduce((n, r) => n + (r.results?.length ?? 0), 0)
   return { inserted }

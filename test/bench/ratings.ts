@@ -224,6 +224,116 @@ export function itemKnn(train: Rating[], neighbours = 100): Ranker {
   }
 }
 
+/** Inverts a symmetric positive-definite row-major m×m matrix in place (throws if not SPD). */
+function invertSpd(a: Float64Array, m: number): void {
+  // Cholesky a = L·Lᵀ into the lower triangle, row by row (each entry a dot of two contiguous rows).
+  for (let i = 0; i < m; i++) {
+    const ri = i * m
+    for (let j = 0; j <= i; j++) {
+      const rj = j * m
+      let s = a[ri + j] ?? 0
+      for (let k = 0; k < j; k++) s -= (a[ri + k] ?? 0) * (a[rj + k] ?? 0)
+      if (j < i) a[ri + j] = s / (a[rj + j] ?? 1)
+      else if (s > 0) a[ri + i] = Math.sqrt(s)
+      else throw new Error(`invertSpd: matrix is not positive definite (pivot ${i})`)
+    }
+  }
+  // Row j of u is column j of L⁻¹ (forward substitution of L·x = e_j), so u is upper triangular.
+  const u = new Float64Array(m * m)
+  for (let j = 0; j < m; j++) {
+    const rj = j * m
+    u[rj + j] = 1 / (a[rj + j] ?? 1)
+    for (let i = j + 1; i < m; i++) {
+      const ri = i * m
+      let s = 0
+      for (let k = j; k < i; k++) s -= (a[ri + k] ?? 0) * (u[rj + k] ?? 0)
+      u[rj + i] = s / (a[ri + i] ?? 1)
+    }
+  }
+  // a⁻¹ = L⁻ᵀ·L⁻¹, whose (i, j) entry is the dot of rows i and j of u (nonzero from max(i, j) on).
+  for (let i = 0; i < m; i++) {
+    const ri = i * m
+    for (let j = i; j < m; j++) {
+      const rj = j * m
+      let s = 0
+      for (let k = j; k < m; k++) s += (u[ri + k] ?? 0) * (u[rj + k] ?? 0)
+      a[ri + j] = s
+      a[rj + i] = s
+    }
+  }
+}
+
+/** EASE's B = I − P·diag(P)⁻¹ with P = (XᵀX + λI)⁻¹, over the first m (most popular) items. */
+function easeMatrix(index: ItemIndex, lambda: number, m: number): Float64Array {
+  // G = XᵀX + λI, accumulated from each user's distinct items among the kept ones.
+  const g = new Float64Array(m * m)
+  for (const list of index.userItems) {
+    const kept = list.filter((i) => i < m)
+    for (const i of kept) {
+      const ri = i * m
+      for (const j of kept) g[ri + j] = (g[ri + j] ?? 0) + 1
+    }
+  }
+  for (let i = 0; i < m; i++) g[i * m + i] = (g[i * m + i] ?? 0) + lambda
+  invertSpd(g, m)
+  const inverseDiagonal = Float64Array.from({ length: m }, (_, j) => 1 / (g[j * m + j] ?? 1))
+  for (let i = 0; i < m; i++) {
+    const ri = i * m
+    for (let j = 0; j < m; j++) g[ri + j] = -(g[ri + j] ?? 0) * (inverseDiagonal[j] ?? 0)
+    g[ri + i] = 0
+  }
+  return g
+}
+
+/** EASE weights B (row-major m×m, zero diagonal) over the `maxItems` most popular train items. */
+export function easeWeights(
+  train: Rating[],
+  lambda = 500,
+  maxItems = 3000,
+): { items: string[]; weights: Float64Array } {
+  const index = buildIndex(train)
+  const m = Math.min(maxItems, index.items.length)
+  return { items: index.items.slice(0, m), weights: easeMatrix(index, lambda, m) }
+}
+
+/** EASE (Steck 2019): score(j) = sum of B[i][j] over seen i, on the `maxItems` most popular items. */
+export function ease(train: Rating[], options: { lambda?: number; maxItems?: number } = {}): Ranker {
+  const { lambda = 500, maxItems = 3000 } = options
+  const index = buildIndex(train)
+  const n = index.items.length
+  const m = Math.min(maxItems, n)
+  const weights = easeMatrix(index, lambda, m)
+  const scores = new Float64Array(m)
+  const excluded = new Uint8Array(n)
+  const candidates = new Int32Array(m)
+  return {
+    name: `EASE (top ${m} items)`,
+    rank(_user, seen, k) {
+      const profile: number[] = []
+      for (const item of seen) {
+        const i = index.indexOf.get(item)
+        if (i !== undefined) profile.push(i)
+      }
+      profile.forEach((i) => (excluded[i] = 1))
+      scores.fill(0)
+      for (const i of profile) {
+        if (i >= m) continue
+        const ri = i * m
+        for (let j = 0; j < m; j++) scores[j] = (scores[j] ?? 0) + (weights[ri + j] ?? 0)
+      }
+      let count = 0
+      for (let j = 0; j < m; j++) if (!excluded[j]) candidates[count++] = j
+      const top = Array.from(topByScore(candidates, count, scores, k))
+      top.forEach((j) => (excluded[j] = 1))
+      // Items outside the EASE set score −∞: they only fill the list, most popular first.
+      for (let j = m; j < n && top.length < k; j++) if (!excluded[j]) top.push(j)
+      profile.forEach((i) => (excluded[i] = 0))
+      top.forEach((j) => (excluded[j] = 0))
+      return top.map((j) => index.items[j] ?? '')
+    },
+  }
+}
+
 /** Ranking quality over the evaluated users, and the wall time spent ranking. */
 export interface Quality {
   hr: number
