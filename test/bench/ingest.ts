@@ -8,7 +8,18 @@ import type { Bindings } from '../../worker/env'
 import { hashKey } from '../../worker/sites'
 import { startWorker, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
-import { fetchOk, formatTable, load, machine, ms, parseFlags, percentile, random, zipf } from './load'
+import {
+  fetchOk,
+  formatTable,
+  load,
+  machine,
+  ms,
+  parseFlags,
+  percentile,
+  random,
+  zipf,
+  type LoadResult,
+} from './load'
 
 const SITE = 'bench'
 const KEY = 'pk_bench_ingest'
@@ -56,7 +67,11 @@ function makeBatches(count: number, size: number): VistaEvent[][] {
       if (r < 0.7) return makeEvent('Product Viewed', product, who)
       if (r < 0.9) return makeEvent('Product Added', { ...product, quantity: 1 }, who)
       const order = { order_id: `o${b}-${e}`, revenue: 10 }
-      return makeEvent('Order Completed', { ...order, products: [{ ...product, quantity: 1 }] }, who)
+      return makeEvent(
+        'Order Completed',
+        { ...order, products: [{ ...product, quantity: 1 }] },
+        who,
+      )
     })
   })
 }
@@ -72,8 +87,32 @@ async function post(worker: LocalWorker, events: VistaEvent[]): Promise<IngestRe
   return JSON.parse(answer) as IngestResult
 }
 
+/** Posts the batches, `concurrency` at a time, and sums the answers. */
+async function postAll(worker: LocalWorker, batches: VistaEvent[][], concurrency: number) {
+  let accepted = 0
+  let duplicates = 0
+  const run = await load(batches.length, concurrency, async (i) => {
+    const answer = await post(worker, batches[i]!)
+    accepted += answer.accepted
+    duplicates += answer.duplicates
+  })
+  return { ...run, accepted, duplicates }
+}
+
 const countEvents = async (worker: LocalWorker) =>
   (await worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events'))[0]?.n ?? 0
+
+const HEADER = ['route', 'requests', 'events', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'events/s']
+const row = (name: string, r: LoadResult, events: number, shown = String(events)) => [
+  name,
+  String(r.requests),
+  shown,
+  ms(percentile(r.latencies, 50)),
+  ms(percentile(r.latencies, 99)),
+  ms(r.latencies.at(-1) ?? NaN),
+  (r.requests / r.seconds).toFixed(0),
+  (events / r.seconds).toFixed(0),
+]
 
 async function main() {
   const flags = parseFlags(process.argv.slice(2), { batches: 500, concurrency: 4, size: 20 })
@@ -81,81 +120,55 @@ async function main() {
   if (size > MAX_BATCH_EVENTS) throw new Error(`--size must be at most ${MAX_BATCH_EVENTS}`)
   console.log(machine())
   console.log(
-    `wrangler dev on 127.0.0.1; ${batches} batches of ${size} events at concurrency ${concurrency} ` +
-      `from ${SHOPPERS} shoppers (after ${WARMUP} warm-up batches); ${ITEMS} items`,
+    `wrangler dev on 127.0.0.1; ${batches} batches of ${size} events at concurrency ` +
+      `${concurrency} from ${SHOPPERS} shoppers, after ${WARMUP} warm-up batches; ${ITEMS} items`,
   )
   const all = makeBatches(WARMUP + batches, size)
   const timed = all.slice(WARMUP)
-  const worker = await startWorker({ prefix: 'vista-ingest-', seed })
-  const failures: string[] = []
-  const check = (ok: boolean, message: string) => {
-    console.log(`${ok ? '✓' : '✗'} ${message}`)
-    if (!ok) failures.push(message)
+  const sent = all.length * size
+  let ok = true
+  const check = (pass: boolean, message: string) => {
+    console.log(`${pass ? '✓' : '✗'} ${message}`)
+    ok &&= pass
   }
+  const worker = await startWorker({ prefix: 'vista-ingest-', seed })
   try {
     const health = () => fetchOk(`${worker.url}/v1/health`).then(() => {})
     await load(WARMUP, concurrency, health)
     const floor = await load(batches, concurrency, health)
-
-    let accepted = 0
-    let duplicates = 0
-    for (const events of all.slice(0, WARMUP)) accepted += (await post(worker, events)).accepted
-    const run = await load(batches, concurrency, async (i) => {
-      const answer = await post(worker, timed[i]!)
-      accepted += answer.accepted
-      duplicates += answer.duplicates
-    })
-    const sent = all.length * size
-    const timedAccepted = accepted - WARMUP * size
-
-    const header = ['route', 'requests', 'events', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'events/s']
-    const row = (name: string, r: typeof run, events: string, eventsPerSecond: number) => [
-      name,
-      String(r.requests),
-      events,
-      ms(percentile(r.latencies, 50)),
-      ms(percentile(r.latencies, 99)),
-      ms(r.latencies.at(-1) ?? NaN),
-      (r.requests / r.seconds).toFixed(0),
-      eventsPerSecond.toFixed(0),
-    ]
+    const warm = await postAll(worker, all.slice(0, WARMUP), concurrency)
+    const run = await postAll(worker, timed, concurrency)
     console.log(
-      formatTable(header, [
-        row('POST /v1/events', run, String(timedAccepted), timedAccepted / run.seconds),
-        row('GET /v1/health (floor)', floor, '', (floor.requests * size) / floor.seconds),
+      formatTable(HEADER, [
+        row('POST /v1/events', run, run.accepted),
+        row('GET /v1/health (floor)', floor, batches * size, ''),
       ]),
     )
-    console.log(`(floor events/s: what ${size} events per request would allow if storing were free)`)
-    console.log(`duplicates reported: ${duplicates}`)
-    for (const [name, r] of [['events', run], ['health', floor]] as const) {
-      if (r.failures > 0) check(false, `${name}: ${r.failures} requests failed, first: ${r.firstFailure}`)
+    console.log(`(floor events/s: ${size} events per request if storing them were free)`)
+    console.log(`duplicates reported: ${run.duplicates}`)
+    for (const r of [floor, warm, run]) {
+      if (r.failures > 0) check(false, `${r.failures} requests failed, first: ${r.firstFailure}`)
     }
+    const accepted = warm.accepted + run.accepted
     check(accepted === sent, `accepted ${accepted} of ${sent} events sent (warm-up included)`)
-    const stored = await countEvents(worker)
-    check(stored === sent, `D1 holds ${stored} events, ${sent} sent`)
+    check((await countEvents(worker)) === sent, `D1 holds exactly the ${sent} events sent`)
 
     // Exactly once: a retried batch is acknowledged but nothing new is stored.
     const step = Math.max(1, Math.floor(timed.length / REPLAYED))
     const replays = timed.filter((_, i) => i % step === 0).slice(0, REPLAYED)
-    let replayAccepted = 0
-    let replayDuplicates = 0
-    const replay = await load(replays.length, concurrency, async (i) => {
-      const answer = await post(worker, replays[i]!)
-      replayAccepted += answer.accepted
-      replayDuplicates += answer.duplicates
-    })
-    if (replay.failures > 0) check(false, `replay: ${replay.failures} failed: ${replay.firstFailure}`)
+    const again = await postAll(worker, replays, concurrency)
     const replayed = replays.length * size
     check(
-      replayAccepted === 0 && replayDuplicates === replayed,
-      `replayed ${replays.length} batches: accepted ${replayAccepted}, duplicates ${replayDuplicates} of ${replayed}`,
+      again.failures === 0 && again.accepted === 0 && again.duplicates === replayed,
+      `replayed ${replays.length} batches: accepted ${again.accepted}, ` +
+        `duplicates ${again.duplicates} of ${replayed}`,
     )
     const after = await countEvents(worker)
-    check(after === sent, `D1 holds ${after} events after the replay`)
+    check(after === sent, `D1 holds ${after} events after the replay, ${sent} sent`)
   } finally {
     await worker.stop()
   }
-  if (failures.length > 0) process.exitCode = 1
+  if (!ok) process.exitCode = 1
 }
 
 main().catch((error: unknown) => {

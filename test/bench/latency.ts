@@ -9,7 +9,17 @@ import { readBatch } from '../../worker/ingest'
 import { hashKey } from '../../worker/sites'
 import { startWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
-import { fetchOk, formatTable, load, machine, ms, parseFlags, percentile, random, zipf } from './load'
+import {
+  fetchOk,
+  formatTable,
+  load,
+  machine,
+  ms,
+  parseFlags,
+  percentile,
+  random,
+  zipf,
+} from './load'
 
 const CATALOGS = [1_000, 50_000]
 const CATEGORIES = 20
@@ -115,8 +125,12 @@ async function seed(persistTo: string, size: number): Promise<Seeded> {
     const now = Date.now()
     const events = activity(size, random(size), now).sort((a, b) => a.timestamp - b.timestamp)
     for (let i = 0; i < events.length; i += 100) {
-      const batch = readBatch({ site: SITE, key: KEY, sentAt: now, events: events.slice(i, i + 100) }, now)
-      if (!batch.ok) throw new Error(`seed batch rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
+      const batch = readBatch(
+        { site: SITE, key: KEY, sentAt: now, events: events.slice(i, i + 100) },
+        now,
+      )
+      if (!batch.ok)
+        throw new Error(`seed batch rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
       await storeEvents(db, SITE, batch.rows)
       if (i % 10_000 === 0) process.stderr.write(`catalog ${size}: stored ${i} events\n`)
     }
@@ -145,14 +159,25 @@ interface Route {
   path: (rand: () => number) => string
 }
 
-const recommendations = (strategy: string, extra = '') => (rand: () => number) =>
-  `/v1/recommendations?site=${SITE}&key=${KEY}&strategy=${strategy}&limit=${LIMIT}` +
-  `&anonymousId=s${Math.floor(rand() * SHOPPERS)}${extra && `&${extra}=${itemId(Math.floor(rand() * POPULAR))}`}`
+const recommendations =
+  (strategy: string, withItem = false) =>
+  (rand: () => number) => {
+    const anonymousId = `s${Math.floor(rand() * SHOPPERS)}`
+    const params = new URLSearchParams({
+      site: SITE,
+      key: KEY,
+      strategy,
+      limit: `${LIMIT}`,
+      anonymousId,
+    })
+    if (withItem) params.set('item', itemId(Math.floor(rand() * POPULAR)))
+    return `/v1/recommendations?${params}`
+  }
 
 const ROUTES: Route[] = [
   { name: 'health (floor)', path: () => '/v1/health' },
   { name: 'for-you', path: recommendations('for-you') },
-  { name: 'also-viewed', path: recommendations('also-viewed', 'item') },
+  { name: 'also-viewed', path: recommendations('also-viewed', true) },
   { name: 'trending', path: recommendations('trending') },
 ]
 
@@ -161,7 +186,8 @@ async function hit(url: string): Promise<void> {
   const body = await fetchOk(url)
   if (url.includes('/recommendations?')) {
     const { items } = JSON.parse(body) as { items: unknown[] }
-    if (items.length !== LIMIT) throw new Error(`${url} -> ${items.length} items, expected ${LIMIT}`)
+    if (items.length !== LIMIT)
+      throw new Error(`${url} -> ${items.length} items, expected ${LIMIT}`)
   }
 }
 

@@ -46,7 +46,8 @@ export async function load(
 export async function fetchOk(url: string, init?: RequestInit): Promise<string> {
   const res = await fetch(url, init)
   const body = await res.text()
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url} -> ${res.status} ${body.slice(0, 300)}`)
+  if (!res.ok)
+    throw new Error(`${init?.method ?? 'GET'} ${url} -> ${res.status} ${body.slice(0, 300)}`)
   return body
 }
 

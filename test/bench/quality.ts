@@ -1,9 +1,10 @@
-// `npm run bench:quality -- [--ratings FILE] [--limit N]`: Vista's for-you list against MostPopular
-// and ItemKNN on a leave-last-out split of a MovieLens-style ratings file.
+// `npm run bench:quality -- [--ratings FILE] [--limit N]`: Vista's for-you list against MostPopular,
+// ItemKNN and EASE on a leave-last-out split of a MovieLens-style ratings file.
 import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import {
   defaultRatingsFile,
+  ease,
   evaluate,
   formatTable,
   itemKnn,
@@ -112,8 +113,9 @@ async function main() {
   console.log(`evaluated users ${test.size}, train ratings ${train.length}`)
   const popular = await baseline(() => mostPopular(train), train, test)
   const knn = await baseline(() => itemKnn(train), train, test)
+  const easeRow = await baseline(() => ease(train), train, test)
   const forYou = await vista(train, test, options.tune)
-  console.log(formatTable([forYou, popular, knn]))
+  console.log(formatTable([forYou, popular, knn, easeRow]))
   const cpu = cpus()
   console.log(
     `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
+  ease,
+  easeWeights,
   evaluate,
   formatTable,
   itemKnn,
@@ -156,6 +158,97 @@ describe('itemKnn', () => {
     const more = interactions('u1 x; u1 y; u2 x; u2 y; u3 x; u3 z; u4 y; u5 w; u6 w; u7 w; u8 z')
     expect(itemKnn(more).rank('u1', new Set(['x']), 3)).toEqual(['y', 'z', 'w'])
     expect(itemKnn(more, 1).rank('u1', new Set(['x']), 3)).toEqual(['y', 'w', 'z'])
+  })
+})
+
+describe('ease', () => {
+  /** G = XᵀX + λI over `items`, straight from the (user, item) pairs. */
+  const gram = (train: Rating[], items: string[], lambda: number) => {
+    const users = new Map<string, Set<string>>()
+    for (const r of train) users.set(r.user, (users.get(r.user) ?? new Set()).add(r.item))
+    return items.map((i, a) =>
+      items.map((j, b) => {
+        let count = a === b ? lambda : 0
+        for (const seen of users.values()) if (seen.has(i) && seen.has(j)) count += 1
+        return count
+      }),
+    )
+  }
+  const at = (g: number[][], i: number, j: number) => g[i]?.[j] ?? 0
+
+  it('computes B = −P / diag(P), zero diagonal, with P = (XᵀX + λI)⁻¹', () => {
+    // Items by popularity b, a, c; with λ = 1, G = [[4,2,2],[2,3,1],[2,1,3]] and det G = 16, so
+    // P = [[8,−4,−4],[−4,8,0],[−4,0,8]] / 16 and B = [[0,½,½],[½,0,0],[½,0,0]].
+    const train = interactions('u1 a; u1 b; u2 a; u2 b; u2 c; u3 b; u3 c')
+    const { items, weights } = easeWeights(train, 1)
+    expect(items).toEqual(['b', 'a', 'c'])
+    const g = gram(train, items, 1)
+    // The inverse by cofactors: P[i][j] = C[j][i] / det, and G is symmetric.
+    const cofactor = (i: number, j: number) => {
+      const [r0 = 0, r1 = 0] = [0, 1, 2].filter((r) => r !== i)
+      const [c0 = 0, c1 = 0] = [0, 1, 2].filter((c) => c !== j)
+      const minor = at(g, r0, c0) * at(g, r1, c1) - at(g, r0, c1) * at(g, r1, c0)
+      return (i + j) % 2 ? -minor : minor
+    }
+    const det = [0, 1, 2].reduce((sum, j) => sum + at(g, 0, j) * cofactor(0, j), 0)
+    expect(det).toBe(16)
+    const p = (i: number, j: number) => cofactor(j, i) / det
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        const expected = i === j ? 0 : -p(i, j) / p(j, j)
+        expect(weights[i * 3 + j]).toBeCloseTo(expected, 12)
+      }
+    }
+    expect(Array.from(weights)).toEqual(
+      [0, 0.5, 0.5, 0.5, 0, 0, 0.5, 0, 0].map((w) => expect.closeTo(w, 12)),
+    )
+  })
+
+  it('inverts larger G exactly: G·(I − B) = diag(P)⁻¹ is diagonal', () => {
+    // 11 items exercise both the four-row blocks and the short last block of the inverse.
+    let seed = 7
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
+    const pairs: string[] = []
+    for (let u = 0; u < 40; u++) {
+      for (let i = 0; i < 11; i++) if (random() < 0.6 - i / 25) pairs.push(`u${u} i${i}`)
+    }
+    const train = interactions(pairs.join('; '))
+    const { items, weights } = easeWeights(train, 3)
+    const m = items.length
+    expect(m).toBe(11)
+    const g = gram(train, items, 3)
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) {
+        let s = 0
+        for (let k = 0; k < m; k++) {
+          s += at(g, i, k) * ((k === j ? 1 : 0) - (weights[k * m + j] ?? 0))
+        }
+        if (i === j) expect(s).toBeGreaterThan(0)
+        else expect(s).toBeCloseTo(0, 10)
+      }
+    }
+  })
+
+  // c is the most popular item but never co-occurs with a and b: with λ = 1, B[a][b] = 2/3.
+  const train = interactions('u1 a; u1 b; u2 a; u2 b; u3 c; u4 c; u5 c; u6 d')
+
+  it('ranks unseen items by summed B rows, never returning seen ones', () => {
+    const ranker = ease(train, { lambda: 1 })
+    expect(ranker.name).toBe('EASE (top 4 items)')
+    expect(ranker.rank('u1', new Set(['a']), 3)).toEqual(['b', 'c', 'd'])
+    expect(ranker.rank('u1', new Set(['a', 'b', 'unknown']), 10)).toEqual(['c', 'd'])
+    expect(ranker.rank('u9', new Set(['a', 'b', 'c', 'd']), 10)).toEqual([])
+    expect(ranker.rank('new', new Set(), 2)).toEqual(['c', 'a'])
+  })
+
+  it('scores only the maxItems most popular items, filling the rest by popularity', () => {
+    const ranker = ease(train, { lambda: 1, maxItems: 2 })
+    expect(ranker.name).toBe('EASE (top 2 items)')
+    expect(easeWeights(train, 1, 2).items).toEqual(['c', 'a'])
+    expect(easeWeights(train, 1, 2).weights).toHaveLength(4)
+    // b is outside the EASE set: c (B[a][c] = 0) outranks it though only b co-occurs with a.
+    expect(ranker.rank('u1', new Set(['a']), 3)).toEqual(['c', 'b', 'd'])
+    expect(ranker.rank('u1', new Set(['c', 'a']), 1)).toEqual(['b'])
   })
 })
 

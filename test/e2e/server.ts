@@ -53,8 +53,8 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
   const persistTo = await migratedState(options.prefix)
   const removeState = () => rm(persistTo, { recursive: true, force: true })
   try {
-    if (options.seed) await options.seed(persistTo)
-    else await run('npm', ['run', '--silent', 'seed', '--', '--persist-to', persistTo], { env: ENV })
+    const demo = ['run', '--silent', 'seed', '--', '--persist-to', persistTo]
+    await (options.seed ? options.seed(persistTo) : run('npm', demo, { env: ENV }))
   } catch (error) {
     await removeState()
     throw error

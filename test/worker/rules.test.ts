@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { CatalogItem, Scored } from '../../worker/recommenders'
+import type { CatalogItem, Scored } from '../../worker/recommenders/model'
 import { applyRules, diversify, type Rules } from '../../worker/recommenders/rules'
 
 const item = (id: string, category: string, price: number, inStock = true): CatalogItem => ({

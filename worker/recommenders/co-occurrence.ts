@@ -1,5 +1,5 @@
 // Item-to-item recommenders over co-occurrence counts, cosine-normalised.
-import { byScore, titleOf, type ModelData, type Neighbour, type Recommender, type Scored } from '.'
+import { byScore, titleOf, type ModelData, type Neighbour, type Recommender, type Scored } from './model'
 import { trending } from './popular'
 
 /** Cosine similarity of two items from their co-occurrence count and their own counts. */

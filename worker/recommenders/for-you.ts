@@ -1,5 +1,5 @@
 // "For you": items similar to the shopper's history, weighted by what they did and how lately.
-import { merge, titleOf, byScore, type HistoryItem, type ModelData, type Recommender, type Scored } from '.'
+import { merge, titleOf, byScore, type HistoryItem, type ModelData, type Recommender, type Scored } from './model'
 import { alsoViewed, similar } from './co-occurrence'
 import { categoryAffinity } from './popular'
 

@@ -1,67 +1,12 @@
 // Recommenders: pure functions from plain data (loaded by the route) to scored items with reasons.
+import type { Strategy } from '../../sdk/schema'
 import { alsoBought, alsoViewed, cartComplements } from './co-occurrence'
-import { categoryAffinity, recentlyViewed, trending } from './popular'
 import { forYou } from './for-you'
+import type { Recommender } from './model'
+import { categoryAffinity, recentlyViewed, trending } from './popular'
 
 export { STRATEGIES, type Strategy } from '../../sdk/schema'
-import type { Strategy } from '../../sdk/schema'
-
-/** One item in the shopper's history, newest first. */
-export interface HistoryItem {
-  item: string
-  lastTs: number
-  views: number
-  adds: number
-  purchases: number
-  rating: number | null
-  dismissed: boolean
-}
-
-/** A co-occurring item and how many shoppers interacted with it (for cosine normalisation). */
-export interface Neighbour {
-  item: string
-  weight: number
-  support: number
-}
-
-/** Catalog facts a recommender may show or filter on. */
-export interface CatalogItem {
-  id: string
-  title: string
-  category: string
-  price: number
-  image: string | null
-  inStock: boolean
-}
-
-/** Everything a recommender may read, loaded by the route for one request. */
-export interface ModelData {
-  now: number
-  /** The shopper's items, newest first, bounded. */
-  history: HistoryItem[]
-  /** Items co-interacted with each source item ('seen' pairs), strongest first, bounded. */
-  seen: Map<string, Neighbour[]>
-  /** Items co-bought with each source item, strongest first, bounded. */
-  bought: Map<string, Neighbour[]>
-  /** Shoppers who interacted with (or bought) each source item. */
-  support: Map<string, number>
-  /** Trending items, hottest first, with their current decayed score; `isNew` ones only fill. */
-  trending: Array<{ item: string; score: number; category: string | null; isNew?: boolean }>
-  /** Metadata of every item mentioned above. */
-  catalog: Map<string, CatalogItem>
-  /** Where the request comes from: the product on screen, the category page, the cart. */
-  context: { item?: string; category?: string; cart: string[] }
-}
-
-/** A recommended item, its score and why. */
-export interface Scored {
-  item: string
-  score: number
-  reasons: string[]
-}
-
-/** A recommender: best items first, at most `limit`. */
-export type Recommender = (data: ModelData, limit: number) => Scored[]
+export * from './model'
 
 /** The recommender behind each strategy. */
 export const RECOMMENDERS: Record<Strategy, Recommender> = {
@@ -74,26 +19,3 @@ export const RECOMMENDERS: Record<Strategy, Recommender> = {
   category: categoryAffinity,
 }
 
-/** A source item's name for reasons: its title when known. */
-export const titleOf = (data: ModelData, item: string) => data.catalog.get(item)?.title ?? item
-
-/** Sums scored lists item by item, keeping each item's reasons in order of contribution. */
-export function merge(lists: Scored[][]): Scored[] {
-  const byItem = new Map<string, { score: number; reasons: Array<[number, string]> }>()
-  for (const list of lists) {
-    for (const { item, score, reasons } of list) {
-      const entry = byItem.get(item) ?? { score: 0, reasons: [] }
-      entry.score += score
-      for (const reason of reasons) entry.reasons.push([score, reason])
-      byItem.set(item, entry)
-    }
-  }
-  return [...byItem].map(([item, { score, reasons }]) => ({
-    item,
-    score,
-    reasons: [...new Set(reasons.sort((a, b) => b[0] - a[0]).map(([, r]) => r))].slice(0, 2),
-  }))
-}
-
-/** Highest score first; ties by item id so answers are stable. */
-export const byScore = (a: Scored, b: Scored) => b.score - a.score || (a.item < b.item ? -1 : 1)

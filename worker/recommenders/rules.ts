@@ -1,6 +1,6 @@
 // Business rules applied to any strategy's answer: filter, boost, pin, exclude, diversify.
 import { z } from 'zod'
-import { byScore, type CatalogItem, type Scored } from '.'
+import { byScore, type CatalogItem, type Scored } from './model'
 
 /** Rules a request (or the site's marketer defaults) may set; request values win. */
 export const rulesSchema = z.object({
