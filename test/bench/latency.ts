@@ -34,13 +34,14 @@ const DAY = 24 * 3600_000
 const itemId = (rank: number) => `p${rank}`
 // Item ranks interleave the categories, so every category has a head of popular items.
 const categoryOf = (rank: number) => `c${rank % CATEGORIES}`
+const priceOf = (rank: number) => 5 + ((rank * 37) % 200)
 
 const catalog = (size: number): ItemRow[] =>
   Array.from({ length: size }, (_, rank) => ({
     id: itemId(rank),
     title: `Product ${rank}`,
     category: categoryOf(rank),
-    price: 5 + ((rank * 37) % 200),
+    price: priceOf(rank),
     image: null,
     description: null,
     in_stock: 1,
@@ -65,7 +66,7 @@ function shopper(n: number, pickItem: () => number, rand: () => number, now: num
   const product = (rank: number) => ({
     product_id: itemId(rank),
     category: categoryOf(rank),
-    price: 5 + ((rank * 37) % 200),
+    price: priceOf(rank),
   })
   const viewed: number[] = []
   const added: number[] = []

@@ -180,7 +180,7 @@ describe('ease', () => {
     // Items by popularity b, a, c; with λ = 1, G = [[4,2,2],[2,3,1],[2,1,3]] and det G = 16, so
     // P = [[8,−4,−4],[−4,8,0],[−4,0,8]] / 16 and B = [[0,½,½],[½,0,0],[½,0,0]].
     const train = interactions('u1 a; u1 b; u2 a; u2 b; u2 c; u3 b; u3 c')
-    const { items, weights } = easeWeights(train, 1)
+    const { items, weights } = easeWeights(train, { lambda: 1 })
     expect(items).toEqual(['b', 'a', 'c'])
     const g = gram(train, items, 1)
     // The inverse by cofactors: P[i][j] = C[j][i] / det, and G is symmetric.
@@ -213,7 +213,7 @@ describe('ease', () => {
       for (let i = 0; i < 11; i++) if (random() < 0.6 - i / 25) pairs.push(`u${u} i${i}`)
     }
     const train = interactions(pairs.join('; '))
-    const { items, weights } = easeWeights(train, 3)
+    const { items, weights } = easeWeights(train, { lambda: 3 })
     const m = items.length
     expect(m).toBe(11)
     const g = gram(train, items, 3)
@@ -244,8 +244,8 @@ describe('ease', () => {
   it('scores only the maxItems most popular items, filling the rest by popularity', () => {
     const ranker = ease(train, { lambda: 1, maxItems: 2 })
     expect(ranker.name).toBe('EASE (top 2 items)')
-    expect(easeWeights(train, 1, 2).items).toEqual(['c', 'a'])
-    expect(easeWeights(train, 1, 2).weights).toHaveLength(4)
+    expect(easeWeights(train, { lambda: 1, maxItems: 2 }).items).toEqual(['c', 'a'])
+    expect(easeWeights(train, { lambda: 1, maxItems: 2 }).weights).toHaveLength(4)
     // b is outside the EASE set: c (B[a][c] = 0) outranks it though only b co-occurs with a.
     expect(ranker.rank('u1', new Set(['a']), 3)).toEqual(['c', 'b', 'd'])
     expect(ranker.rank('u1', new Set(['c', 'a']), 1)).toEqual(['b'])

@@ -10,7 +10,7 @@ export const FOR_YOU = {
   /** Ratings are graded signals: a low rating pushes similar items down. */
   ratings: { 1: -1, 2: -0.5, 3: 0.3, 4: 1.2, 5: 1.5 } as Record<number, number>,
   /** Each older item in the history counts this much less than the one after it. */
-  recency: 0.85,
+  recency: 0.7,
   /** Weight of the time-decayed popularity blended into personal scores. */
   trendBlend: 0.05,
 }
