@@ -147,7 +147,7 @@ async function fill(slot: HTMLElement): Promise<void> {
   const cached = await cachedRecommendations(options)
   if (cached && !slot.dataset.vistaFilled) render(slot, cached, true)
   const fresh = await api.recommend(options)
-  if (!fresh || fresh === cached) return
+  if (!fresh || fresh.id === cached?.id) return // offline: the cached answer is all there is
   render(slot, fresh, false)
   void record('Recommendation Shown', {
     recommendation_id: fresh.id,

@@ -258,6 +258,26 @@ describe('the demo shop in Chromium', () => {
     await other.close()
   })
 
+  it("shows the device's last answer at once, and keeps it when the Worker cannot be reached", async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const errors = watchErrors(page)
+    await page.goto(`${worker.url}/p/kitchen-02`)
+    await drain(page)
+    const hrefs = (selector: string) =>
+      page.locator(`${selector} .vista-item`).evaluateAll((els) => els.map((e) => e.getAttribute('href')))
+    const fresh = await hrefs('[data-strategy="also-viewed"][data-vista-filled^="rec_"]')
+    expect(fresh.length).toBeGreaterThan(0)
+
+    await page.route('**/v1/recommendations?**', (route) => route.abort())
+    await page.reload()
+    const cached = '[data-strategy="also-viewed"][data-vista-filled="cache"]'
+    await page.locator(cached).waitFor()
+    expect(await hrefs(cached)).toEqual(fresh)
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
   it('answers malformed input from the page with 4xx and stores nothing', async () => {
     const page = await browser.newPage()
     const errors = watchErrors(page)
