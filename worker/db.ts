@@ -1,5 +1,6 @@
 // Every SQL statement the Worker runs lives here, as small typed functions.
 import { chunkRows, D1_MAX_PARAMS } from './chunk'
+import type { IdentityKind, Identifier, LinkPlan, Linked } from './identity'
 
 /** A site row as stored. */
 export interface SiteRow {
@@ -340,3 +341,86 @@ export const newestItems = (db: D1Database, siteId: string, limit: number) =>
   db
     .prepare('SELECT id, category FROM items WHERE site_id = ? AND in_stock = 1 ORDER BY updated_at DESC, id LIMIT ?')
     .bind(siteId, limit)
+
+/** Stored identifiers among `ids`, with their UIDs. */
+export const findIdentities = (db: D1Database, siteId: string, ids: Identifier[]) =>
+  db
+    .prepare(
+      `SELECT kind, value, uid FROM identities WHERE site_id = ? AND (kind, value) IN (VALUES ${ids.map(() => '(?, ?)').join(', ')})`,
+    )
+    .bind(siteId, ...ids.flatMap((i) => [i.kind, i.value]))
+    .all<Linked>()
+    .then((r) => r.results)
+
+/** Carries out a link plan and its audit log in one transaction. */
+export async function applyLink(db: D1Database, siteId: string, plan: LinkPlan, now: number): Promise<void> {
+  const statements = plan.merges.flatMap((from) => [
+    db
+      .prepare(
+        `INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason)
+         SELECT site_id, ?, 'move', kind, value, uid, ?, ? FROM identities WHERE site_id = ? AND uid = ?`,
+      )
+      .bind(now, plan.uid, plan.reason, siteId, from),
+    db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND uid = ?').bind(plan.uid, now, siteId, from),
+  ])
+  for (const i of plan.links) {
+    statements.push(
+      // A concurrent identify may have linked it first: then it keeps that link, and nothing is logged.
+      db
+        .prepare(
+          'INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        )
+        .bind(siteId, i.kind, i.value, plan.uid, now),
+      db
+        .prepare(
+          `INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason)
+           SELECT ?, ?, 'link', ?, ?, NULL, ?, ? WHERE changes() = 1`,
+        )
+        .bind(siteId, now, i.kind, i.value, plan.uid, plan.reason),
+    )
+  }
+  if (statements.length > 0) await db.batch(statements)
+}
+
+/** The UID an identifier had before its last move, if it ever moved. */
+export const previousUid = (db: D1Database, siteId: string, id: Identifier) =>
+  db
+    .prepare(
+      `SELECT from_uid FROM identity_log WHERE site_id = ? AND kind = ? AND value = ? AND action = 'move' ORDER BY at DESC LIMIT 1`,
+    )
+    .bind(siteId, id.kind, id.value)
+    .first<{ from_uid: string }>()
+    .then((r) => r?.from_uid ?? null)
+
+/** Points one identifier at another UID and logs why; false if the identifier is unknown. */
+export async function moveIdentity(db: D1Database, siteId: string, id: Identifier, to: string, reason: string, now: number) {
+  const [log, update] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason)
+         SELECT site_id, ?, 'unlink', kind, value, uid, ?, ? FROM identities WHERE site_id = ? AND kind = ? AND value = ?`,
+      )
+      .bind(now, to, reason, siteId, id.kind, id.value),
+    db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND kind = ? AND value = ?').bind(to, now, siteId, id.kind, id.value),
+  ])
+  return (update?.meta.changes ?? 0) > 0 && (log?.meta.changes ?? 0) > 0
+}
+
+/** Every identifier of a UID. */
+export const identitiesOf = (db: D1Database, siteId: string, uid: string) =>
+  db
+    .prepare('SELECT kind, value, linked_at FROM identities WHERE site_id = ? AND uid = ? ORDER BY kind, value')
+    .bind(siteId, uid)
+    .all<{ kind: IdentityKind; value: string; linked_at: number }>()
+    .then((r) => r.results)
+
+/** The audit log of a UID's identifiers, oldest first. */
+export const identityLog = (db: D1Database, siteId: string, uid: string) =>
+  db
+    .prepare(
+      `SELECT at, action, kind, value, from_uid, to_uid, reason FROM identity_log
+       WHERE site_id = ? AND (from_uid = ? OR to_uid = ?) ORDER BY at, rowid`,
+    )
+    .bind(siteId, uid, uid)
+    .all()
+    .then((r) => r.results)

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ApiError } from '../sdk/schema'
 import type { AppEnv } from './env'
 import events from './routes/events'
+import identify from './routes/identify'
 import recommendations from './routes/recommendations'
 
 const app = new Hono<AppEnv>()
@@ -10,6 +11,7 @@ const app = new Hono<AppEnv>()
 app.get('/v1/health', (c) => c.json({ ok: true }))
 app.route('/v1/events', events)
 app.route('/v1/recommendations', recommendations)
+app.route('/v1/identify', identify)
 
 app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))
 app.onError((err, c) => {
