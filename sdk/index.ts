@@ -5,7 +5,7 @@ import { applyEvent, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
 import type { EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
 import { configure, enqueue, flush, flushOnExit, stats } from './send'
-import { change, read } from './store'
+import { change, read, remove } from './store'
 
 /** Inactivity after which the next event opens a new session. */
 export const SESSION_TIMEOUT = 30 * 60_000
@@ -21,7 +21,7 @@ interface Ids {
 export interface Vista {
   /** Records an event; properties follow the event type. */
   track<T extends EventType>(type: T, properties: EventProperties[T]): void
-  /** Ties this device's events to a user id from now on and stores traits in the profile. */
+  /** Ties this device to a user id (and `traits.crmId`, `loyaltyId`, `email`, hashed here) under one UID. */
   identify(userId: string, traits?: Record<string, unknown>): void
   /** Forgets the user on this device: new anonymous id, empty profile (events still waiting are kept). */
   reset(): void
@@ -104,6 +104,20 @@ async function attribute(type: EventType, properties: unknown): Promise<void> {
     const rec = clicked[product.product_id]
     if (rec && !product.recommendation_id) product.recommendation_id = rec
   }
+}
+
+const sha256 = async (text: string) =>
+  Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('')
+
+/** Sends the pending identify (kept on the device until the Worker confirms it, like events). */
+async function sendLink(): Promise<void> {
+  const link = await read<Record<string, string>>('link')
+  if (!link) return
+  const res = await fetch(`${endpoint}/identify`, { method: 'POST', body: JSON.stringify(link) })
+  // Retry on the next page only when the Worker could not answer; a 4xx will not get better.
+  if (res.status < 500) await remove('link')
 }
 
 /** Wraps a call so that nothing it throws or rejects reaches the host page. */
@@ -232,6 +246,13 @@ const api: Vista = {
         userId,
         traits: { ...p?.traits, ...traits },
       }))
+      const link: Record<string, string> = { site: data.site ?? '', key: data.key ?? '', anonymousId: ids.anonymousId, userId }
+      if (typeof traits?.crmId === 'string') link.crmId = traits.crmId
+      if (typeof traits?.loyaltyId === 'string') link.loyaltyId = traits.loyaltyId
+      // The e-mail address never leaves the device: only its SHA-256, after trim and lower-case.
+      if (typeof traits?.email === 'string') link.emailHash = await sha256(traits.email.trim().toLowerCase())
+      await change('link', () => link)
+      void sendLink().catch(() => {}) // not awaited: the network must never hold up recording
     }),
   ),
   reset: safe(() =>
@@ -243,7 +264,9 @@ const api: Vista = {
   ),
   profile: () =>
     serially(async () => (await read<Profile>('profile')) ?? emptyProfile('')).catch(() => emptyProfile('')),
-  flush: () => serially(flush).catch(() => {}),
+  // Waits for events already being recorded, then sends outside the chain so a slow network
+  // never holds up recording.
+  flush: () => serially(async () => {}).then(flush).catch(() => {}),
   recommend: async (options = {}) => {
     try {
       const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])
@@ -291,4 +314,5 @@ safe(() => {
   } else sync()
   if (Array.isArray(queued)) queued.forEach(api.push)
   void flush().catch(() => {})
+  void sendLink().catch(() => {})
 })()

@@ -67,7 +67,7 @@ export function render(slot: HTMLElement, answer: RecommendationAnswer, fromCach
     }
     const currency = slot.dataset.currency
     const price = currency
-      ? new Intl.NumberFormat(document.documentElement.lang || undefined, { style: 'currency', currency }).format(item.price)
+      ? new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(item.price)
       : item.price.toFixed(2)
     a.append(el('span', 'vista-name', item.title), el('span', 'vista-price', price))
     const why = el('small', 'vista-reason', item.reasons[0] ?? '')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Vista } from '../../sdk/index'
 import type { VistaEvent } from '../../sdk/schema'
@@ -103,11 +104,16 @@ describe('the script tag', () => {
   })
 
   it('ties later events to an identified user and forgets them on reset', async () => {
-    vista().identify('user-42', { plan: 'gold' })
+    vista().identify('user-42', { plan: 'gold', crmId: 'C-7', email: ' Ana@Example.com ' })
     vista().track('Cart Viewed', { products: [] })
     let profile = await settle()
     expect((await outbox()).at(-1)!.userId).toBe('user-42')
     expect(profile).toMatchObject({ userId: 'user-42', traits: { plan: 'gold' } })
+    // The link waits on the device until the Worker confirms it; the e-mail only as its hash.
+    const link = await read<Record<string, string>>('link')
+    expect(link).toMatchObject({ anonymousId: profile.anonymousId, userId: 'user-42', crmId: 'C-7' })
+    expect(link!.emailHash).toBe(createHash('sha256').update('ana@example.com').digest('hex'))
+    expect(JSON.stringify(link)).not.toMatch(/example\.com/i)
     const before = profile.anonymousId
     vista().reset()
     vista().track('Cart Viewed', { products: [] })

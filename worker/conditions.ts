@@ -1,0 +1,412 @@
+// Eligibility conditions of next-best actions: a closed JSON language after GrowthBook's and
+// MongoDB's rules (dotted paths, $-operators, $and/$or/$not), validated on save, evaluated and
+// explained in plain words on every decision. A list field (segments) matches $eq/$ne/$in/$nin
+// when any of its elements does, as in MongoDB; $contains tests one element, or a substring.
+import { z } from 'zod'
+
+/** What a decision may look at; conditions address it with dotted paths such as `cart.total`. */
+export interface DecisionContext {
+  segments?: string[]
+  lifecycle?: string
+  /** Model scores by name, e.g. `rfm`, `churnRisk`. */
+  scores?: Record<string, number | string>
+  cart?: { total?: number; count?: number; items?: string[] }
+  page?: { type?: string; path?: string; item?: string; category?: string }
+  device?: string
+  /** The shopper's local time: hour 0-23, weekday 0 (Sunday) to 6. */
+  time?: { hour?: number; weekday?: number }
+  referrer?: string
+  utm?: { source?: string; medium?: string; campaign?: string; term?: string; content?: string }
+  profile?: Record<string, unknown>
+}
+
+/** A value a condition compares with. */
+export type Scalar = string | number | boolean
+
+/** Operators on one field; several in one object must all hold. */
+export interface Operators {
+  $eq?: Scalar
+  $ne?: Scalar
+  $gt?: number | string
+  $gte?: number | string
+  $lt?: number | string
+  $lte?: number | string
+  $in?: Scalar[]
+  $nin?: Scalar[]
+  $exists?: boolean
+  $contains?: Scalar
+}
+
+/** A condition: fields to values or operators (all must hold), or a logical combination. */
+export type Condition =
+  | { $and: Condition[] }
+  | { $or: Condition[] }
+  | { $not: Condition }
+  | { [path: string]: Scalar | Operators }
+
+export const OPERATORS = [
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+  '$contains',
+] as const
+type Operator = (typeof OPERATORS)[number]
+
+/** Deepest nesting of $and/$or/$not a saved condition may have, the top level counting as 1. */
+export const MAX_DEPTH = 5
+/** Most field tests (one per operator) a saved condition may have. */
+export const MAX_CLAUSES = 50
+/** Longest $in/$nin list. */
+export const MAX_LIST = 100
+const MAX_TEXT = 200
+
+type Kind = 'number' | 'string' | 'list' | 'scalar' | 'any'
+
+const FIELDS: Record<string, Kind> = {
+  segments: 'list',
+  lifecycle: 'string',
+  'cart.total': 'number',
+  'cart.count': 'number',
+  'cart.items': 'list',
+  'page.type': 'string',
+  'page.path': 'string',
+  'page.item': 'string',
+  'page.category': 'string',
+  device: 'string',
+  'time.hour': 'number',
+  'time.weekday': 'number',
+  referrer: 'string',
+  'utm.source': 'string',
+  'utm.medium': 'string',
+  'utm.campaign': 'string',
+  'utm.term': 'string',
+  'utm.content': 'string',
+}
+// Scores and profile traits are open-ended: any name below these roots is a field.
+const OPEN: Array<[prefix: string, kind: Kind]> = [
+  ['scores.', 'scalar'],
+  ['profile.', 'any'],
+]
+const PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/
+const RESERVED = new Set(['__proto__', 'prototype', 'constructor'])
+
+const kindOf = (path: string): Kind | undefined =>
+  FIELDS[path] ?? OPEN.find(([prefix]) => path.startsWith(prefix) && path.length > prefix.length)?.[1]
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const isScalar = (v: unknown): v is Scalar =>
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+
+/** The value at a dotted path; own properties only, and null counts as missing. */
+export function resolve(context: DecisionContext, path: string): unknown {
+  let value: unknown = context
+  for (const key of path.split('.')) {
+    if (!isObject(value) || !Object.hasOwn(value, key)) return undefined
+    value = value[key]
+  }
+  return value ?? undefined
+}
+
+interface Clause {
+  path: string
+  op: Operator
+  operand: unknown
+}
+
+/** A field's value or operator object as clauses; a bare value means $eq. */
+function clausesOf(path: string, value: unknown): Clause[] {
+  if (!isObject(value)) return [{ path, op: '$eq', operand: value }]
+  return Object.entries(value).map(([op, operand]) => ({ path, op: op as Operator, operand }))
+}
+
+const equals = (actual: unknown, operand: unknown) =>
+  Array.isArray(actual) ? actual.includes(operand) : actual === operand
+
+const within = (actual: unknown, operand: unknown) =>
+  Array.isArray(operand) &&
+  (Array.isArray(actual) ? actual.some((a) => operand.includes(a)) : operand.includes(actual))
+
+function compare(actual: unknown, operand: unknown): number | undefined {
+  if (typeof actual === 'number' && typeof operand === 'number') return actual - operand
+  if (typeof actual === 'string' && typeof operand === 'string') {
+    return actual < operand ? -1 : actual > operand ? 1 : 0
+  }
+  return undefined
+}
+
+/** Whether one clause holds; a missing value only satisfies $ne, $nin and `$exists: false`. */
+function holds({ op, operand }: Clause, actual: unknown): boolean {
+  if (op === '$exists') return (actual !== undefined) === operand
+  if (actual === undefined) return op === '$ne' || op === '$nin'
+  const order = compare(actual, operand)
+  switch (op) {
+    case '$eq':
+      return equals(actual, operand)
+    case '$ne':
+      return !equals(actual, operand)
+    case '$gt':
+      return order !== undefined && order > 0
+    case '$gte':
+      return order !== undefined && order >= 0
+    case '$lt':
+      return order !== undefined && order < 0
+    case '$lte':
+      return order !== undefined && order <= 0
+    case '$in':
+      return within(actual, operand)
+    case '$nin':
+      return !within(actual, operand)
+    case '$contains':
+      return Array.isArray(actual)
+        ? actual.includes(operand)
+        : typeof actual === 'string' && typeof operand === 'string' && actual.includes(operand)
+    default:
+      // An operator that escaped validation fails closed: never show an action by mistake.
+      return false
+  }
+}
+
+const LABELS: Record<string, string> = {
+  segments: 'segment',
+  'cart.count': 'items in cart',
+  'time.hour': 'hour',
+  'time.weekday': 'weekday',
+  'scores.rfm': 'RFM score',
+}
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
+
+const labelOf = (path: string) =>
+  LABELS[path] ??
+  path
+    .replace(/^(profile|scores)\./, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replaceAll('.', ' ')
+    .toLowerCase()
+
+function show(path: string, v: unknown): string {
+  if (Array.isArray(v)) return v.map((x) => show(path, x)).join(', ')
+  if (path === 'time.weekday' && typeof v === 'number') return WEEKDAYS[v] ?? String(v)
+  return String(v)
+}
+
+const SYMBOLS = { $gt: '>', $gte: '≥', $lt: '<', $lte: '≤' }
+
+/** One clause in plain words, with the shopper's value when known ("cart total 92 > 80"). */
+function sentence({ path, op, operand }: Clause, actual?: unknown): string {
+  const label = labelOf(path)
+  const value = show(path, operand)
+  const list = kindOf(path) === 'list' || Array.isArray(actual)
+  const mine = actual === undefined ? '' : ` ${show(path, actual)}`
+  switch (op) {
+    case '$gt':
+    case '$gte':
+    case '$lt':
+    case '$lte':
+      return `${label}${mine} ${SYMBOLS[op]} ${value}`
+    case '$eq':
+    case '$contains':
+      if (path === 'segments') return `segment ${value}`
+      if (list) return `${label} include ${value}`
+      return op === '$eq'
+        ? `${label} is ${value}`
+        : `${label}${mine} contains "${value}"`
+    case '$ne':
+      return path === 'segments' ? `not in segment ${value}` : `${label} is not ${value}`
+    case '$in': {
+      if (actual === undefined) return `${label} is one of ${value}`
+      const hit = Array.isArray(actual) && Array.isArray(operand)
+        ? actual.filter((a) => operand.includes(a))
+        : actual
+      return `${label} ${show(path, hit)} (one of ${value})`
+    }
+    case '$nin':
+      return path === 'segments' ? `in none of segments ${value}` : `${label} not one of ${value}`
+    case '$exists':
+      return operand ? `${label} known` : `no ${label}`
+  }
+}
+
+/** A condition in plain words, without any shopper's values ("cart total > 80 and segment vip"). */
+export function describe(condition: Condition): string {
+  const parts = Object.entries(condition).map(([key, value]): string => {
+    const nested = (c: Condition) => {
+      const text = describe(c)
+      return Object.keys(c).length > 1 || /^\$(and|or)$/.test(Object.keys(c)[0] ?? '')
+        ? `(${text})`
+        : text
+    }
+    if (key === '$and') return (value as Condition[]).map(nested).join(' and ')
+    if (key === '$or') return (value as Condition[]).map(nested).join(' or ')
+    if (key === '$not') return `not ${nested(value as Condition)}`
+    return clausesOf(key, value)
+      .map((c) => sentence(c))
+      .join(' and ')
+  })
+  return parts.length > 0 ? parts.join(' and ') : 'always'
+}
+
+/** The clauses that held, in plain words, or null when the condition does not hold. */
+function check(condition: Condition, context: DecisionContext): string[] | null {
+  const held: string[] = []
+  for (const [key, value] of Object.entries(condition)) {
+    if (key === '$and' || key === '$or') {
+      const branches = (value as Condition[]).map((c) => check(c, context))
+      const passed = branches.filter((b) => b !== null)
+      if (key === '$and' ? passed.length < branches.length : passed.length === 0) return null
+      held.push(...passed.flat())
+    } else if (key === '$not') {
+      if (check(value as Condition, context) !== null) return null
+      held.push(`not ${describe(value as Condition)}`)
+    } else {
+      const actual = resolve(context, key)
+      for (const clause of clausesOf(key, value)) {
+        if (!holds(clause, actual)) return null
+        held.push(sentence(clause, actual))
+      }
+    }
+  }
+  return [...new Set(held)]
+}
+
+/** Whether the condition holds for this context; `{}` always holds. */
+export const evaluate = (condition: Condition, context: DecisionContext): boolean =>
+  check(condition, context) !== null
+
+/** The clauses that held, in plain words ("cart total 92 > 80", "segment at-risk"); [] if none. */
+export const explain = (condition: Condition, context: DecisionContext): string[] =>
+  check(condition, context) ?? []
+
+type Where = Array<string | number>
+
+interface Problem {
+  path: Where
+  message: string
+}
+
+const typeName = (v: unknown) =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v
+
+const got = (v: unknown) => (isScalar(v) ? `${typeof v} ${JSON.stringify(v)}` : typeName(v))
+
+/** Whether a scalar operand fits a field of this kind. */
+function fits(kind: Kind, v: unknown): boolean {
+  if (!isScalar(v)) return false
+  if (typeof v === 'string' && v.length > MAX_TEXT) return false
+  switch (kind) {
+    case 'number':
+      return typeof v === 'number'
+    case 'string':
+    case 'list':
+      return typeof v === 'string'
+    case 'scalar':
+      return typeof v !== 'boolean'
+    case 'any':
+      return true
+  }
+}
+
+const WANTS: Record<Kind, string> = {
+  number: 'a number',
+  string: `text (up to ${MAX_TEXT} characters)`,
+  list: `text (up to ${MAX_TEXT} characters)`,
+  scalar: 'a number or text',
+  any: 'a number, text or true/false',
+}
+
+/** What is wrong with one operator on a field of this kind, if anything. */
+function operandProblem(path: string, kind: Kind, op: Operator, operand: unknown): string | null {
+  switch (op) {
+    case '$exists':
+      return typeof operand === 'boolean' ? null : `$exists needs true or false, got ${got(operand)}`
+    case '$in':
+    case '$nin': {
+      if (!Array.isArray(operand) || operand.length === 0 || operand.length > MAX_LIST) {
+        return `${op} needs a list of 1 to ${MAX_LIST} values, got ${got(operand)}`
+      }
+      const bad = operand.findIndex((v) => !fits(kind, v))
+      return bad < 0 ? null : `${op} value ${bad} must be ${WANTS[kind]}, got ${got(operand[bad])}`
+    }
+    case '$gt':
+    case '$gte':
+    case '$lt':
+    case '$lte':
+      if (kind === 'list') return `${op} does not apply to the list ${path}; use $contains or $in`
+      return (typeof operand === 'number' || typeof operand === 'string') && fits(kind, operand)
+        ? null
+        : `${op} needs ${kind === 'number' ? 'a number' : kind === 'string' ? 'text' : 'a number or text'}, got ${got(operand)}`
+    case '$contains':
+      if (kind === 'number') return `$contains needs a list or text field; ${path} is a number`
+      if (kind === 'string' || kind === 'scalar') {
+        return typeof operand === 'string' && fits('string', operand)
+          ? null
+          : `$contains on text needs text, got ${got(operand)}`
+      }
+      return fits(kind, operand) ? null : `$contains needs ${WANTS[kind]}, got ${got(operand)}`
+    case '$eq':
+    case '$ne':
+      return fits(kind, operand) ? null : `${op} needs ${WANTS[kind]}, got ${got(operand)}`
+  }
+}
+
+const KNOWN = `${Object.keys(FIELDS).join(', ')}, ${OPEN.map(([p]) => `${p}<name>`).join(', ')}`
+
+/** Every problem of a would-be condition, each with where it is and what is wrong. */
+export function problems(input: unknown): Problem[] {
+  const found: Problem[] = []
+  let clauses = 0
+  const fail = (path: Where, message: string) =>
+    found.push({ path, message: `${path.length > 0 ? path.join('.') : 'condition'}: ${message}` })
+  const field = (path: string, value: unknown, at: Where) => {
+    if (isObject(value) && Object.keys(value).some((k) => !k.startsWith('$'))) {
+      const inner = Object.keys(value).find((k) => !k.startsWith('$'))
+      return fail(at, `objects are not values; write the dotted path, e.g. "${path}.${inner}"`)
+    }
+    if (path.length > MAX_TEXT || !PATH.test(path) || path.split('.').some((k) => RESERVED.has(k))) {
+      return fail(at, 'is not a field path (letters, digits, _ and -, joined by dots)')
+    }
+    const kind = kindOf(path)
+    if (!kind) return fail(at, `unknown field; use one of ${KNOWN}`)
+    if (Array.isArray(value)) return fail(at, 'a list is not a value; use {"$in": [...]}')
+    if (isObject(value) && Object.keys(value).length === 0) return fail(at, 'has no operator')
+    for (const { op, operand } of clausesOf(path, value)) {
+      if (++clauses === MAX_CLAUSES + 1) fail(at, `too many clauses: at most ${MAX_CLAUSES}`)
+      if (!(OPERATORS as readonly string[]).includes(op)) {
+        fail([...at, op], `unknown operator ${op}; use one of ${OPERATORS.join(' ')}`)
+        continue
+      }
+      const problem = operandProblem(path, kind, op, operand)
+      if (problem) fail(isObject(value) ? [...at, op] : at, problem)
+    }
+  }
+  const visit = (node: unknown, at: Where, depth: number) => {
+    if (depth > MAX_DEPTH) return fail(at, `nests deeper than ${MAX_DEPTH} levels`)
+    if (!isObject(node)) {
+      return fail(at, `must be an object of field conditions or $and/$or/$not, got ${typeName(node)}`)
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$and' || key === '$or') {
+        if (!Array.isArray(value) || value.length === 0 || value.length > MAX_CLAUSES) {
+          fail([...at, key], `needs a list of 1 to ${MAX_CLAUSES} conditions, got ${typeName(value)}`)
+        } else value.forEach((c, i) => visit(c, [...at, key, i], depth + 1))
+      } else if (key === '$not') visit(value, [...at, key], depth + 1)
+      else if (key.startsWith('$')) {
+        fail([...at, key], `unknown operator ${key}; combine conditions with $and, $or and $not`)
+      } else field(key, value, [...at, key])
+    }
+  }
+  visit(input, [], 1)
+  return found
+}
+
+/** A condition as saved by a marketer: every problem is reported with its path. */
+export const conditionSchema = z.custom<Condition>().superRefine((value, ctx) => {
+  for (const { path, message } of problems(value)) ctx.addIssue({ code: 'custom', path, message })
+})

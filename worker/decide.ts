@@ -1,0 +1,342 @@
+// Next best action: among the actions a shopper is eligible for (window, condition, contact
+// policy), Thompson sampling on propensity × value × lever, with a holdout group, the probability
+// of each choice for off-policy evaluation (IPS) and the reasons behind it. Pure: storage,
+// routes and clocks are the caller's; randomness comes from the injected `rng`.
+import { z } from 'zod'
+import { conditionSchema, describe, explain, evaluate, type DecisionContext } from './conditions'
+
+const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -')
+
+/** A banner or offer as a marketer saves it. */
+export const actionSchema = z
+  .object({
+    id,
+    title: z.string().min(1).max(200),
+    text: z.string().max(1000),
+    image: z.string().max(2048).optional(),
+    link: z.string().max(2048).optional(),
+    placement: z.string().min(1).max(64),
+    /** Business value of one acceptance, e.g. the expected margin of the order it brings. */
+    value: z.number().finite().min(0).max(1e9),
+    /** The marketer's weight on the score; 0 pauses the action. */
+    lever: z.number().finite().min(0).max(100).default(1),
+    start: z.number().int().min(0).optional(),
+    end: z.number().int().min(0).optional(),
+    when: conditionSchema.default({}),
+    /** Shown among the decision's reasons, e.g. "free shipping offer". */
+    reason: z.string().max(200).optional(),
+  })
+  .refine((a) => a.start === undefined || a.end === undefined || a.start < a.end, {
+    path: ['end'],
+    message: 'end: must be later than start',
+  })
+/** A banner or offer with its eligibility condition. */
+export type Action = z.output<typeof actionSchema>
+
+/** How often one shopper may be contacted, and how long a repeatedly dismissed action rests. */
+export const contactPolicySchema = z.object({
+  maxPerDay: z.number().int().min(0).max(1000),
+  maxPerActionPerDay: z.number().int().min(0).max(1000),
+  /** Dismissals (within `suppressDays` of each other) that suppress an action; 0 never does. */
+  dismissalsToSuppress: z.number().int().min(0).max(100),
+  suppressDays: z.number().min(0).max(3650),
+})
+/** Frequency caps over the last 24 hours, and suppression after repeated dismissals. */
+export type ContactPolicy = z.infer<typeof contactPolicySchema>
+
+/** A sensible default: 3 offers a day, the same one at most twice, 2 dismissals rest it 30 days. */
+export const DEFAULT_POLICY: ContactPolicy = {
+  maxPerDay: 3,
+  maxPerActionPerDay: 2,
+  dismissalsToSuppress: 2,
+  suppressDays: 30,
+}
+
+/** One past contact of the shopper with an action. */
+export interface Contact {
+  actionId: string
+  at: number
+  kind: 'shown' | 'dismissed' | 'accepted' | 'clicked'
+}
+
+/** Outcomes of an action in one segment: the Beta(1 + successes, 1 + failures) posterior. */
+export interface Arm {
+  successes: number
+  failures: number
+}
+
+/** Arms by `armKey(actionId, segmentKey)`. */
+export type Arms = Record<string, Arm>
+
+/** What one decision answers, with why, and what a logger needs for off-policy evaluation. */
+export interface Decision {
+  action: Action | null
+  /** Probability that this policy picks `action` in this context (1 when nothing is shown). */
+  probability: number
+  /** Posterior mean of the chosen arm's acceptance rate. */
+  propensity: number
+  score: number
+  holdout: boolean
+  reasons: string[]
+  considered: Array<{ id: string; eligible: boolean; why: string }>
+}
+
+/** One logged decision: enough to evaluate another policy offline. */
+export interface DecisionLog<C = DecisionContext> {
+  context: C
+  actionId: string | null
+  probability: number
+  reward: number
+}
+
+/** An action checked against the context and the contact history. */
+export interface Eligibility {
+  action: Action
+  eligible: boolean
+  why: string
+  /** The condition's clauses that held, in plain words. */
+  held: string[]
+}
+
+export const DAY = 24 * 60 * 60 * 1000
+/** Extra Thompson draws that estimate a choice's probability. */
+export const DRAWS = 200
+export const HOLDOUT_REASON = 'holdout group: no offer shown, so uplift can be measured'
+
+/** The key of an action's arm in a segment; action ids never contain `|`. */
+export const armKey = (actionId: string, segmentKey: string) => `${actionId}|${segmentKey}`
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** Why the contact policy rules an action out now, if it does. */
+function contactLimit(action: Action, contacts: Contact[], policy: ContactPolicy, now: number) {
+  const today = contacts.filter((c) => c.kind === 'shown' && c.at > now - DAY && c.at <= now)
+  const mine = today.filter((c) => c.actionId === action.id).length
+  if (mine >= policy.maxPerActionPerDay) {
+    return `shown ${mine} times in 24 h (max ${policy.maxPerActionPerDay} per action)`
+  }
+  const n = policy.dismissalsToSuppress
+  const rest = policy.suppressDays * DAY
+  const dismissals = contacts
+    .filter((c) => c.actionId === action.id && c.kind === 'dismissed' && c.at <= now)
+    .map((c) => c.at)
+    .sort((a, b) => b - a)
+  const latest = dismissals[0]
+  // N dismissals close together start a rest of D days from the last one; once it is over, the
+  // old dismissals are out of the window, so the shopper starts again from zero.
+  if (n > 0 && latest !== undefined && now < latest + rest) {
+    const recent = dismissals.filter((at) => at > latest - rest).length
+    if (recent >= n) return `dismissed ${recent} times: suppressed until ${iso(latest + rest)}`
+  }
+  if (today.length >= policy.maxPerDay) {
+    return `${today.length} offers shown in 24 h (max ${policy.maxPerDay} per day)`
+  }
+  return null
+}
+
+/** Each action with whether it may be shown now and why (not). */
+export function eligible(
+  actions: Action[],
+  context: DecisionContext,
+  contacts: Contact[],
+  policy: ContactPolicy,
+  now: number,
+): Eligibility[] {
+  return actions.map((action) => {
+    const no = (why: string): Eligibility => ({ action, eligible: false, why, held: [] })
+    if (action.start !== undefined && now < action.start) return no(`starts ${iso(action.start)}`)
+    if (action.end !== undefined && now >= action.end) return no(`ended ${iso(action.end)}`)
+    if (action.lever <= 0) return no('paused: lever 0')
+    if (!evaluate(action.when, context)) return no(`condition not met: ${describe(action.when)}`)
+    const limit = contactLimit(action, contacts, policy, now)
+    if (limit) return no(limit)
+    const held = explain(action.when, context)
+    const why = held.length > 0 ? `eligible: ${held.join('; ')}` : 'eligible: shown to everyone'
+    return { action, eligible: true, why, held }
+  })
+}
+
+/** 32-bit FNV-1a, then murmur3's finaliser so that ids differing in one character spread out. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/** Whether a unit (shopper) is in the holdout: stable for a given id and share. */
+export const inHoldout = (unitId: string, share: number) =>
+  hash32(`holdout:${unitId}`) / 2 ** 32 < share
+
+/** A standard normal draw (Box–Muller); 1 - rng() keeps the logarithm finite. */
+const normal = (rng: () => number) =>
+  Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng())
+
+/** A Gamma(shape, 1) draw by Marsaglia and Tsang's method. */
+export function sampleGamma(shape: number, rng: () => number): number {
+  if (shape < 1) return sampleGamma(shape + 1, rng) * (1 - rng()) ** (1 / shape)
+  const d = shape - 1 / 3
+  const c = 1 / Math.sqrt(9 * d)
+  for (;;) {
+    const x = normal(rng)
+    const v = (1 + c * x) ** 3
+    if (v <= 0) continue
+    const u = 1 - rng()
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) {
+      return d * v
+    }
+  }
+}
+
+/** A Beta(a, b) draw as X / (X + Y) of two Gamma draws. */
+export function sampleBeta(a: number, b: number, rng: () => number): number {
+  const x = sampleGamma(a, rng)
+  return x / (x + sampleGamma(b, rng))
+}
+
+/** Everything one decision depends on. */
+export interface DecideInput {
+  actions: Action[]
+  context: DecisionContext
+  contacts: Contact[]
+  policy: ContactPolicy
+  arms: Arms
+  /** The segment whose arms learn from this shopper, e.g. their lifecycle stage. */
+  segmentKey: string
+  /** Share of units, 0-1, that never see an action. */
+  holdoutShare: number
+  unitId: string
+  placement: string
+  now: number
+  rng: () => number
+  draws?: number
+}
+
+const percent = (p: number) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`
+const times = (a: Action) => `value ${a.value}${a.lever === 1 ? '' : ` × lever ${a.lever}`}`
+
+/** The next best action for one shopper and placement, with its probability and reasons. */
+export function decide(input: DecideInput): Decision {
+  const { actions, context, contacts, policy, arms, segmentKey, placement, rng } = input
+  const checked = eligible(
+    actions.filter((a) => a.placement === placement),
+    context,
+    contacts,
+    policy,
+    input.now,
+  )
+  const considered = checked.map(({ action, eligible, why }) => ({ id: action.id, eligible, why }))
+  const none = { action: null, probability: 1, propensity: 0, score: 0, considered }
+  if (inHoldout(input.unitId, input.holdoutShare)) {
+    return { ...none, holdout: true, reasons: [HOLDOUT_REASON] }
+  }
+  const arms_ = checked
+    .filter((c) => c.eligible)
+    .map((c) => {
+      const arm = arms[armKey(c.action.id, segmentKey)] ?? { successes: 0, failures: 0 }
+      const a = 1 + arm.successes
+      const b = 1 + arm.failures
+      return { ...c, a, b, mean: a / (a + b), weight: c.action.value * c.action.lever }
+    })
+  if (arms_.length === 0) {
+    const reason = `no eligible action for ${placement} (${checked.length} considered)`
+    return { ...none, holdout: false, reasons: [reason] }
+  }
+  const draw = () => {
+    let best = { index: 0, theta: -1, score: -1 }
+    arms_.forEach((arm, index) => {
+      const theta = sampleBeta(arm.a, arm.b, rng)
+      const score = theta * arm.weight
+      // Ties (zero-value actions) go to the likelier acceptance.
+      if (score > best.score || (score === best.score && theta > best.theta)) {
+        best = { index, theta, score }
+      }
+    })
+    return best
+  }
+  const chosen = draw()
+  // The realised draw counts as one sample, so a logged probability is never 0 (IPS divides by it).
+  let wins = 1
+  const draws = arms_.length > 1 ? (input.draws ?? DRAWS) : 0
+  for (let d = 0; d < draws; d++) if (draw().index === chosen.index) wins++
+  const pick = arms_[chosen.index]!
+  const top = arms_.reduce((a, b) => (b.mean * b.weight > a.mean * a.weight ? b : a))
+  const expected = `${percent(pick.mean)} propensity × ${times(pick.action)}`
+  const choice =
+    arms_.length === 1
+      ? `the only eligible action: ${expected}`
+      : top === pick || top.mean * top.weight === pick.mean * pick.weight
+        ? `chosen for the highest expected value: ${expected}`
+        : `explored to learn: ${expected}, against ${percent(top.mean)} × ${times(top.action)} for ${top.action.title}`
+  return {
+    action: pick.action,
+    probability: wins / (draws + 1),
+    propensity: pick.mean,
+    score: chosen.score,
+    holdout: false,
+    reasons: [...pick.held, ...(pick.action.reason ? [pick.action.reason] : []), choice],
+    considered,
+  }
+}
+
+/** Reward of an outcome: 1 for accepted or clicked, 0 for dismissed, ignored or unanswered. */
+export const reward = (kind: Contact['kind'] | 'ignored'): 0 | 1 =>
+  kind === 'accepted' || kind === 'clicked' ? 1 : 0
+
+/** The arms after one reward (0-1, fractions allowed) of the arm `key`; `arms` is not modified. */
+export function learn(arms: Arms, key: string, reward: number): Arms {
+  const r = Math.min(1, Math.max(0, reward))
+  const arm = arms[key] ?? { successes: 0, failures: 0 }
+  return { ...arms, [key]: { successes: arm.successes + r, failures: arm.failures + 1 - r } }
+}
+
+/** Off-policy estimate of a policy's mean reward from another policy's logs. */
+export interface Estimate {
+  /** Inverse propensity scoring: mean of reward / probability over the logs the policy agrees with. */
+  value: number
+  /** Self-normalised IPS: the same, divided by the weights' sum instead of n. */
+  snips: number
+  /** Standard error of `value`. */
+  stderr: number
+  n: number
+  /** Logs whose action the policy would have taken too. */
+  matched: number
+  /** (Σw)² / Σw²: how many logs the estimate is really worth. */
+  effectiveSampleSize: number
+}
+
+/** IPS and SNIPS estimates of a deterministic policy's value from logged decisions. */
+export function ipsEstimate<C>(
+  logs: Array<DecisionLog<C>>,
+  policy: (context: C) => string | null,
+): Estimate {
+  let sumW = 0
+  let sumW2 = 0
+  let sumWR = 0
+  let sumWR2 = 0
+  let matched = 0
+  for (const log of logs) {
+    if (!(log.probability > 0 && log.probability <= 1)) {
+      throw new RangeError(`logged probability ${log.probability} is not in (0, 1]`)
+    }
+    if (policy(log.context) !== log.actionId) continue
+    const w = 1 / log.probability
+    matched++
+    sumW += w
+    sumW2 += w * w
+    sumWR += w * log.reward
+    sumWR2 += (w * log.reward) ** 2
+  }
+  const n = logs.length
+  const value = n > 0 ? sumWR / n : 0
+  const variance = n > 1 ? (sumWR2 / n - value * value) * (n / (n - 1)) : 0
+  return {
+    value,
+    snips: sumW > 0 ? sumWR / sumW : 0,
+    stderr: n > 0 ? Math.sqrt(Math.max(0, variance) / n) : 0,
+    n,
+    matched,
+    effectiveSampleSize: sumW2 > 0 ? (sumW * sumW) / sumW2 : 0,
+  }
+}
