@@ -1,6 +1,7 @@
 // Every SQL statement the Worker runs lives here, as small typed functions.
 import { chunkRows, D1_MAX_PARAMS } from './chunk'
 import type { IdentityKind, Identifier, LinkPlan, Linked } from './identity'
+import { TIER_SHARES } from './segments'
 
 /** A site row as stored. */
 export interface SiteRow {
@@ -81,15 +82,17 @@ const rowPlaceholders = EVENT_COLUMNS.split(',').map(() => '?').join(', ')
 const refreshVisitors = (db: D1Database, siteId: string, anonymousIds: string[]) =>
   db
     .prepare(
-      `INSERT INTO visitors (site_id, anonymous_id, first_seen, last_seen, events, sessions, page_views, orders, revenue)
+      `INSERT INTO visitors (site_id, anonymous_id, first_seen, last_seen, events, sessions, page_views, orders, revenue, last_order_at)
        SELECT site_id, anonymous_id, MIN(ts), MAX(ts), COUNT(*), COUNT(DISTINCT session_id),
               SUM(type = 'Page Viewed'), SUM(type = 'Order Completed'),
-              TOTAL(CASE WHEN type = 'Order Completed' THEN json_extract(properties, '$.revenue') END)
+              TOTAL(CASE WHEN type = 'Order Completed' THEN json_extract(properties, '$.revenue') END),
+              MAX(CASE WHEN type = 'Order Completed' THEN ts END)
        FROM events WHERE site_id = ? AND anonymous_id IN (${anonymousIds.map(() => '?').join(', ')})
        GROUP BY anonymous_id
        ON CONFLICT (site_id, anonymous_id) DO UPDATE SET first_seen = excluded.first_seen,
          last_seen = excluded.last_seen, events = excluded.events, sessions = excluded.sessions,
-         page_views = excluded.page_views, orders = excluded.orders, revenue = excluded.revenue`,
+         page_views = excluded.page_views, orders = excluded.orders, revenue = excluded.revenue,
+         last_order_at = excluded.last_order_at`,
     )
     .bind(siteId, ...anonymousIds)
 
@@ -424,3 +427,106 @@ export const identityLog = (db: D1Database, siteId: string, uid: string) =>
     .bind(siteId, uid, uid)
     .all()
     .then((r) => r.results)
+
+/** The anonymous ids behind a UID. */
+export const anonymousIdsOf = (db: D1Database, siteId: string, uid: string) =>
+  db
+    .prepare(`SELECT value FROM identities WHERE site_id = ? AND uid = ? AND kind = 'anonymous' LIMIT 100`)
+    .bind(siteId, uid)
+    .all<{ value: string }>()
+    .then((r) => r.results.map((x) => x.value))
+
+/** The UID a browser belongs to, if it was ever identified. */
+export const uidOf = (db: D1Database, siteId: string, anonymousId: string) =>
+  db
+    .prepare(`SELECT uid FROM identities WHERE site_id = ? AND kind = 'anonymous' AND value = ?`)
+    .bind(siteId, anonymousId)
+    .first<{ uid: string }>()
+    .then((r) => r?.uid ?? null)
+
+/** Raw facts about one customer (all their browsers) for segmentation, in one round trip. */
+export async function customerFacts(db: D1Database, siteId: string, anonymousIds: string[], now: number, weeks: number) {
+  const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 3)
+  const inIds = `anonymous_id IN (${marks(ids)})`
+  const [totals, weekly, days, categories] = await db.batch([
+    db
+      .prepare(
+        `SELECT MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, TOTAL(events) AS events,
+                TOTAL(orders) AS orders, TOTAL(revenue) AS revenue, MAX(last_order_at) AS last_order_at
+         FROM visitors WHERE site_id = ? AND ${inIds}`,
+      )
+      .bind(siteId, ...ids),
+    db
+      .prepare(
+        `SELECT CAST((? - ts) / 604800000 AS INTEGER) AS weeks_ago, COUNT(*) AS n FROM events
+         WHERE site_id = ? AND ${inIds} AND ts > ? GROUP BY 1`,
+      )
+      .bind(now, siteId, ...ids, now - weeks * 604800000),
+    db
+      .prepare(
+        `SELECT DISTINCT ts / 86400000 AS day FROM events WHERE site_id = ? AND ${inIds} AND ts > ?
+         ORDER BY day DESC LIMIT 400`,
+      )
+      .bind(siteId, ...ids, now - 400 * 86400000),
+    db
+      .prepare(
+        `SELECT i.category, TOTAL(v.views + 3 * v.adds + 5 * v.purchases) AS weight FROM visitor_items v
+         JOIN items i ON i.site_id = v.site_id AND i.id = v.item_id
+         WHERE v.site_id = ? AND v.${inIds} GROUP BY i.category`,
+      )
+      .bind(siteId, ...ids),
+  ])
+  type Totals = { first_seen: number | null; last_seen: number | null; events: number; orders: number; revenue: number; last_order_at: number | null }
+  return {
+    totals: (totals?.results?.[0] ?? null) as Totals | null,
+    weekly: (weekly?.results ?? []) as Array<{ weeks_ago: number; n: number }>,
+    days: ((days?.results ?? []) as Array<{ day: number }>).map((d) => d.day),
+    categories: (categories?.results ?? []) as Array<{ category: string; weight: number }>,
+  }
+}
+
+// Customers are browsers grouped by UID (a browser never identified is a customer of its own).
+const CUSTOMERS = `
+  customers AS (
+    SELECT COALESCE(i.uid, v.anonymous_id) AS customer, TOTAL(v.orders) AS orders, TOTAL(v.revenue) AS revenue,
+           MAX(v.last_order_at) AS last_order_at
+    FROM visitors v LEFT JOIN identities i ON i.site_id = v.site_id AND i.kind = 'anonymous' AND i.value = v.anonymous_id
+    WHERE v.site_id = ?1 GROUP BY 1
+  ),
+  buyers AS (SELECT * FROM customers WHERE orders > 0 AND last_order_at IS NOT NULL)`
+
+/** The site's quintile cuts (recency, frequency, monetary) and tier thresholds, computed in SQL. */
+export async function populationStats(db: D1Database, siteId: string) {
+  const cut = (metric: string, column: string) => `
+    SELECT '${metric}' AS metric, v, k FROM (
+      SELECT ${column} AS v, ROW_NUMBER() OVER (ORDER BY ${column}) AS rn, COUNT(*) OVER () AS n FROM buyers
+    ), (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)
+    WHERE rn = CAST(ceil(k * n / 5.0) AS INTEGER)`
+  const [cuts, tiers] = await db.batch([
+    db
+      .prepare(`WITH ${CUSTOMERS} ${cut('recency', 'last_order_at')} UNION ALL ${cut('frequency', 'orders')} UNION ALL ${cut('monetary', 'revenue')} ORDER BY metric, k`)
+      .bind(siteId),
+    db
+      .prepare(
+        `WITH ${CUSTOMERS},
+         ranked AS (SELECT revenue, SUM(revenue) OVER (ORDER BY revenue DESC, customer ROWS UNBOUNDED PRECEDING) - revenue AS before,
+                           SUM(revenue) OVER () AS total FROM buyers)
+         SELECT MIN(CASE WHEN before < ?2 * total AND revenue > 0 THEN revenue END) AS a,
+                MIN(CASE WHEN before >= ?2 * total AND before < ?3 * total AND revenue > 0 THEN revenue END) AS b,
+                MIN(CASE WHEN before >= ?3 * total AND before < ?4 * total AND revenue > 0 THEN revenue END) AS c,
+                (SELECT TOTAL(revenue) FROM customers) AS total
+         FROM ranked`,
+      )
+      .bind(siteId, TIER_SHARES.A, TIER_SHARES.B, TIER_SHARES.C),
+  ])
+  const byMetric = (metric: string) =>
+    ((cuts?.results ?? []) as Array<{ metric: string; v: number }>).filter((r) => r.metric === metric).map((r) => r.v)
+  const t = (tiers?.results?.[0] ?? {}) as { a: number | null; b: number | null; c: number | null; total: number }
+  return {
+    recency: byMetric('recency'),
+    frequency: byMetric('frequency'),
+    monetary: byMetric('monetary'),
+    tiers: { A: t.a ?? Infinity, B: t.b ?? Infinity, C: t.c ?? Infinity },
+    totalRevenue: t.total ?? 0,
+  }
+}

@@ -1,4 +1,5 @@
 import type { Rules } from './recommenders/rules'
+import type { LifecycleSettings } from './segments'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export type Bindings = { DB: D1Database; CACHE: KVNamespace; ASSETS: Fetcher }
@@ -9,6 +10,8 @@ export type AppEnv = { Bindings: Bindings; Variables: { site: Site } }
 export interface SiteSettings {
   /** Default business rules for every recommendation request (a request's own rules win). */
   recommendations?: { rules?: Rules }
+  /** Lifecycle thresholds in days (see worker/segments.ts for the defaults). */
+  lifecycle?: Partial<LifecycleSettings>
 }
 
 /** A tenant as the Worker sees it after authentication. */

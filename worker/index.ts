@@ -4,6 +4,7 @@ import type { ApiError } from '../sdk/schema'
 import type { AppEnv } from './env'
 import events from './routes/events'
 import identify from './routes/identify'
+import profile from './routes/profile'
 import recommendations from './routes/recommendations'
 
 const app = new Hono<AppEnv>()
@@ -12,6 +13,7 @@ app.get('/v1/health', (c) => c.json({ ok: true }))
 app.route('/v1/events', events)
 app.route('/v1/recommendations', recommendations)
 app.route('/v1/identify', identify)
+app.route('/v1/profile', profile)
 
 app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))
 app.onError((err, c) => {

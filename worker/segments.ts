@@ -64,14 +64,19 @@ export interface Segmentation {
   reasons: Record<string, string>
 }
 
+/** The four values that split a population into quintiles (by sorted position, so ties stay together). */
+export function quintileCuts(values: number[]): number[] {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? [] : [1, 2, 3, 4].map((k) => sorted[Math.ceil((k * sorted.length) / 5) - 1]!)
+}
+
+/** Score 1-5 of a value against quintile cuts: one more for every cut it exceeds. */
+export const quintile = (value: number, cuts: number[]) => 1 + cuts.filter((cut) => value > cut).length
+
 /** Quintile scores 1-5 of `values` within the population; ties share a score; higher value, higher score. */
 export function quintiles(values: number[]): number[] {
-  const sorted = [...values].sort((a, b) => a - b)
-  const n = sorted.length
-  // The score of a value is set by the first position of its tie group, so equal values score equally.
-  const first = new Map<number, number>()
-  sorted.forEach((v, i) => first.has(v) || first.set(v, i))
-  return values.map((v) => Math.min(5, 1 + Math.floor((5 * first.get(v)!) / n)))
+  const cuts = quintileCuts(values)
+  return values.map((v) => quintile(v, cuts))
 }
 
 /** The usual named RFM groups, from recency and the mean of frequency and monetary scores. */
@@ -118,20 +123,17 @@ export function churnRisk(weekly: number[]): { risk: number; reason: string } | 
   }
 }
 
-/** Tier per customer by cumulative share of revenue, largest first. */
-export function tiers(customers: CustomerSummary[]): Map<string, { tier: Tier; reason: string }> {
-  const total = customers.reduce((n, c) => n + c.revenue, 0)
-  const out = new Map<string, { tier: Tier; reason: string }>()
-  let before = 0
-  for (const c of [...customers].sort((a, b) => b.revenue - a.revenue || (a.uid < b.uid ? -1 : 1))) {
-    // A customer belongs to the tier in which their revenue starts.
-    const start = total > 0 ? before / total : 1
-    const tier: Tier = c.revenue <= 0 ? 'D' : start < TIER_SHARES.A ? 'A' : start < TIER_SHARES.B ? 'B' : start < TIER_SHARES.C ? 'C' : 'D'
-    const share = total > 0 ? (100 * c.revenue) / total : 0
-    out.set(c.uid, { tier, reason: `${share.toFixed(1)}% of revenue, after ${(100 * start).toFixed(0)}% from bigger customers` })
-    before += c.revenue
-  }
-  return out
+/** What a customer is compared with: the site's quintile cuts, tier thresholds and value medians. */
+export interface Population {
+  /** Quintile cuts of buyers' last order time, order count and revenue. */
+  recency: number[]
+  frequency: number[]
+  monetary: number[]
+  /** Least revenue of a tier-A, -B and -C customer (Infinity when a tier is empty). */
+  tiers: { A: number; B: number; C: number }
+  totalRevenue: number
+  /** Medians of current and predicted value, among customers with a prediction. */
+  medians: { current: number; future: number } | null
 }
 
 const median = (xs: number[]) => {
@@ -140,75 +142,141 @@ const median = (xs: number[]) => {
   return s.length === 0 ? 0 : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
+/** The population statistics of a list of customers (the Worker computes the same in SQL). */
+export function population(customers: CustomerSummary[]): Population {
+  const buyers = customers.filter((c) => c.orders > 0 && c.lastOrderAt !== null)
+  const totalRevenue = customers.reduce((n, c) => n + Math.max(0, c.revenue), 0)
+  const tiers = { A: Infinity, B: Infinity, C: Infinity }
+  let before = 0
+  for (const c of [...buyers].sort((a, b) => b.revenue - a.revenue || (a.uid < b.uid ? -1 : 1))) {
+    // A customer belongs to the tier in which their revenue starts.
+    const start = before / totalRevenue
+    const tier = start < TIER_SHARES.A ? 'A' : start < TIER_SHARES.B ? 'B' : start < TIER_SHARES.C ? 'C' : null
+    if (tier && c.revenue > 0) tiers[tier] = Math.min(tiers[tier], c.revenue)
+    before += c.revenue
+  }
+  const predicted = customers.filter((c) => c.predictedValue !== undefined)
+  return {
+    recency: quintileCuts(buyers.map((c) => c.lastOrderAt!)),
+    frequency: quintileCuts(buyers.map((c) => c.orders)),
+    monetary: quintileCuts(buyers.map((c) => c.revenue)),
+    tiers,
+    totalRevenue,
+    medians: predicted.length
+      ? { current: median(predicted.map((c) => c.revenue)), future: median(predicted.map((c) => c.predictedValue!)) }
+      : null,
+  }
+}
+
+/** A customer's value tier from their revenue and the site's thresholds. */
+export function tierOf(revenue: number, p: Population): Tier {
+  if (revenue <= 0) return 'D'
+  return revenue >= p.tiers.A ? 'A' : revenue >= p.tiers.B ? 'B' : revenue >= p.tiers.C ? 'C' : 'D'
+}
+
+/** One customer's scores and segments against the site's population, each with its reason. */
+export function segmentOne(
+  c: CustomerSummary,
+  p: Population,
+  now: number,
+  settings: LifecycleSettings = DEFAULT_LIFECYCLE,
+): Segmentation {
+  const reasons: Record<string, string> = {}
+  const segments: string[] = []
+  const add = (name: string, reason: string) => {
+    segments.push(name)
+    reasons[name] = reason
+  }
+  let rfm: Segmentation['rfm'] = null
+  if (c.orders > 0 && c.lastOrderAt !== null) {
+    const [r, f, m] = [quintile(c.lastOrderAt, p.recency), quintile(c.orders, p.frequency), quintile(c.revenue, p.monetary)]
+    rfm = { r, f, m, group: rfmGroup(r, f, m) }
+    const since = Math.floor((now - c.lastOrderAt) / DAY)
+    add(`rfm:${rfm.group}`, `R${r} F${f} M${m}: last order ${days(since)} ago, ${c.orders} orders, ${c.revenue.toFixed(2)} spent`)
+  } else add('prospect', 'no order yet')
+  const stage = lifecycle(c, settings, now)
+  add(stage.stage, stage.reason)
+  const churn = churnRisk(c.weeklyActivity)
+  if (churn && churn.risk >= 1 - CHURN.warnBelow) add('churn-warning', churn.reason)
+  const tier = tierOf(c.revenue, p)
+  const share = p.totalRevenue > 0 ? (100 * Math.max(0, c.revenue)) / p.totalRevenue : 0
+  add(
+    `tier-${tier.toLowerCase()}`,
+    tier === 'D' ? `${share.toFixed(1)}% of revenue: below the customers who make 95% of it` : `${share.toFixed(1)}% of revenue; tier ${tier} starts at ${p.tiers[tier].toFixed(2)}`,
+  )
+  let quadrant: ValueQuadrant | null = null
+  if (c.predictedValue !== undefined && p.medians) {
+    // At or above the median counts as high, so a two-way split of an even population stays even.
+    const high = [c.revenue >= p.medians.current, c.predictedValue >= p.medians.future]
+    quadrant = high[0] ? (high[1] ? 'keep' : 'win-back') : high[1] ? 'grow' : 'low-priority'
+    add(
+      `value:${quadrant}`,
+      `spent ${c.revenue.toFixed(2)} (median ${p.medians.current.toFixed(2)}), predicted ${c.predictedValue.toFixed(2)} (median ${p.medians.future.toFixed(2)})`,
+    )
+  }
+  const interest = Object.values(c.categories).reduce((a, b) => a + b, 0)
+  const lifestyle = Object.entries(c.categories)
+    .filter(([, w]) => interest > 0 && w / interest >= LIFESTYLE_SHARE)
+    .sort((a, b) => b[1] - a[1])
+    .map(([category, w]) => {
+      add(`likes:${category}`, `${Math.round((100 * w) / interest)}% of their interest is in ${category}`)
+      return category
+    })
+  return { rfm, lifecycle: stage.stage, churnRisk: churn?.risk ?? null, tier, quadrant, lifestyle, segments, reasons }
+}
+
 /** Segments and scores of every customer of a site, each with its reason. */
 export function segment(
   customers: CustomerSummary[],
   now: number,
   settings: LifecycleSettings = DEFAULT_LIFECYCLE,
 ): Map<string, Segmentation> {
-  const buyers = customers.filter((c) => c.orders > 0 && c.lastOrderAt !== null)
-  const r = quintiles(buyers.map((c) => -(now - c.lastOrderAt!)))
-  const f = quintiles(buyers.map((c) => c.orders))
-  const m = quintiles(buyers.map((c) => c.revenue))
-  const rfm = new Map(buyers.map((c, i) => [c.uid, { r: r[i]!, f: f[i]!, m: m[i]! }]))
-  const tierOf = tiers(customers)
-  const predicted = customers.filter((c) => c.predictedValue !== undefined)
-  const [currentMid, futureMid] = [median(predicted.map((c) => c.revenue)), median(predicted.map((c) => c.predictedValue!))]
-
-  return new Map(
-    customers.map((c) => {
-      const reasons: Record<string, string> = {}
-      const segments: string[] = []
-      const add = (name: string, reason: string) => {
-        segments.push(name)
-        reasons[name] = reason
-      }
-      const scores = rfm.get(c.uid)
-      const group = scores && rfmGroup(scores.r, scores.f, scores.m)
-      if (scores && group) {
-        const since = Math.floor((now - c.lastOrderAt!) / DAY)
-        add(`rfm:${group}`, `R${scores.r} F${scores.f} M${scores.m}: last order ${days(since)} ago, ${c.orders} orders, ${c.revenue.toFixed(2)} spent`)
-      } else add('prospect', 'no order yet')
-      const stage = lifecycle(c, settings, now)
-      add(stage.stage, stage.reason)
-      const churn = churnRisk(c.weeklyActivity)
-      if (churn && churn.risk >= 1 - CHURN.warnBelow) add('churn-warning', churn.reason)
-      const tier = tierOf.get(c.uid)!
-      add(`tier-${tier.tier.toLowerCase()}`, tier.reason)
-      let quadrant: ValueQuadrant | null = null
-      if (c.predictedValue !== undefined) {
-        // At or above the median counts as high, so a two-way split of an even population stays even.
-        const high = [c.revenue >= currentMid, c.predictedValue >= futureMid]
-        quadrant = high[0] ? (high[1] ? 'keep' : 'win-back') : high[1] ? 'grow' : 'low-priority'
-        add(
-          `value:${quadrant}`,
-          `spent ${c.revenue.toFixed(2)} (median ${currentMid.toFixed(2)}), predicted ${c.predictedValue.toFixed(2)} (median ${futureMid.toFixed(2)})`,
-        )
-      }
-      const interest = Object.values(c.categories).reduce((a, b) => a + b, 0)
-      const lifestyle = Object.entries(c.categories)
-        .filter(([, w]) => interest > 0 && w / interest >= LIFESTYLE_SHARE)
-        .sort((a, b) => b[1] - a[1])
-        .map(([category, w]) => {
-          add(`likes:${category}`, `${Math.round((100 * w) / interest)}% of their interest is in ${category}`)
-          return category
-        })
-      return [
-        c.uid,
-        {
-          rfm: scores && group ? { ...scores, group } : null,
-          lifecycle: stage.stage,
-          churnRisk: churn?.risk ?? null,
-          tier: tier.tier,
-          quadrant,
-          lifestyle,
-          segments,
-          reasons,
-        },
-      ]
-    }),
-  )
+  const p = population(customers)
+  return new Map(customers.map((c) => [c.uid, segmentOne(c, p, now, settings)]))
 }
 
 /** A stable key for an overlap of segments (a micro-segment), e.g. for learning per segment. */
 export const microSegment = (segments: string[]) => [...segments].sort().join('+')
+
+/** Weeks of activity behind the churn warning: its baseline plus its recent window. */
+export const ACTIVITY_WEEKS = CHURN.baselineWeeks + CHURN.recentWeeks
+/** A pause this long or longer separates two runs of activity (for "reactivated"). */
+export const RUN_GAP_DAYS = 14
+
+/** The summary segmentation needs, from the facts the database holds about one customer. */
+export function summarise(
+  uid: string,
+  facts: {
+    totals: { first_seen: number | null; last_seen: number | null; orders: number; revenue: number; last_order_at: number | null } | null
+    weekly: Array<{ weeks_ago: number; n: number }>
+    days: number[]
+    categories: Array<{ category: string; weight: number }>
+  },
+  now: number,
+): CustomerSummary {
+  const weeklyActivity = Array.from({ length: ACTIVITY_WEEKS }, (_, i) => {
+    const weeksAgo = ACTIVITY_WEEKS - 1 - i
+    return facts.weekly.find((w) => w.weeks_ago === weeksAgo)?.n ?? 0
+  })
+  // Days come newest first: the first long pause is the one before the current run.
+  let previousGapDays = 0
+  for (let i = 1; i < facts.days.length; i++) {
+    const gap = facts.days[i - 1]! - facts.days[i]!
+    if (gap >= RUN_GAP_DAYS) {
+      previousGapDays = gap
+      break
+    }
+  }
+  const t = facts.totals
+  return {
+    uid,
+    firstSeen: t?.first_seen ?? now,
+    lastSeen: t?.last_seen ?? now,
+    orders: t?.orders ?? 0,
+    revenue: t?.revenue ?? 0,
+    lastOrderAt: t?.last_order_at ?? null,
+    weeklyActivity,
+    previousGapDays,
+    categories: Object.fromEntries(facts.categories.map((c) => [c.category, c.weight])),
+  }
+}

@@ -4,10 +4,14 @@ import {
   DEFAULT_LIFECYCLE,
   lifecycle,
   microSegment,
+  population,
+  quintile,
+  quintileCuts,
   quintiles,
   rfmGroup,
   segment,
-  tiers,
+  segmentOne,
+  tierOf,
   type CustomerSummary,
 } from '../../worker/segments'
 
@@ -96,12 +100,20 @@ describe('churnRisk()', () => {
   })
 })
 
-describe('tiers()', () => {
+describe('population() and tierOf()', () => {
   it('splits customers by cumulative share of revenue (Pareto)', () => {
     const revenue = [500, 200, 100, 80, 60, 30, 20, 10, 0]
-    const t = tiers(revenue.map((r, i) => customer({ uid: `c${i}`, revenue: r })))
-    expect(revenue.map((_, i) => t.get(`c${i}`)!.tier).join('')).toBe('ABBCCCDDD')
-    expect(t.get('c0')!.reason).toBe('50.0% of revenue, after 0% from bigger customers')
+    const people = revenue.map((r, i) => customer({ uid: `c${i}`, revenue: r, orders: r > 0 ? 1 : 0, lastOrderAt: r > 0 ? NOW : null }))
+    const p = population(people)
+    expect(p.tiers).toEqual({ A: 500, B: 100, C: 30 })
+    expect(revenue.map((r) => tierOf(r, p)).join('')).toBe('ABBCCCDDD')
+    expect(segmentOne(people[0]!, p, NOW).reasons['tier-a']).toBe('50.0% of revenue; tier A starts at 500.00')
+  })
+
+  it('has quintile cuts that reproduce quintiles()', () => {
+    const values = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    const cuts = quintileCuts(values)
+    expect(values.map((v) => quintile(v, cuts))).toEqual(quintiles(values))
   })
 })
 
