@@ -643,6 +643,65 @@ function orderPage(id) {
   return { type: 'order', title: 'Thank you for your order', content: [section] }
 }
 
+// ---- You: sign in, and what Vista knows about you ----------------------------------------------
+
+const SITE_QUERY = 'site=demo&key=pk_demo_vista_public'
+
+async function fetchProfile() {
+  const local = await window.vista?.profile?.()
+  if (!local?.anonymousId) return null
+  const res = await fetch(`/v1/profile?${SITE_QUERY}&anonymousId=${encodeURIComponent(local.anonymousId)}`)
+  return res.ok ? res.json() : null
+}
+
+function signIn(event) {
+  event.preventDefault()
+  const form = new FormData(event.target)
+  const user = String(form.get('user') || '').trim()
+  if (!user) return
+  // Vista hashes the e-mail on this device; only the SHA-256 reaches the server.
+  window.vista?.identify?.(user, { email: String(form.get('email') || '') })
+  toast(`Signed in as ${user}`)
+  setTimeout(render, 800)
+}
+
+async function fillProfile(box) {
+  const view = await fetchProfile().catch(() => null)
+  if (!view) {
+    box.replaceChildren(h('p', { class: 'notice' }, 'Nothing known yet: browse a little first.'))
+    return
+  }
+  const money = formatPrice(view.summary.revenue)
+  box.replaceChildren(
+    h('p', { class: 'lead' },
+      view.uid ? `One customer (${view.uid}) across ${view.browsers.length} browser(s). ` : 'Not signed in: this browser only. ',
+      `${view.summary.events} events, ${view.summary.orders} orders, ${money} spent.`),
+    h('h2', {}, 'Your segments, and why'),
+    h('ul', { class: 'segments' }, view.segments.map((s) => h('li', { 'data-segment': s.id }, h('strong', {}, s.id), ' — ', s.reason))),
+    view.identities.length
+      ? h('p', { class: 'caption' }, 'Linked ids: ', view.identities.map((i) => `${i.kind} ${i.kind === 'email' ? i.value.slice(0, 10) + '…' : i.value}`).join(', '))
+      : null,
+  )
+}
+
+function mePage() {
+  const box = h('div', { class: 'panel' }, h('p', { class: 'notice' }, 'Loading…'))
+  const form = h(
+    'form',
+    { class: 'form panel', onsubmit: signIn },
+    h('h2', {}, 'Sign in'),
+    field('Customer id', { name: 'user', value: 'alex-demo', required: true }),
+    field('Email', { name: 'email', type: 'email', value: 'alex@example.com', required: false }),
+    h('button', { id: 'sign-in', type: 'submit' }, 'Sign in'),
+  )
+  return {
+    type: 'account',
+    title: 'You',
+    content: [h('header', { class: 'page-head' }, h('h1', {}, 'What Vista knows about you')), box, form],
+    after: () => fillProfile(box),
+  }
+}
+
 // ---- Router -------------------------------------------------------------------------------------
 
 const ROUTES = [
@@ -652,6 +711,7 @@ const ROUTES = [
   [/^\/cart\/?$/, 'cart', cartPage],
   [/^\/checkout\/?$/, 'checkout', checkoutPage],
   [/^\/order\/([^/]+)\/?$/, 'order', orderPage],
+  [/^\/me\/?$/, 'account', mePage],
 ]
 
 /** The page type a path will render, known before the catalog loads. */

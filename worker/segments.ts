@@ -192,7 +192,7 @@ export function segmentOne(
     const [r, f, m] = [quintile(c.lastOrderAt, p.recency), quintile(c.orders, p.frequency), quintile(c.revenue, p.monetary)]
     rfm = { r, f, m, group: rfmGroup(r, f, m) }
     const since = Math.floor((now - c.lastOrderAt) / DAY)
-    add(`rfm:${rfm.group}`, `R${r} F${f} M${m}: last order ${days(since)} ago, ${c.orders} orders, ${c.revenue.toFixed(2)} spent`)
+    add(`rfm:${rfm.group}`, `R${r} F${f} M${m}: last order ${days(since)} ago, ${c.orders} order${c.orders === 1 ? '' : 's'}, ${c.revenue.toFixed(2)} spent`)
   } else add('prospect', 'no order yet')
   const stage = lifecycle(c, settings, now)
   add(stage.stage, stage.reason)
