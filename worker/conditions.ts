@@ -44,6 +44,7 @@ export type Condition =
   | { $not: Condition }
   | { [path: string]: Scalar | Operators }
 
+/** The closed set of field operators. */
 export const OPERATORS = [
   '$eq',
   '$ne',
@@ -97,7 +98,7 @@ const PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/
 const RESERVED = new Set(['__proto__', 'prototype', 'constructor'])
 
 const kindOf = (path: string): Kind | undefined =>
-  FIELDS[path] ?? OPEN.find(([prefix]) => path.startsWith(prefix) && path.length > prefix.length)?.[1]
+  FIELDS[path] ?? OPEN.find(([root]) => path.startsWith(root) && path.length > root.length)?.[1]
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -215,16 +216,15 @@ function sentence({ path, op, operand }: Clause, actual?: unknown): string {
     case '$contains':
       if (path === 'segments') return `segment ${value}`
       if (list) return `${label} include ${value}`
-      return op === '$eq'
-        ? `${label} is ${value}`
-        : `${label}${mine} contains "${value}"`
+      return op === '$eq' ? `${label} is ${value}` : `${label}${mine} contains "${value}"`
     case '$ne':
       return path === 'segments' ? `not in segment ${value}` : `${label} is not ${value}`
     case '$in': {
       if (actual === undefined) return `${label} is one of ${value}`
-      const hit = Array.isArray(actual) && Array.isArray(operand)
-        ? actual.filter((a) => operand.includes(a))
-        : actual
+      const hit =
+        Array.isArray(actual) && Array.isArray(operand)
+          ? actual.filter((a) => operand.includes(a))
+          : actual
       return `${label} ${show(path, hit)} (one of ${value})`
     }
     case '$nin':
@@ -234,18 +234,44 @@ function sentence({ path, op, operand }: Clause, actual?: unknown): string {
   }
 }
 
+const OPPOSITES: Partial<Record<Operator, Operator>> = {
+  $eq: '$ne',
+  $ne: '$eq',
+  $gt: '$lte',
+  $gte: '$lt',
+  $lt: '$gte',
+  $lte: '$gt',
+  $in: '$nin',
+  $nin: '$in',
+  $exists: '$exists',
+}
+
+/** "not …" in plain words; a single clause is turned around ("device is not desktop"). */
+function negation(condition: Condition): string {
+  const [entry, ...more] = Object.entries(condition)
+  const clauses = entry && !entry[0].startsWith('$') ? clausesOf(entry[0], entry[1]) : []
+  const [clause] = clauses
+  if (more.length > 0 || clauses.length !== 1 || !clause) return `not (${describe(condition)})`
+  const list = kindOf(clause.path) === 'list'
+  const op = clause.op === '$contains' && list ? '$ne' : OPPOSITES[clause.op]
+  if (!op) return `not (${describe(condition)})`
+  return sentence({ ...clause, op, operand: op === '$exists' ? !clause.operand : clause.operand })
+}
+
 /** A condition in plain words, without any shopper's values ("cart total > 80 and segment vip"). */
 export function describe(condition: Condition): string {
+  const keys = Object.keys(condition)
+  const nested = (c: Condition) =>
+    Object.keys(c).length > 1 || /^\$(and|or)$/.test(Object.keys(c)[0] ?? '')
+      ? `(${describe(c)})`
+      : describe(c)
   const parts = Object.entries(condition).map(([key, value]): string => {
-    const nested = (c: Condition) => {
-      const text = describe(c)
-      return Object.keys(c).length > 1 || /^\$(and|or)$/.test(Object.keys(c)[0] ?? '')
-        ? `(${text})`
-        : text
-    }
     if (key === '$and') return (value as Condition[]).map(nested).join(' and ')
-    if (key === '$or') return (value as Condition[]).map(nested).join(' or ')
-    if (key === '$not') return `not ${nested(value as Condition)}`
+    if (key === '$or') {
+      const text = (value as Condition[]).map(nested).join(' or ')
+      return keys.length > 1 ? `(${text})` : text
+    }
+    if (key === '$not') return negation(value as Condition)
     return clausesOf(key, value)
       .map((c) => sentence(c))
       .join(' and ')
@@ -264,7 +290,7 @@ function check(condition: Condition, context: DecisionContext): string[] | null 
       held.push(...passed.flat())
     } else if (key === '$not') {
       if (check(value as Condition, context) !== null) return null
-      held.push(`not ${describe(value as Condition)}`)
+      held.push(negation(value as Condition))
     } else {
       const actual = resolve(context, key)
       for (const clause of clausesOf(key, value)) {
@@ -294,7 +320,12 @@ interface Problem {
 const typeName = (v: unknown) =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v
 
-const got = (v: unknown) => (isScalar(v) ? `${typeof v} ${JSON.stringify(v)}` : typeName(v))
+const got = (v: unknown) =>
+  isScalar(v)
+    ? `${typeof v} ${JSON.stringify(v)}`
+    : Array.isArray(v)
+      ? `a list of ${v.length}`
+      : typeName(v)
 
 /** Whether a scalar operand fits a field of this kind. */
 function fits(kind: Kind, v: unknown): boolean {
@@ -313,6 +344,15 @@ function fits(kind: Kind, v: unknown): boolean {
   }
 }
 
+// What $gt/$gte/$lt/$lte accept per kind (lists are rejected before).
+const ORDERED: Record<Kind, string> = {
+  number: 'a number',
+  string: 'text',
+  list: 'a number or text',
+  scalar: 'a number or text',
+  any: 'a number or text',
+}
+
 const WANTS: Record<Kind, string> = {
   number: 'a number',
   string: `text (up to ${MAX_TEXT} characters)`,
@@ -325,7 +365,8 @@ const WANTS: Record<Kind, string> = {
 function operandProblem(path: string, kind: Kind, op: Operator, operand: unknown): string | null {
   switch (op) {
     case '$exists':
-      return typeof operand === 'boolean' ? null : `$exists needs true or false, got ${got(operand)}`
+      if (typeof operand === 'boolean') return null
+      return `$exists needs true or false, got ${got(operand)}`
     case '$in':
     case '$nin': {
       if (!Array.isArray(operand) || operand.length === 0 || operand.length > MAX_LIST) {
@@ -341,7 +382,7 @@ function operandProblem(path: string, kind: Kind, op: Operator, operand: unknown
       if (kind === 'list') return `${op} does not apply to the list ${path}; use $contains or $in`
       return (typeof operand === 'number' || typeof operand === 'string') && fits(kind, operand)
         ? null
-        : `${op} needs ${kind === 'number' ? 'a number' : kind === 'string' ? 'text' : 'a number or text'}, got ${got(operand)}`
+        : `${op} needs ${ORDERED[kind]}, got ${got(operand)}`
     case '$contains':
       if (kind === 'number') return `$contains needs a list or text field; ${path} is a number`
       if (kind === 'string' || kind === 'scalar') {
@@ -362,14 +403,19 @@ const KNOWN = `${Object.keys(FIELDS).join(', ')}, ${OPEN.map(([p]) => `${p}<name
 export function problems(input: unknown): Problem[] {
   const found: Problem[] = []
   let clauses = 0
-  const fail = (path: Where, message: string) =>
-    found.push({ path, message: `${path.length > 0 ? path.join('.') : 'condition'}: ${message}` })
+  // The message names the field (or logical operator); the issue's path goes down to the operator.
+  const fail = (at: Where, message: string, op?: string) =>
+    found.push({
+      path: op === undefined ? at : [...at, op],
+      message: `${at.length > 0 ? at.join('.') : 'condition'}: ${message}`,
+    })
   const field = (path: string, value: unknown, at: Where) => {
     if (isObject(value) && Object.keys(value).some((k) => !k.startsWith('$'))) {
       const inner = Object.keys(value).find((k) => !k.startsWith('$'))
       return fail(at, `objects are not values; write the dotted path, e.g. "${path}.${inner}"`)
     }
-    if (path.length > MAX_TEXT || !PATH.test(path) || path.split('.').some((k) => RESERVED.has(k))) {
+    const reserved = path.split('.').some((k) => RESERVED.has(k))
+    if (path.length > MAX_TEXT || !PATH.test(path) || reserved) {
       return fail(at, 'is not a field path (letters, digits, _ and -, joined by dots)')
     }
     const kind = kindOf(path)
@@ -379,22 +425,24 @@ export function problems(input: unknown): Problem[] {
     for (const { op, operand } of clausesOf(path, value)) {
       if (++clauses === MAX_CLAUSES + 1) fail(at, `too many clauses: at most ${MAX_CLAUSES}`)
       if (!(OPERATORS as readonly string[]).includes(op)) {
-        fail([...at, op], `unknown operator ${op}; use one of ${OPERATORS.join(' ')}`)
+        fail(at, `unknown operator ${op}; use one of ${OPERATORS.join(' ')}`, op)
         continue
       }
       const problem = operandProblem(path, kind, op, operand)
-      if (problem) fail(isObject(value) ? [...at, op] : at, problem)
+      if (problem) fail(at, problem, isObject(value) ? op : undefined)
     }
   }
   const visit = (node: unknown, at: Where, depth: number) => {
     if (depth > MAX_DEPTH) return fail(at, `nests deeper than ${MAX_DEPTH} levels`)
     if (!isObject(node)) {
-      return fail(at, `must be an object of field conditions or $and/$or/$not, got ${typeName(node)}`)
+      const wanted = 'must be an object of field conditions or $and/$or/$not'
+      return fail(at, `${wanted}, got ${typeName(node)}`)
     }
     for (const [key, value] of Object.entries(node)) {
       if (key === '$and' || key === '$or') {
         if (!Array.isArray(value) || value.length === 0 || value.length > MAX_CLAUSES) {
-          fail([...at, key], `needs a list of 1 to ${MAX_CLAUSES} conditions, got ${typeName(value)}`)
+          const wanted = `needs a list of 1 to ${MAX_CLAUSES} conditions`
+          fail([...at, key], `${wanted}, got ${typeName(value)}`)
         } else value.forEach((c, i) => visit(c, [...at, key, i], depth + 1))
       } else if (key === '$not') visit(value, [...at, key], depth + 1)
       else if (key.startsWith('$')) {

@@ -248,18 +248,37 @@ const INDEX_SQL = {
     last_ts = max(last_ts, excluded.last_ts), views = views + excluded.views, adds = adds + excluded.adds,
     purchases = purchases + excluded.purchases, rating = COALESCE(excluded.rating, rating),
     dismissed = max(dismissed, excluded.dismissed)`,
+  // Every impression is a trial; an acceptance turns its trial into a success.
+  arms: `
+  WITH offers AS (
+    SELECT json_extract(properties, '$.decision_id') AS decision_id, type FROM events
+    WHERE site_id = ?1 AND indexed = 0 AND type IN ('Offer Shown', 'Offer Accepted')
+  )
+  INSERT INTO arms (site_id, action_id, segment_key, successes, failures)
+  SELECT ?1, d.action_id, d.segment_key, SUM(o.type = 'Offer Accepted'), SUM(o.type = 'Offer Shown') - SUM(o.type = 'Offer Accepted')
+  FROM offers o JOIN decisions d ON d.site_id = ?1 AND d.id = o.decision_id
+  WHERE d.action_id IS NOT NULL GROUP BY d.action_id, d.segment_key
+  ON CONFLICT (site_id, action_id, segment_key) DO UPDATE SET successes = successes + excluded.successes,
+    failures = max(0, failures + excluded.failures)`,
+  rewards: `
+  UPDATE decisions SET reward = 1 WHERE site_id = ?1 AND id IN (
+    SELECT json_extract(properties, '$.decision_id') FROM events
+    WHERE site_id = ?1 AND indexed = 0 AND type = 'Offer Accepted')`,
   done: `UPDATE events SET indexed = 1 WHERE site_id = ?1 AND indexed = 0`,
 }
 
 /**
- * Folds every not-yet-indexed event of the site into pairs, item stats and shopper items, then
- * marks them indexed. Run in the transaction that inserted them, so each event counts once.
+ * Folds every not-yet-indexed event of the site into pairs, item stats, shopper items and the
+ * arms of next best actions, then marks them indexed. Run in the transaction that inserted them,
+ * so each event counts once.
  */
 export const indexPending = (db: D1Database, siteId: string) => [
   db.prepare(INDEX_SQL.seenPairs).bind(siteId, PAIR_WINDOW),
   db.prepare(INDEX_SQL.boughtPairs).bind(siteId, PAIR_WINDOW),
   db.prepare(INDEX_SQL.itemStats).bind(siteId, PAIR_WINDOW, TREND_EPOCH, TREND_TAU),
   db.prepare(INDEX_SQL.visitorItems).bind(siteId),
+  db.prepare(INDEX_SQL.arms).bind(siteId),
+  db.prepare(INDEX_SQL.rewards).bind(siteId),
   db.prepare(INDEX_SQL.done).bind(siteId),
 ]
 
@@ -530,3 +549,48 @@ export async function populationStats(db: D1Database, siteId: string) {
     totalRevenue: t.total ?? 0,
   }
 }
+
+/** Saves actions (already validated by actionSchema). */
+export const upsertActions = (db: D1Database, siteId: string, actions: Array<{ id: string }>, now: number) =>
+  db.batch(
+    actions.map((a) =>
+      db
+        .prepare(
+          `INSERT INTO actions (site_id, id, definition, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (site_id, id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+        )
+        .bind(siteId, a.id, JSON.stringify(a), now),
+    ),
+  )
+
+/** A site's actions as saved (JSON definitions). */
+export const listActions = (db: D1Database, siteId: string) =>
+  db.prepare('SELECT definition FROM actions WHERE site_id = ? ORDER BY id LIMIT 200').bind(siteId)
+
+/** The arms of a segment for the site's actions. */
+export const segmentArms = (db: D1Database, siteId: string, segmentKey: string) =>
+  db.prepare('SELECT action_id, successes, failures FROM arms WHERE site_id = ? AND segment_key = ?').bind(siteId, segmentKey)
+
+/** A browser's offer contacts since `since`, newest first (bounded). */
+export const offerContacts = (db: D1Database, siteId: string, anonymousId: string, since: number) =>
+  db
+    .prepare(
+      `SELECT json_extract(properties, '$.action_id') AS action_id, ts, type FROM events
+       WHERE site_id = ? AND anonymous_id = ? AND ts > ? AND type IN ('Offer Shown', 'Offer Accepted', 'Offer Dismissed')
+       ORDER BY ts DESC LIMIT 500`,
+    )
+    .bind(siteId, anonymousId, since)
+
+/** Logs a decision (context, action, probability) for attribution and offline evaluation. */
+export const logDecision = (
+  db: D1Database,
+  siteId: string,
+  d: { id: string; anonymousId: string; placement: string; actionId: string | null; segmentKey: string; probability: number; propensity: number; holdout: boolean; context: object; at: number },
+) =>
+  db
+    .prepare(
+      `INSERT INTO decisions (site_id, id, anonymous_id, placement, action_id, segment_key, probability, propensity, holdout, context, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(siteId, d.id, d.anonymousId, d.placement, d.actionId, d.segmentKey, d.probability, d.propensity, d.holdout ? 1 : 0, JSON.stringify(d.context), d.at)
+    .run()

@@ -5,7 +5,9 @@
 import { z } from 'zod'
 import { conditionSchema, describe, explain, evaluate, type DecisionContext } from './conditions'
 
-const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -')
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -')
 
 /** A banner or offer as a marketer saves it. */
 export const actionSchema = z
@@ -17,7 +19,7 @@ export const actionSchema = z
     link: z.string().max(2048).optional(),
     placement: z.string().min(1).max(64),
     /** Business value of one acceptance, e.g. the expected margin of the order it brings. */
-    value: z.number().finite().min(0).max(1e9),
+    value: z.number().finite().positive().max(1e9),
     /** The marketer's weight on the score; 0 pauses the action. */
     lever: z.number().finite().min(0).max(100).default(1),
     start: z.number().int().min(0).optional(),
@@ -98,9 +100,11 @@ export interface Eligibility {
   held: string[]
 }
 
+/** One day in ms: caps count the last 24 hours, suppression whole days. */
 export const DAY = 24 * 60 * 60 * 1000
 /** Extra Thompson draws that estimate a choice's probability. */
 export const DRAWS = 200
+/** The reason a decision in the holdout group gives. */
 export const HOLDOUT_REASON = 'holdout group: no offer shown, so uplift can be measured'
 
 /** The key of an action's arm in a segment; action ids never contain `|`. */
@@ -146,7 +150,7 @@ export function eligible(
     const no = (why: string): Eligibility => ({ action, eligible: false, why, held: [] })
     if (action.start !== undefined && now < action.start) return no(`starts ${iso(action.start)}`)
     if (action.end !== undefined && now >= action.end) return no(`ended ${iso(action.end)}`)
-    if (action.lever <= 0) return no('paused: lever 0')
+    if (!(action.lever * action.value > 0)) return no('paused: value × lever is 0')
     if (!evaluate(action.when, context)) return no(`condition not met: ${describe(action.when)}`)
     const limit = contactLimit(action, contacts, policy, now)
     if (limit) return no(limit)
@@ -193,6 +197,55 @@ export function sampleGamma(shape: number, rng: () => number): number {
 export function sampleBeta(a: number, b: number, rng: () => number): number {
   const x = sampleGamma(a, rng)
   return x / (x + sampleGamma(b, rng))
+}
+
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+  -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+  1.5056327351493116e-7,
+]
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7). */
+function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x)
+  const z = x - 1
+  let sum = LANCZOS[0]!
+  for (let i = 1; i < LANCZOS.length; i++) sum += LANCZOS[i]! / (z + i)
+  const t = z + 7.5
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum)
+}
+
+/** The continued fraction of the incomplete beta function (modified Lentz). */
+function betaFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300
+  const guard = (v: number) => (Math.abs(v) < tiny ? tiny : v)
+  let c = 1
+  let d = 1 / guard(1 - ((a + b) * x) / (a + 1))
+  let h = d
+  for (let m = 1; m <= 1000; m++) {
+    const even = (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m))
+    d = 1 / guard(1 + even * d)
+    c = guard(1 + even / c)
+    h *= d * c
+    const odd = (-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1))
+    d = 1 / guard(1 + odd * d)
+    c = guard(1 + odd / c)
+    h *= d * c
+    if (Math.abs(d * c - 1) < 1e-12) break
+  }
+  return h
+}
+
+/** P(X ≤ x) for X ~ Beta(a, b): the regularised incomplete beta function. */
+export function betaCdf(x: number, a: number, b: number): number {
+  if (x <= 0) return 0
+  if (x >= 1) return 1
+  const front = Math.exp(
+    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x),
+  )
+  return x < (a + 1) / (a + b + 2)
+    ? (front * betaFraction(x, a, b)) / a
+    : 1 - (front * betaFraction(1 - x, b, a)) / b
 }
 
 /** Everything one decision depends on. */
@@ -243,37 +296,34 @@ export function decide(input: DecideInput): Decision {
     const reason = `no eligible action for ${placement} (${checked.length} considered)`
     return { ...none, holdout: false, reasons: [reason] }
   }
-  const draw = () => {
-    let best = { index: 0, theta: -1, score: -1 }
-    arms_.forEach((arm, index) => {
-      const theta = sampleBeta(arm.a, arm.b, rng)
-      const score = theta * arm.weight
-      // Ties (zero-value actions) go to the likelier acceptance.
-      if (score > best.score || (score === best.score && theta > best.theta)) {
-        best = { index, theta, score }
-      }
-    })
-    return best
+  const thetas = arms_.map((arm) => sampleBeta(arm.a, arm.b, rng))
+  const scores = thetas.map((theta, i) => theta * arms_[i]!.weight)
+  const index = scores.indexOf(Math.max(...scores))
+  const pick = arms_[index]!
+  const others = arms_.filter((_, i) => i !== index)
+  // P(pick wins) = E over the other arms' draws of P(θ × weight > their best), exactly from the
+  // Beta CDF (Rao–Blackwell): far less noisy than counting wins, and above 0 for rare choices,
+  // which IPS divides by. The realised draw is one of the samples.
+  const chance = (best: number) => 1 - betaCdf(best / pick.weight, pick.a, pick.b)
+  const draws = others.length > 0 ? Math.max(0, Math.floor(input.draws ?? DRAWS)) : 0
+  let sum = others.length > 0 ? chance(Math.max(...scores.filter((_, i) => i !== index))) : 1
+  for (let d = 0; d < draws; d++) {
+    sum += chance(Math.max(...others.map((arm) => sampleBeta(arm.a, arm.b, rng) * arm.weight)))
   }
-  const chosen = draw()
-  // The realised draw counts as one sample, so a logged probability is never 0 (IPS divides by it).
-  let wins = 1
-  const draws = arms_.length > 1 ? (input.draws ?? DRAWS) : 0
-  for (let d = 0; d < draws; d++) if (draw().index === chosen.index) wins++
-  const pick = arms_[chosen.index]!
   const top = arms_.reduce((a, b) => (b.mean * b.weight > a.mean * a.weight ? b : a))
   const expected = `${percent(pick.mean)} propensity × ${times(pick.action)}`
+  const best = `${percent(top.mean)} × ${times(top.action)} for ${top.action.title}`
   const choice =
     arms_.length === 1
       ? `the only eligible action: ${expected}`
       : top === pick || top.mean * top.weight === pick.mean * pick.weight
         ? `chosen for the highest expected value: ${expected}`
-        : `explored to learn: ${expected}, against ${percent(top.mean)} × ${times(top.action)} for ${top.action.title}`
+        : `explored to learn: ${expected}, against ${best}`
   return {
     action: pick.action,
-    probability: wins / (draws + 1),
+    probability: sum / (draws + 1),
     propensity: pick.mean,
-    score: chosen.score,
+    score: scores[index]!,
     holdout: false,
     reasons: [...pick.held, ...(pick.action.reason ? [pick.action.reason] : []), choice],
     considered,
@@ -293,7 +343,7 @@ export function learn(arms: Arms, key: string, reward: number): Arms {
 
 /** Off-policy estimate of a policy's mean reward from another policy's logs. */
 export interface Estimate {
-  /** Inverse propensity scoring: mean of reward / probability over the logs the policy agrees with. */
+  /** Inverse propensity scoring: Σ reward / probability over the matched logs, divided by n. */
   value: number
   /** Self-normalised IPS: the same, divided by the weights' sum instead of n. */
   snips: number

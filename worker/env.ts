@@ -1,4 +1,5 @@
 import type { Rules } from './recommenders/rules'
+import type { ContactPolicy } from './decide'
 import type { LifecycleSettings } from './segments'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
@@ -12,6 +13,8 @@ export interface SiteSettings {
   recommendations?: { rules?: Rules }
   /** Lifecycle thresholds in days (see worker/segments.ts for the defaults). */
   lifecycle?: Partial<LifecycleSettings>
+  /** Next best action: share of shoppers held out, and the contact policy. */
+  decide?: { holdoutShare?: number; policy?: Partial<ContactPolicy> }
 }
 
 /** A tenant as the Worker sees it after authentication. */

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ApiError } from '../sdk/schema'
 import type { AppEnv } from './env'
 import events from './routes/events'
+import decide from './routes/decide'
 import identify from './routes/identify'
 import profile from './routes/profile'
 import recommendations from './routes/recommendations'
@@ -14,6 +15,7 @@ app.route('/v1/events', events)
 app.route('/v1/recommendations', recommendations)
 app.route('/v1/identify', identify)
 app.route('/v1/profile', profile)
+app.route('/v1/decide', decide)
 
 app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))
 app.onError((err, c) => {

@@ -1,0 +1,96 @@
+import { env } from 'cloudflare:test'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { upsertActions } from '../../worker/db'
+import { actionSchema, HOLDOUT_REASON } from '../../worker/decide'
+import app from '../../worker/index'
+import type { DecisionAnswer } from '../../worker/routes/decide'
+import { makeEvent, SITE } from '../fixtures/events'
+import { batch, postEvents, seedSite } from './helpers'
+
+const ACTIONS = [
+  { id: 'free-shipping', title: 'Free shipping', text: 'On this order', placement: 'top', value: 3, when: { 'cart.total': { $gt: 80 } }, reason: 'free shipping offer' },
+  { id: 'welcome', title: 'Welcome', text: '10% off your first order', placement: 'top', value: 2, when: { lifecycle: 'new' } },
+  { id: 'side', title: 'Elsewhere', text: 'Another placement', placement: 'footer', value: 100 },
+].map((a) => actionSchema.parse(a))
+
+beforeAll(async () => {
+  await seedSite(undefined, { decide: { holdoutShare: 0 } })
+  await upsertActions(env.DB, SITE.id, ACTIONS, Date.now())
+  // The shopper exists: one page view makes them "new".
+  for (const anonymousId of ['d1', 'd2', 'd3']) await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId })]))
+})
+
+const decideFor = async (anonymousId: string, context: object = {}, extra: object = {}, origin = SITE.origin) => {
+  const res = await app.request(
+    '/v1/decide',
+    { method: 'POST', headers: { Origin: origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId, placement: 'top', context, ...extra }) },
+    env,
+  )
+  return { status: res.status, body: (await res.json()) as DecisionAnswer & { issues?: Array<{ path: string }> } }
+}
+
+describe('POST /v1/decide', () => {
+  it('picks the only eligible action for the placement and says why', async () => {
+    const { status, body } = await decideFor('d1', { cart: { total: 20 } })
+    expect(status).toBe(200)
+    expect(body.id).toMatch(/^dec_[0-9a-f]{24}$/)
+    expect(body.action).toMatchObject({ id: 'welcome', title: 'Welcome', text: '10% off your first order' })
+    expect(body.reasons.join(' | ')).toMatch(/new/)
+    expect(body.reasons.at(-1)).toMatch(/^the only eligible action/)
+    const logged = await env.DB.prepare('SELECT action_id, segment_key, probability, holdout FROM decisions WHERE id = ?').bind(body.id).first()
+    expect(logged).toEqual({ action_id: 'welcome', segment_key: 'new', probability: 1, holdout: 0 })
+  })
+
+  it('changes with the cart: a big cart makes free shipping eligible, with its reason', async () => {
+    const seen = new Set<string>()
+    for (let i = 0; i < 30; i++) {
+      const { body } = await decideFor('d2', { cart: { total: 92 } })
+      seen.add(body.action!.id)
+      if (body.action!.id === 'free-shipping') expect(body.reasons).toEqual(expect.arrayContaining(['free shipping offer']))
+    }
+    // Neither has evidence yet: Thompson sampling shows both (welcome wins a third of draws; all 30
+    // free shipping would have chance 5e-6), and never the other placement's action.
+    expect(seen).toEqual(new Set(['free-shipping', 'welcome']))
+  })
+
+  it('learns from impressions and acceptances, once each', async () => {
+    const { body } = await decideFor('d3', { cart: { total: 20 } })
+    const offer = { decision_id: body.id, action_id: body.action!.id, placement: 'top' }
+    const events = [makeEvent('Offer Shown', offer, { anonymousId: 'd3' }), makeEvent('Offer Accepted', offer, { anonymousId: 'd3' })]
+    await postEvents(batch(events))
+    await postEvents(batch(events)) // a retry changes nothing
+    const arm = await env.DB.prepare("SELECT successes, failures FROM arms WHERE action_id = 'welcome' AND segment_key = 'new'").first()
+    expect(arm).toEqual({ successes: 1, failures: 0 })
+    const reward = await env.DB.prepare('SELECT reward FROM decisions WHERE id = ?').bind(body.id).first()
+    expect(reward).toEqual({ reward: 1 })
+  })
+
+  it('rests an action the shopper dismissed twice', async () => {
+    await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId: 'd4' })]))
+    for (let i = 0; i < 2; i++) {
+      const { body } = await decideFor('d4', { cart: { total: 20 } })
+      const offer = { decision_id: body.id, action_id: 'welcome' }
+      await postEvents(batch([makeEvent('Offer Shown', offer, { anonymousId: 'd4' }), makeEvent('Offer Dismissed', offer, { anonymousId: 'd4' })]))
+    }
+    const { body } = await decideFor('d4', { cart: { total: 20 } })
+    expect(body.action).toBeNull()
+    expect(body.reasons[0]).toMatch(/^no eligible action for top/)
+  })
+
+  it('holds out its share of shoppers, so uplift can be measured', async () => {
+    await seedSite(undefined, { decide: { holdoutShare: 1 } })
+    await env.CACHE.delete(`site:${SITE.id}`)
+    const { body } = await decideFor('d1', { cart: { total: 20 } })
+    expect(body).toMatchObject({ action: null, holdout: true, reasons: [HOLDOUT_REASON] })
+    await seedSite(undefined, { decide: { holdoutShare: 0 } })
+    await env.CACHE.delete(`site:${SITE.id}`)
+  })
+
+  it('refuses bad requests with the path, and foreign origins', async () => {
+    const bad = await decideFor('d1', { cart: { total: -5 } })
+    expect(bad.status).toBe(400)
+    expect(bad.body.issues?.[0]?.path).toBe('context.cart.total')
+    expect((await decideFor('d1', {}, { placement: '' })).status).toBe(400)
+    expect((await decideFor('d1', {}, {}, 'https://evil.example')).status).toBe(403)
+  })
+})
