@@ -1,9 +1,11 @@
 // Seeds local D1 with the demo site (hashed public key, loopback origins) and the demo catalog,
 // through the same db.ts functions the Worker uses. `npm run seed` runs it after the migrations.
 import { getPlatformProxy } from 'wrangler'
-import { upsertItems, upsertSite } from '../worker/db'
+import { upsertActions, upsertItems, upsertSite } from '../worker/db'
+import { actionSchema } from '../worker/decide'
 import type { Bindings } from '../worker/env'
 import { hashKey } from '../worker/sites'
+import actions from './actions.json'
 import products from './products.json'
 
 /** The demo shop's public site key, as in demo-site/index.html. */
@@ -24,13 +26,17 @@ export async function seedDemo(persistTo?: string): Promise<number> {
       name: 'Leaf & Ladle (demo)',
       keyHash: await hashKey(DEMO_KEY),
       origins: DEMO_ORIGINS,
+      // The demo shows offers to everyone and often; a real shop keeps a holdout (default 10%).
+      settings: { decide: { holdoutShare: 0, policy: { maxPerDay: 50, maxPerActionPerDay: 20 } } },
     })
+    // Validated as on save: a bad action stops the seed with the field and the problem.
+    await upsertActions(env.DB, 'demo', actions.map((a) => actionSchema.parse(a)), Date.now())
     await upsertItems(
       env.DB,
       'demo',
       products.map((p) => ({ ...p, in_stock: p.in_stock ? 1 : 0 })),
     )
-    // A changed key or origin list must not wait for the KV cache to expire.
+    // A changed key, origin list or setting must not wait for the KV cache to expire.
     await env.CACHE.delete('site:demo')
   } finally {
     await dispose()

@@ -1,9 +1,10 @@
 // The script tag: <script src="/v1/vista.js" data-site="demo" data-key="pk_..." async></script>
 // The only module that touches `document` at load. Nothing here may throw into the host page.
+import { renderBanner } from './banner'
 import { pageContext } from './context'
-import { applyEvent, emptyProfile, type Profile } from './profile'
+import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
-import type { EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
+import type { DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
 import { configure, enqueue, flush, flushOnExit, stats } from './send'
 import { change, read, remove } from './store'
 
@@ -29,6 +30,8 @@ export interface Vista {
   profile(): Promise<Profile>
   /** Recommendations for this shopper (the device's last answer when offline; null if none). */
   recommend(options?: RecommendOptions): Promise<RecommendationAnswer | null>
+  /** The next best action for a placement, with its reasons (null when the Worker cannot be reached). */
+  decide(placement: string): Promise<DecisionAnswer | null>
   /** Sends waiting events now. */
   flush(): Promise<void>
   /** Runs a queued call: `vista.push(['track', 'Product Viewed', {...}])` works before and after load. */
@@ -171,6 +174,24 @@ async function fill(slot: HTMLElement): Promise<void> {
   })
 }
 
+/** Fills a `data-vista-slot="banner"` element with the next best action for its placement. */
+async function fillBanner(slot: HTMLElement): Promise<void> {
+  const decision = await api.decide(slot.dataset.placement ?? 'top')
+  if (!decision) slot.dataset.vistaDecision = 'none'
+  const parts = decision && renderBanner(slot, decision)
+  if (!decision?.action || !parts) return
+  const offer = { decision_id: decision.id, action_id: decision.action.id, placement: decision.placement }
+  void record('Offer Shown', offer)
+  parts.link.addEventListener('click', safe(() => record('Offer Accepted', offer)))
+  parts.dismiss.addEventListener(
+    'click',
+    safe(() => {
+      slot.hidden = true
+      return record('Offer Dismissed', offer)
+    }),
+  )
+}
+
 /** Tracks a page view when the route changed, then products and orders shown on the page. */
 function sync(): void {
   const path = location.pathname + location.search
@@ -189,10 +210,10 @@ function sync(): void {
     viewed.add(id)
     void record('Product Viewed', product(el, id)).catch(() => {})
   }
-  for (const slot of document.querySelectorAll<HTMLElement>('[data-vista-slot="recommendations"]')) {
+  for (const slot of document.querySelectorAll<HTMLElement>('[data-vista-slot]')) {
     if (filled.has(slot)) continue
     filled.add(slot)
-    void fill(slot).catch(() => {})
+    void (slot.dataset.vistaSlot === 'banner' ? fillBanner(slot) : fill(slot)).catch(() => {})
   }
   for (const el of document.querySelectorAll<HTMLElement>('[data-vista-order]')) {
     const id = el.dataset.vistaOrder!
@@ -267,6 +288,29 @@ const api: Vista = {
   // Waits for events already being recorded, then sends outside the chain so a slow network
   // never holds up recording.
   flush: () => serially(async () => {}).then(flush).catch(() => {}),
+  decide: async (placement) => {
+    try {
+      // Events already being recorded come first: the landing page view creates the ids.
+      await serially(async () => {})
+      const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])
+      const shown = document.querySelector<HTMLElement>('[data-vista-view]')?.dataset
+      const page = pageContext(referrer)
+      const now = new Date()
+      const context = {
+        page: { type: document.body?.dataset.vistaPage, path: location.pathname, item: shown?.vistaView, category: shown?.vistaCategory },
+        cart: { ...(profile ? cartTotals(profile) : { total: 0, count: 0 }), items: Object.keys(profile?.cart ?? {}) },
+        device: page.device,
+        time: { hour: now.getHours(), weekday: now.getDay() },
+        referrer: page.page.referrer,
+        utm: page.utm,
+      }
+      const body = { site: data.site, key: data.key, anonymousId: ids?.anonymousId, placement, context }
+      const res = await fetch(`${endpoint}/decide`, { method: 'POST', body: JSON.stringify(body) })
+      return res.ok ? ((await res.json()) as DecisionAnswer) : null
+    } catch {
+      return null
+    }
+  },
   recommend: async (options = {}) => {
     try {
       const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])

@@ -24,6 +24,8 @@ export interface Profile {
   recent: string[]
   /** Product id to quantity, as the shopper's cart holds it now. */
   cart: Record<string, number>
+  /** Unit prices of the cart's products, as last tracked (for the cart's value). */
+  cartPrices: Record<string, number>
   /** Product id to the shopper's latest rating, 1-5. */
   ratings: Record<string, number>
   /** Category to the number of product views, cart adds and purchases in it. */
@@ -49,6 +51,7 @@ export const emptyProfile = (anonymousId: string): Profile => ({
   lastVisitDay: null,
   recent: [],
   cart: {},
+  cartPrices: {},
   ratings: {},
   categories: {},
   orders: 0,
@@ -70,6 +73,7 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
     ...profile,
     recent: [...profile.recent],
     cart: { ...profile.cart },
+    cartPrices: { ...profile.cartPrices },
     ratings: { ...profile.ratings },
     categories: { ...profile.categories },
   }
@@ -97,8 +101,9 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
       countCategory(event.properties)
       break
     case 'Product Added': {
-      const { product_id, quantity = 1 } = event.properties
+      const { product_id, quantity = 1, price } = event.properties
       p.cart[product_id] = (p.cart[product_id] ?? 0) + quantity
+      if (price !== undefined) p.cartPrices[product_id] = price
       countCategory(event.properties)
       break
     }
@@ -107,18 +112,23 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
       // Without a quantity, the whole line leaves the cart (a "remove" button).
       const left = quantity === undefined ? 0 : (p.cart[product_id] ?? 0) - quantity
       if (left > 0) p.cart[product_id] = left
-      else delete p.cart[product_id]
+      else {
+        delete p.cart[product_id]
+        delete p.cartPrices[product_id]
+      }
       break
     }
     case 'Cart Viewed':
       // The site's own cart is the truth: a snapshot replaces what the events added up to.
       p.cart = Object.fromEntries(event.properties.products.map((x) => [x.product_id, x.quantity ?? 1]))
+      p.cartPrices = Object.fromEntries(event.properties.products.flatMap((x) => (x.price === undefined ? [] : [[x.product_id, x.price]])))
       break
     case 'Order Completed':
       p.orderIds = [event.properties.order_id, ...p.orderIds].slice(0, MAX_ORDER_IDS)
       p.orders++
       p.revenue = Math.round((p.revenue + event.properties.revenue) * 100) / 100
       p.cart = {}
+      p.cartPrices = {}
       event.properties.products.forEach(countCategory)
       break
     case 'Product Reviewed':
@@ -127,3 +137,10 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
   }
   return p
 }
+
+/** What the cart holds now: its value at the last tracked prices, and its number of units. */
+export const cartTotals = (p: Profile) =>
+  Object.entries(p.cart).reduce(
+    (t, [id, quantity]) => ({ total: t.total + quantity * (p.cartPrices[id] ?? 0), count: t.count + quantity }),
+    { total: 0, count: 0 },
+  )

@@ -44,11 +44,10 @@ function recordPosts(page: Page): Set<string> {
   return ids
 }
 
-/** Waits until every recommendation slot shows a fresh answer, then until the outbox is empty. */
+/** Waits until every slot shows a fresh answer or decision, then until the outbox is empty. */
 async function drain(page: Page): Promise<void> {
-  await expect
-    .poll(() => page.locator('[data-vista-slot="recommendations"]:not([data-vista-filled^="rec_"])').count(), { timeout: 20_000 })
-    .toBe(0)
+  const waiting = '[data-vista-slot="recommendations"]:not([data-vista-filled^="rec_"]), [data-vista-slot="banner"]:not([data-vista-decision])'
+  await expect.poll(() => page.locator(waiting).count(), { timeout: 20_000 }).toBe(0)
   await expect
     .poll(
       async () => {
@@ -64,6 +63,9 @@ async function drain(page: Page): Promise<void> {
 const profileOf = async (page: Page) => (await readDeviceStore<Profile>(page, 'profile'))!
 
 const key = (r: { type: string; item_id: string | null }) => `${r.type}${r.item_id ? ` ${r.item_id}` : ''}`
+// Slots report what they showed once their answer arrives, so how many depends on timing.
+const shownEvents = ['Recommendation Shown', 'Offer Shown']
+const onPurpose = (r: { type: string }) => !shownEvents.includes(r.type)
 
 describe('the demo shop in Chromium', () => {
   it('browses, adds to cart, rates and buys; D1 holds each event exactly once', async () => {
@@ -104,7 +106,7 @@ describe('the demo shop in Chromium', () => {
        FROM events WHERE anonymous_id = '${profile.anonymousId}' AND type = 'Recommendation Shown')`,
     )
     expect(logged[0]!.n).toBe(shown.length)
-    expect(rows.filter((r) => r.type !== 'Recommendation Shown').map(key).sort()).toEqual(
+    expect(rows.filter(onPurpose).map(key).sort()).toEqual(
       [
         'Page Viewed', // home
         'Page Viewed', // tea
@@ -200,7 +202,7 @@ describe('the demo shop in Chromium', () => {
     const rows = await storedFor(profile.anonymousId)
     expect(rows).toHaveLength(profile.events)
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length)
-    expect(rows.filter((r) => r.type !== 'Recommendation Shown').map(key).sort()).toEqual(
+    expect(rows.filter(onPurpose).map(key).sort()).toEqual(
       [
         'Page Viewed',
         'Product Viewed garden-01',
@@ -313,6 +315,52 @@ describe('the demo shop in Chromium', () => {
     expect(errors).toEqual([])
     await phone.close()
     await laptop.close()
+  })
+
+  it('shows banners that follow segment and cart, rests one dismissed twice, and learns from acceptance', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const errors = watchErrors(page)
+    const banner = page.locator('[data-vista-slot="banner"]')
+    // The banner of the page being shown: each page view decides anew.
+    const showing = () =>
+      expect.poll(async () => ((await banner.isVisible()) ? await banner.locator('.vista-offer-title').textContent() : null), {
+        timeout: 10_000,
+      })
+    // A first visit with an empty cart: only the welcome offer is eligible.
+    await page.goto(worker.url)
+    await showing().toBe('Welcome! 10% off your first order')
+    expect(await banner.locator('.vista-why').textContent()).toMatch(/^Why this\? .*first visit, no order yet: welcome offer/)
+    await banner.locator('.vista-dismiss').click()
+    await expect.poll(() => banner.isVisible()).toBe(false)
+    await page.click('nav a[href="/c/kitchen"]')
+    await showing().toBe('Welcome! 10% off your first order')
+    await banner.locator('.vista-dismiss').click()
+
+    // Two dismissals rest the welcome offer; a cart over 50 makes free shipping the one to show.
+    await page.click('main a[href="/p/kitchen-09"]') // 27.50 each
+    await page.click('#add-to-cart')
+    await page.click('#add-to-cart')
+    await page.click('#cart-link')
+    await showing().toBe('Free shipping on this order')
+    expect(await banner.locator('.vista-why').textContent()).toContain('cart over €50: free shipping offer')
+    await banner.locator('.vista-offer').click()
+    await drain(page)
+    const { anonymousId } = await profileOf(page)
+    const offers = await worker.query<{ type: string; action: string }>(
+      `SELECT type, json_extract(properties, '$.action_id') AS action FROM events WHERE anonymous_id = '${anonymousId}'
+       AND type IN ('Offer Accepted', 'Offer Dismissed') ORDER BY ts`,
+    )
+    expect(offers).toEqual([
+      { type: 'Offer Dismissed', action: 'welcome' },
+      { type: 'Offer Dismissed', action: 'welcome' },
+      { type: 'Offer Accepted', action: 'free-shipping' },
+    ])
+    const arms = await worker.query<{ successes: number }>(`SELECT successes FROM arms WHERE action_id = 'free-shipping'`)
+    expect(arms.reduce((n, a) => n + a.successes, 0)).toBeGreaterThanOrEqual(1)
+    await page.screenshot({ path: `${OUT}/banner.png` })
+    expect(errors).toEqual([])
+    await context.close()
   })
 
   it('answers malformed input from the page with 4xx and stores nothing', async () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { upsertActions } from '../../worker/db'
 import { actionSchema, HOLDOUT_REASON } from '../../worker/decide'
 import app from '../../worker/index'
-import type { DecisionAnswer } from '../../worker/routes/decide'
+import type { DecisionAnswer } from '../../sdk/schema'
 import { makeEvent, SITE } from '../fixtures/events'
 import { batch, postEvents, seedSite } from './helpers'
 

@@ -1,9 +1,10 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import type { DecisionAnswer } from '../../sdk/schema'
 import type { DecisionContext } from '../conditions'
 import { customerView } from '../customers'
 import { listActions, logDecision, offerContacts, segmentArms } from '../db'
-import { actionSchema, armKey, decide, DEFAULT_POLICY, type Action, type Arms, type Contact } from '../decide'
+import { actionSchema, armKey, decide, DEFAULT_POLICY, type Arms, type Contact } from '../decide'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
@@ -37,15 +38,6 @@ const body = z.object({
 
 const newId = () => `dec_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
 const KINDS: Record<string, Contact['kind']> = { 'Offer Shown': 'shown', 'Offer Accepted': 'accepted', 'Offer Dismissed': 'dismissed' }
-
-/** The answer of POST /v1/decide: the action to show (or none), and why. */
-export interface DecisionAnswer {
-  id: string
-  placement: string
-  action: Pick<Action, 'id' | 'title' | 'text' | 'image' | 'link'> | null
-  reasons: string[]
-  holdout: boolean
-}
 
 /** POST /v1/decide: the next best action for a shopper and placement, learned from every answer. */
 export default new Hono<AppEnv>().post('/', async (c) => {
