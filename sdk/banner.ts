@@ -1,9 +1,7 @@
 // Next-best-action banners: asked for per page view, built from structured fields with DOM APIs
 // and textContent, links only same-origin or https. Offer Shown / Accepted / Dismissed feed learning.
+import { el, safeUrl } from './dom'
 import type { DecisionAnswer } from './schema'
-
-// Only same-origin paths and https URLs become links or images.
-const safeUrl = (url = '') => (/^(https:\/\/|\/(?!\/))/.test(url) ? url : '')
 
 /** Fills a banner slot with the decided action; returns the elements whose use is tracked. */
 export function renderBanner(slot: HTMLElement, decision: DecisionAnswer): { link: HTMLElement; dismiss: HTMLElement } | null {
@@ -12,12 +10,6 @@ export function renderBanner(slot: HTMLElement, decision: DecisionAnswer): { lin
   if (!action) {
     slot.hidden = true
     return null
-  }
-  const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string) => {
-    const node = document.createElement(tag)
-    node.className = className
-    if (text !== undefined) node.textContent = text
-    return node
   }
   const link = el('a', 'vista-offer')
   link.href = safeUrl(action.link) || '#'

@@ -1,5 +1,6 @@
 // Recommendations on the page: fetched for a slot, shown from the device cache at once, then refreshed.
 // Rendering uses DOM APIs and textContent only: no server string ever becomes HTML.
+import { el, safeUrl } from './dom'
 import type { RecommendationAnswer, Strategy } from './schema'
 import { change, read } from './store'
 
@@ -39,18 +40,9 @@ export async function fetchRecommendations(
 export const cachedRecommendations = (options: RecommendOptions) =>
   read<RecommendationAnswer>(cacheKey(options)).then((a) => a ?? null, () => null)
 
-// Only same-origin paths and https URLs become links or images.
-const safeUrl = (url: string) => (/^(https:\/\/|\/(?!\/))/.test(url) ? url : '')
-
 /** Replaces the slot's content with the answer's items: title, price, image, first reason. */
 export function render(slot: HTMLElement, answer: RecommendationAnswer, fromCache: boolean): void {
   const link = slot.dataset.link ?? '/p/{id}'
-  const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string) => {
-    const node = document.createElement(tag)
-    node.className = className
-    if (text !== undefined) node.textContent = text
-    return node
-  }
   const list = el('ul', 'vista-items')
   answer.items.forEach((item, position) => {
     const a = el('a', 'vista-item')

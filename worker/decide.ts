@@ -4,6 +4,9 @@
 // routes and clocks are the caller's; randomness comes from the injected `rng`.
 import { z } from 'zod'
 import { conditionSchema, describe, explain, evaluate, type DecisionContext } from './conditions'
+import { lgamma, sampleBeta } from './stats'
+
+export { sampleBeta, sampleGamma } from './stats'
 
 const id = z
   .string()
@@ -173,47 +176,6 @@ export function hash32(text: string): number {
 export const inHoldout = (unitId: string, share: number) =>
   hash32(`holdout:${unitId}`) / 2 ** 32 < share
 
-/** A standard normal draw (Box–Muller); 1 - rng() keeps the logarithm finite. */
-const normal = (rng: () => number) =>
-  Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng())
-
-/** A Gamma(shape, 1) draw by Marsaglia and Tsang's method. */
-export function sampleGamma(shape: number, rng: () => number): number {
-  if (shape < 1) return sampleGamma(shape + 1, rng) * (1 - rng()) ** (1 / shape)
-  const d = shape - 1 / 3
-  const c = 1 / Math.sqrt(9 * d)
-  for (;;) {
-    const x = normal(rng)
-    const v = (1 + c * x) ** 3
-    if (v <= 0) continue
-    const u = 1 - rng()
-    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) {
-      return d * v
-    }
-  }
-}
-
-/** A Beta(a, b) draw as X / (X + Y) of two Gamma draws. */
-export function sampleBeta(a: number, b: number, rng: () => number): number {
-  const x = sampleGamma(a, rng)
-  return x / (x + sampleGamma(b, rng))
-}
-
-const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-  -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-  1.5056327351493116e-7,
-]
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7). */
-function logGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x)
-  const z = x - 1
-  let sum = LANCZOS[0]!
-  for (let i = 1; i < LANCZOS.length; i++) sum += LANCZOS[i]! / (z + i)
-  const t = z + 7.5
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum)
-}
 
 /** The continued fraction of the incomplete beta function (modified Lentz). */
 function betaFraction(x: number, a: number, b: number): number {
@@ -241,7 +203,7 @@ export function betaCdf(x: number, a: number, b: number): number {
   if (x <= 0) return 0
   if (x >= 1) return 1
   const front = Math.exp(
-    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x),
+    lgamma(a + b) - lgamma(a) - lgamma(b) + a * Math.log(x) + b * Math.log1p(-x),
   )
   return x < (a + 1) / (a + b + 2)
     ? (front * betaFraction(x, a, b)) / a

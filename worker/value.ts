@@ -1,6 +1,9 @@
 // Customer value: BG/NBD for how many purchases a customer will make (Fader, Hardie and Lee 2005,
 // "Counting Your Customers the Easy Way") and Gamma-Gamma for how much each is worth (Fader, Hardie
 // and Lee 2005, "RFM and CLV: Using Iso-Value Curves"). Pure functions over plain data.
+import { lgamma, sampleBeta, sampleExponential, sampleGamma, type Rng } from './stats'
+
+export { lgamma, mulberry32, type Rng } from './stats'
 
 /** One customer's repeat-purchase history: x repeats, the last at tx, observed for T (one unit). */
 export interface Customer {
@@ -38,27 +41,6 @@ export const CDNOW_GAMMA_GAMMA: GammaGammaParams = { p: 6.25, q: 3.74, gamma: 15
 
 // ---------------------------------------------------------------------------------------------
 // Special functions
-
-const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-  -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-  1.5056327351493116e-7,
-]
-const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI)
-
-/** ln|Γ(x)| (Lanczos, g = 7, n = 9; about 15 significant digits); Infinity at 0, −1, −2, … */
-export function lgamma(x: number): number {
-  if (x < 0.5) {
-    if (Number.isInteger(x)) return Infinity
-    // Reflection: Γ(x) Γ(1 − x) = π / sin(πx); the series below is only accurate for x ≥ 0.5.
-    return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x)
-  }
-  const z = x - 1
-  let sum = LANCZOS[0] ?? 1
-  for (let i = 1; i < LANCZOS.length; i++) sum += (LANCZOS[i] ?? 0) / (z + i)
-  const t = z + 7.5
-  return HALF_LOG_TWO_PI + (z + 0.5) * Math.log(t) - t + Math.log(sum)
-}
 
 /** The sign of Γ(x): 0 at the poles, −1 on (−1, 0), (−3, −2), …, else 1. */
 const gammaSign = (x: number) =>
@@ -429,60 +411,6 @@ export function summarise(
 // ---------------------------------------------------------------------------------------------
 // Simulation (for tests and the benchmark's self-check)
 
-/** A random source in [0, 1). */
-export type Rng = () => number
-
-/** A reproducible random source in [0, 1) (mulberry32). */
-export function mulberry32(seed: number): Rng {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), 1 | s)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** A draw in (0, 1): logs of it stay finite. */
-const open = (rng: Rng) => {
-  let u = rng()
-  while (u === 0) u = rng()
-  return u
-}
-
-/** A standard normal draw (Box–Muller). */
-export const sampleNormal = (rng: Rng) =>
-  Math.sqrt(-2 * Math.log(open(rng))) * Math.cos(2 * Math.PI * rng())
-
-/** An exponential draw with the given rate. */
-export const sampleExponential = (rate: number, rng: Rng) => -Math.log(open(rng)) / rate
-
-/** A Gamma(shape, rate) draw (Marsaglia and Tsang 2000; shape < 1 boosted by U^(1/shape)). */
-export function sampleGamma(shape: number, rate: number, rng: Rng): number {
-  if (shape < 1) return sampleGamma(shape + 1, rate, rng) * open(rng) ** (1 / shape)
-  const d = shape - 1 / 3
-  const c = 1 / Math.sqrt(9 * d)
-  for (;;) {
-    const z = sampleNormal(rng)
-    const v = (1 + c * z) ** 3
-    if (v > 0 && Math.log(open(rng)) < 0.5 * z * z + d - d * v + d * Math.log(v))
-      return (d * v) / rate
-  }
-}
-
-/** A Beta(a, b) draw, from two gamma draws. */
-export function sampleBeta(a: number, b: number, rng: Rng): number {
-  const u = sampleGamma(a, 1, rng)
-  return u / (u + sampleGamma(b, 1, rng))
-}
-
-/** A Poisson draw: unit-rate arrivals counted up to the mean (time linear in the mean). */
-export function samplePoisson(mean: number, rng: Rng): number {
-  let count = 0
-  for (let t = sampleExponential(1, rng); t <= mean; t += sampleExponential(1, rng)) count++
-  return count
-}
-
 /**
  * One BG/NBD customer's repeat-purchase times in (0, horizon]: the first purchase is at 0, then
  * Poisson(λ) purchases, each followed by dropout with probability p (none before the first repeat).
@@ -492,7 +420,7 @@ export function simulatePurchases(
   horizon: number,
   rng: Rng,
 ): number[] {
-  const lambda = sampleGamma(r, alpha, rng)
+  const lambda = sampleGamma(r, rng, alpha)
   const dropout = sampleBeta(a, b, rng)
   const times: number[] = []
   for (let t = sampleExponential(lambda, rng); t <= horizon; t += sampleExponential(lambda, rng)) {
@@ -518,8 +446,8 @@ export function simulateBgnbd(
 
 /** The mean of x Gamma-Gamma transaction values of one new customer (ν ~ Gamma(q, γ)). */
 export function simulateSpend({ p, q, gamma }: GammaGammaParams, x: number, rng: Rng): number {
-  const nu = sampleGamma(q, gamma, rng)
+  const nu = sampleGamma(q, rng, gamma)
   let total = 0
-  for (let i = 0; i < x; i++) total += sampleGamma(p, nu, rng)
+  for (let i = 0; i < x; i++) total += sampleGamma(p, rng, nu)
   return x === 0 ? 0 : total / x
 }

@@ -1,6 +1,7 @@
 // What the load benchmarks share: a bounded closed-loop load generator, percentiles, a plain
 // table, flags, a seeded random source and the machine they ran on.
 import { cpus } from 'node:os'
+import { mulberry32 } from '../../worker/stats'
 
 /** Latencies in ms (sorted) and throughput of one bounded run. */
 export interface LoadResult {
@@ -85,15 +86,7 @@ export function parseFlags<T extends Record<string, number>>(args: string[], def
 }
 
 /** A reproducible random source in [0, 1) (mulberry32). */
-export function random(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), 1 | s)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const random = mulberry32
 
 /** Draws ranks 0..n-1 with probability proportional to 1 / (rank + 1)^s. */
 export function zipf(n: number, s: number, rand: () => number): () => number {

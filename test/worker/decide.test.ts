@@ -20,17 +20,9 @@ import {
   type DecideInput,
   type DecisionLog,
 } from '../../worker/decide'
+import { mulberry32 } from '../../worker/stats'
 
-/** A reproducible random source in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), 1 | s)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const seeded = mulberry32
 
 const NOW = Date.UTC(2026, 0, 15, 12)
 const HOUR = 60 * 60 * 1000

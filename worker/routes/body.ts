@@ -1,4 +1,5 @@
-// Request-body helpers shared by the routes that take JSON.
+// Helpers shared by the routes: JSON bodies, precise 400s, work after the answer.
+import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ApiError, Issue } from '../../sdk/schema'
 
@@ -28,3 +29,12 @@ export const invalid = (message: string, issues: Issue[]) =>
     message,
     res: Response.json({ error: message, issues } satisfies ApiError, { status: 400 }),
   })
+
+/** Lets `work` (a log write) finish after the answer; awaited where there is no execution context (tests). */
+export async function afterResponse(c: Context, work: Promise<unknown>): Promise<void> {
+  try {
+    c.executionCtx.waitUntil(work)
+  } catch {
+    await work
+  }
+}

@@ -8,7 +8,7 @@ import { actionSchema, armKey, decide, DEFAULT_POLICY, type Arms, type Contact }
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
-import { invalid, readJson } from './body'
+import { afterResponse, invalid, readJson } from './body'
 
 /** Share of shoppers in the holdout group unless the site sets `decide.holdoutShare`. */
 export const HOLDOUT_SHARE = 0.1
@@ -122,10 +122,6 @@ export default new Hono<AppEnv>().post('/', async (c) => {
     context,
     at: now,
   })
-  try {
-    c.executionCtx.waitUntil(log)
-  } catch {
-    await log // no execution context (tests calling app.request directly)
-  }
+  await afterResponse(c, log)
   return c.json(answer)
 })

@@ -31,7 +31,7 @@ import { unwanted } from '../recommenders/for-you'
 import { categoryWeights } from '../recommenders/popular'
 import { applyRules, rulesSchema, type Rules } from '../recommenders/rules'
 import { authenticate, checkOrigin } from '../sites'
-import { invalid } from './body'
+import { afterResponse, invalid } from './body'
 
 /** Bounds that keep a request's work independent of catalog and traffic size. */
 export const HISTORY_LIMIT = 30
@@ -247,10 +247,6 @@ export default new Hono<AppEnv>().get('/', async (c) => {
     items: answer.items.map((i) => i.id),
     at: now,
   })
-  try {
-    c.executionCtx.waitUntil(log)
-  } catch {
-    await log // no execution context (tests calling app.request directly)
-  }
+  await afterResponse(c, log)
   return c.json(answer)
 })

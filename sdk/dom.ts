@@ -1,0 +1,12 @@
+// DOM helpers for what the SDK renders: server strings only ever become text, never HTML.
+
+/** An element with a class and, optionally, text content. */
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string) {
+  const node = document.createElement(tag)
+  node.className = className
+  if (text !== undefined) node.textContent = text
+  return node
+}
+
+/** The URL if it is a same-origin path or https, else '' (no javascript:, data: or //host). */
+export const safeUrl = (url = '') => (/^(https:\/\/|\/(?!\/))/.test(url) ? url : '')
