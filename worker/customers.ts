@@ -1,12 +1,88 @@
 // Loads one customer's 360 view: every browser of their UID, their facts, and their segments
 // against the site's population. Used by GET /v1/profile and POST /v1/decide.
-import { anonymousIdsOf, customerFacts, identitiesOf, populationStats, uidOf } from './db'
+import { anonymousIdsOf, customerFacts, identitiesOf, orderHistories, populationStats, uidOf } from './db'
 import type { Bindings, Site } from './env'
 import { ACTIVITY_WEEKS, DEFAULT_LIFECYCLE, segmentOne, summarise, type Population } from './segments'
+import {
+  expectedPurchases,
+  expectedSpend,
+  fitBgnbd,
+  fitGammaGamma,
+  probabilityAlive,
+  withRepeatSpend,
+  type BgnbdParams,
+  type Customer,
+  type GammaGammaParams,
+} from './value'
 
 /** Seconds the site's population statistics (quintile cuts, tier thresholds) stay cached in KV. */
 export const POPULATION_TTL = 600
+/** Seconds a site's fitted value model stays cached in KV: refitting reads every order. */
+export const VALUE_MODEL_TTL = 3600
+/** Horizon of the predicted value, in weeks. */
+export const VALUE_HORIZON_WEEKS = 26
+/** Fewest buyers, and repeat buyers, before the value model is fitted at all. */
+export const VALUE_MIN_BUYERS = 20
+export const VALUE_MIN_REPEAT_BUYERS = 5
+/** Most customers read for one fit. */
+export const VALUE_MAX_CUSTOMERS = 50_000
 
+/** A site's fitted BG/NBD and Gamma-Gamma, and the medians the current-vs-predicted 2x2 splits at. */
+export interface ValueModel {
+  bgnbd: BgnbdParams
+  spend: GammaGammaParams | null
+  averageOrder: number
+  medians: { current: number; future: number }
+}
+
+const WEEK_DAYS = 7
+/** A customer's BG/NBD history in weeks from purchase days; the first purchase is their birth. */
+const history = (firstDay: number, lastDay: number, x: number, today: number): Customer => ({
+  x,
+  tx: (lastDay - firstDay) / WEEK_DAYS,
+  T: Math.max((today - firstDay) / WEEK_DAYS, (lastDay - firstDay) / WEEK_DAYS),
+})
+
+/** Predicted value over the horizon: expected purchases × expected spend per purchase. */
+const predict = (m: ValueModel, c: Customer, monetary: number) =>
+  expectedPurchases(m.bgnbd, c, VALUE_HORIZON_WEEKS) *
+  (m.spend && c.x > 0 && monetary > 0 && m.spend.q > 1 ? expectedSpend(m.spend, c.x, monetary) : m.averageOrder)
+
+/** The site's value model: from KV, else fitted on every customer's orders (null with too few buyers). */
+async function siteValueModel(env: Bindings, siteId: string, now: number): Promise<ValueModel | null> {
+  const key = `value:${siteId}`
+  const cached = await env.CACHE.get<{ model: ValueModel | null }>(key, 'json')
+  if (cached) return cached.model
+  const today = Math.floor(now / 86_400_000)
+  const rows = await orderHistories(env.DB, siteId, VALUE_MAX_CUSTOMERS)
+  const customers = rows.map((r) => ({
+    ...history(r.first_day, r.last_day, r.x, today),
+    monetary: r.x > 0 ? r.repeat_revenue / r.x : 0,
+    revenue: r.revenue,
+  }))
+  let model: ValueModel | null = null
+  const repeaters = withRepeatSpend(customers)
+  if (customers.length >= VALUE_MIN_BUYERS && repeaters.length >= VALUE_MIN_REPEAT_BUYERS) {
+    const bgnbd = fitBgnbd(customers)
+    let spend: GammaGammaParams | null = null
+    try {
+      spend = fitGammaGamma(repeaters)
+    } catch {
+      // Too little spread in spend to fit; the average order stands in.
+    }
+    const orders = rows.reduce((n, r) => n + r.x + 1, 0)
+    const averageOrder = rows.reduce((n, r) => n + r.revenue, 0) / Math.max(1, orders)
+    const partial = { bgnbd, spend, averageOrder, medians: { current: 0, future: 0 } }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+    partial.medians = {
+      current: median(customers.map((c) => c.revenue)),
+      future: median(customers.map((c) => predict(partial, c, c.monetary))),
+    }
+    model = partial
+  }
+  await env.CACHE.put(key, JSON.stringify({ model }), { expirationTtl: VALUE_MODEL_TTL })
+  return model
+}
 /** The site's population statistics, from KV when fresh, else computed in D1 and cached. */
 async function sitePopulation(env: Bindings, siteId: string): Promise<Population> {
   const key = `population:${siteId}`
@@ -25,12 +101,28 @@ export async function customerView(env: Bindings, site: Site, anonymousId: strin
   const uid = await uidOf(env.DB, site.id, anonymousId)
   // History from before login joins in: every browser linked to the UID counts.
   const browsers = uid ? await anonymousIdsOf(env.DB, site.id, uid) : [anonymousId]
-  const [facts, population, identities] = await Promise.all([
+  const [facts, population, identities, valueModel] = await Promise.all([
     customerFacts(env.DB, site.id, browsers, now, ACTIVITY_WEEKS),
     sitePopulation(env, site.id),
     uid ? identitiesOf(env.DB, site.id, uid) : Promise.resolve([]),
+    siteValueModel(env, site.id, now),
   ])
   const summary = summarise(uid ?? anonymousId, facts, now)
-  const view = segmentOne(summary, population, now, { ...DEFAULT_LIFECYCLE, ...site.settings?.lifecycle })
-  return { uid, browsers, identities, facts, summary, view }
+  let value: { pAlive: number; expectedPurchases: number; predictedValue: number } | null = null
+  const days = facts.orderDays
+  if (valueModel && days.length > 0) {
+    const c = history(days[0]!.day, days.at(-1)!.day, days.length - 1, Math.floor(now / 86_400_000))
+    const monetary = c.x > 0 ? days.slice(1).reduce((n, d) => n + d.amount, 0) / c.x : 0
+    value = {
+      pAlive: probabilityAlive(valueModel.bgnbd, c),
+      expectedPurchases: expectedPurchases(valueModel.bgnbd, c, VALUE_HORIZON_WEEKS),
+      predictedValue: predict(valueModel, c, monetary),
+    }
+    summary.predictedValue = value.predictedValue
+  }
+  const view = segmentOne(summary, { ...population, medians: valueModel?.medians ?? null }, now, {
+    ...DEFAULT_LIFECYCLE,
+    ...site.settings?.lifecycle,
+  })
+  return { uid, browsers, identities, facts, summary, view, value }
 }

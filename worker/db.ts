@@ -467,7 +467,7 @@ export const uidOf = (db: D1Database, siteId: string, anonymousId: string) =>
 export async function customerFacts(db: D1Database, siteId: string, anonymousIds: string[], now: number, weeks: number) {
   const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 3)
   const inIds = `anonymous_id IN (${marks(ids)})`
-  const [totals, weekly, days, categories] = await db.batch([
+  const [totals, weekly, days, categories, orders] = await db.batch([
     db
       .prepare(
         `SELECT MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, TOTAL(events) AS events,
@@ -494,6 +494,12 @@ export async function customerFacts(db: D1Database, siteId: string, anonymousIds
          WHERE v.site_id = ? AND v.${inIds} GROUP BY i.category`,
       )
       .bind(siteId, ...ids),
+    db
+      .prepare(
+        `SELECT ts / 86400000 AS day, TOTAL(json_extract(properties, '$.revenue')) AS amount FROM events
+         WHERE site_id = ? AND ${inIds} AND type = 'Order Completed' GROUP BY 1 ORDER BY 1 LIMIT 1000`,
+      )
+      .bind(siteId, ...ids),
   ])
   type Totals = { first_seen: number | null; last_seen: number | null; events: number; orders: number; revenue: number; last_order_at: number | null }
   return {
@@ -501,8 +507,28 @@ export async function customerFacts(db: D1Database, siteId: string, anonymousIds
     weekly: (weekly?.results ?? []) as Array<{ weeks_ago: number; n: number }>,
     days: ((days?.results ?? []) as Array<{ day: number }>).map((d) => d.day),
     categories: (categories?.results ?? []) as Array<{ category: string; weight: number }>,
+    orderDays: (orders?.results ?? []) as Array<{ day: number; amount: number }>,
   }
 }
+
+/** Every customer's purchase history by day (same-day orders are one transaction), for the value model. */
+export const orderHistories = (db: D1Database, siteId: string, limit: number) =>
+  db
+    .prepare(
+      `WITH orders AS (
+         SELECT COALESCE(i.uid, e.anonymous_id) AS customer, e.ts / 86400000 AS day,
+                TOTAL(json_extract(e.properties, '$.revenue')) AS amount
+         FROM events e LEFT JOIN identities i ON i.site_id = e.site_id AND i.kind = 'anonymous' AND i.value = e.anonymous_id
+         WHERE e.site_id = ?1 AND e.type = 'Order Completed' GROUP BY 1, 2
+       ),
+       firsts AS (SELECT customer, MIN(day) AS first_day FROM orders GROUP BY customer)
+       SELECT o.customer, f.first_day, MAX(o.day) AS last_day, COUNT(*) - 1 AS x,
+              TOTAL(CASE WHEN o.day > f.first_day THEN o.amount END) AS repeat_revenue, TOTAL(o.amount) AS revenue
+       FROM orders o JOIN firsts f ON f.customer = o.customer GROUP BY o.customer LIMIT ?2`,
+    )
+    .bind(siteId, limit)
+    .all<{ customer: string; first_day: number; last_day: number; x: number; repeat_revenue: number; revenue: number }>()
+    .then((r) => r.results)
 
 // Customers are browsers grouped by UID (a browser never identified is a customer of its own).
 const CUSTOMERS = `

@@ -49,7 +49,7 @@ export default new Hono<AppEnv>().post('/', async (c) => {
   checkOrigin(site, c.req.header('Origin'))
   const now = Date.now()
   const customer = await customerView(c.env, site, req.anonymousId, now)
-  const { view, summary } = customer
+  const { view, summary, value } = customer
   const context: DecisionContext = {
     ...req.context,
     segments: view.segments,
@@ -58,6 +58,8 @@ export default new Hono<AppEnv>().post('/', async (c) => {
       ...(view.rfm ? { r: view.rfm.r, f: view.rfm.f, m: view.rfm.m, rfm: view.rfm.group } : {}),
       ...(view.churnRisk !== null ? { churnRisk: view.churnRisk } : {}),
       tier: view.tier,
+      ...(value ? { pAlive: value.pAlive, predictedValue: value.predictedValue } : {}),
+      ...(view.quadrant ? { value: view.quadrant } : {}),
     },
     profile: { orders: summary.orders, revenue: summary.revenue },
   }

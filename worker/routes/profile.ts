@@ -19,7 +19,7 @@ export default new Hono<AppEnv>().get('/', async (c) => {
   const site = await authenticate(c.env, parsed.data.site, parsed.data.key)
   const origin = c.req.header('Origin')
   if (origin) checkOrigin(site, origin)
-  const { uid, browsers, identities, facts, summary, view } = await customerView(c.env, site, parsed.data.anonymousId, Date.now())
+  const { uid, browsers, identities, facts, summary, view, value } = await customerView(c.env, site, parsed.data.anonymousId, Date.now())
   return c.json({
     uid,
     browsers,
@@ -34,7 +34,9 @@ export default new Hono<AppEnv>().get('/', async (c) => {
       weeklyActivity: summary.weeklyActivity,
       categories: summary.categories,
     },
-    scores: { rfm: view.rfm, lifecycle: view.lifecycle, churnRisk: view.churnRisk, tier: view.tier },
+    scores: { rfm: view.rfm, lifecycle: view.lifecycle, churnRisk: view.churnRisk, tier: view.tier, quadrant: view.quadrant },
+    // Next 26 weeks, from the site's BG/NBD and Gamma-Gamma fit (null until the site has enough buyers).
+    value,
     segments: view.segments.map((id) => ({ id, reason: view.reasons[id] })),
   })
 })
