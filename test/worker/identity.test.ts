@@ -85,6 +85,23 @@ describe('POST /v1/identify', () => {
     expect(log.at(-1)).toMatchObject({ action: 'unlink', kind: 'anonymous', value: 'tablet', reason: 'linked by mistake' })
   })
 
+  it('lets a browser take itself out of its UID, logged, without touching the others', async () => {
+    const first = await identify({ anonymousId: 'shared-pc', userId: 'eve' })
+    await identify({ anonymousId: 'eve-phone', userId: 'eve' })
+    const res = await app.request(
+      '/v1/identify/unlink',
+      { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId: 'shared-pc' }) },
+      env,
+    )
+    const body = (await res.json()) as { uid: string; previousUid: string; identities: Array<{ kind: string; value: string }> }
+    expect(body.previousUid).toBe(first.body.uid)
+    expect(body.uid).not.toBe(first.body.uid)
+    expect(kinds(body)).toEqual(['anonymous:shared-pc'])
+    expect(kinds(await identitiesOfUid(first.body.uid))).toEqual(['anonymous:eve-phone', 'user:eve'])
+    const log = await identityLog(env.DB, SITE.id, first.body.uid)
+    expect(log.at(-1)).toMatchObject({ action: 'unlink', value: 'shared-pc', reason: 'unlinked by the shopper' })
+  })
+
   it('refuses a clear-text e-mail, bad ids and foreign origins, changing nothing', async () => {
     const count = async () => (await env.DB.prepare('SELECT COUNT(*) AS n FROM identities').first<{ n: number }>())!.n
     const before = await count()

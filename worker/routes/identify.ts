@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { applyLink, findIdentities, identitiesOf } from '../db'
+import { applyLink, findIdentities, identitiesOf, moveIdentity, previousUid, uidOf } from '../db'
 import type { AppEnv } from '../env'
-import { planLink, type Identifier } from '../identity'
+import { planLink, unlinkTarget, type Identifier } from '../identity'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
 import { invalid, readJson } from './body'
@@ -22,8 +22,24 @@ const body = z.object({
 const newUid = () =>
   `uid_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
 
-/** POST /v1/identify: ties a browser's anonymous id to the shopper's other ids under one UID. */
-export default new Hono<AppEnv>().post('/', async (c) => {
+const unlinkBody = z.object({ site: z.string().min(1).max(128), key: z.string().min(1).max(200), anonymousId: id })
+
+/** POST /v1/identify ties a browser to the shopper's other ids; POST /v1/identify/unlink undoes it for that browser. */
+export default new Hono<AppEnv>()
+  .post('/unlink', async (c) => {
+    // Only the browser itself knows its anonymous id (128 random bits), so it may take itself out.
+    const parsed = unlinkBody.safeParse(await readJson(c.req.raw, 4096))
+    if (!parsed.success) throw invalid('invalid unlink request', toIssues(parsed.error))
+    const site = await authenticate(c.env, parsed.data.site, parsed.data.key)
+    checkOrigin(site, c.req.header('Origin'))
+    const browser: Identifier = { kind: 'anonymous', value: parsed.data.anonymousId }
+    const from = await uidOf(c.env.DB, site.id, browser.value)
+    if (!from) return c.json({ uid: null, identities: [] })
+    const to = unlinkTarget(await previousUid(c.env.DB, site.id, browser), newUid())
+    await moveIdentity(c.env.DB, site.id, browser, to, 'unlinked by the shopper', Date.now())
+    return c.json({ uid: to, previousUid: from, identities: await identitiesOf(c.env.DB, site.id, to) })
+  })
+  .post('/', async (c) => {
   const parsed = body.safeParse(await readJson(c.req.raw, 4096))
   if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
   const b = parsed.data
