@@ -255,7 +255,8 @@ const INDEX_SQL = {
     WHERE site_id = ?1 AND indexed = 0 AND type IN ('Offer Shown', 'Offer Accepted')
   )
   INSERT INTO arms (site_id, action_id, segment_key, successes, failures)
-  SELECT ?1, d.action_id, d.segment_key, SUM(o.type = 'Offer Accepted'), SUM(o.type = 'Offer Shown') - SUM(o.type = 'Offer Accepted')
+  SELECT ?1, d.action_id, d.segment_key, SUM(o.type = 'Offer Accepted'),
+         max(0, SUM(o.type = 'Offer Shown') - SUM(o.type = 'Offer Accepted'))
   FROM offers o JOIN decisions d ON d.site_id = ?1 AND d.id = o.decision_id
   WHERE d.action_id IS NOT NULL GROUP BY d.action_id, d.segment_key
   ON CONFLICT (site_id, action_id, segment_key) DO UPDATE SET successes = successes + excluded.successes,

@@ -65,6 +65,18 @@ describe('POST /v1/decide', () => {
     expect(reward).toEqual({ reward: 1 })
   })
 
+  it('never counts a trial below zero when an acceptance arrives before its impression', async () => {
+    await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId: 'd5' })]))
+    const { body } = await decideFor('d5', { cart: { total: 20 } })
+    const offer = { decision_id: body.id, action_id: body.action!.id }
+    const before = await env.DB.prepare("SELECT successes, failures FROM arms WHERE action_id = 'welcome' AND segment_key = 'new'").first<{ successes: number; failures: number }>()
+    await postEvents(batch([makeEvent('Offer Accepted', offer, { anonymousId: 'd5' })]))
+    await postEvents(batch([makeEvent('Offer Shown', offer, { anonymousId: 'd5' })]))
+    const after = await env.DB.prepare("SELECT successes, failures FROM arms WHERE action_id = 'welcome' AND segment_key = 'new'").first<{ successes: number; failures: number }>()
+    expect(after!.successes).toBe((before?.successes ?? 0) + 1)
+    expect(after!.failures).toBeGreaterThanOrEqual(0)
+  })
+
   it('rests an action the shopper dismissed twice', async () => {
     await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId: 'd4' })]))
     for (let i = 0; i < 2; i++) {
