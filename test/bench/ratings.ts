@@ -184,6 +184,17 @@ function neighbourLists(index: ItemIndex, size: number) {
   return { ids, weights }
 }
 
+/** The indexes of the user's seen items, each also marked in `excluded`. */
+function markSeen(index: ReturnType<typeof buildIndex>, seen: Set<string>, excluded: Uint8Array): number[] {
+  const profile: number[] = []
+  for (const item of seen) {
+    const i = index.indexOf.get(item)
+    if (i !== undefined) profile.push(i)
+  }
+  profile.forEach((i) => (excluded[i] = 1))
+  return profile
+}
+
 /** Item kNN: score(j) = sum of cosine sim(i, j) over seen i having j among its top neighbours. */
 export function itemKnn(train: Rating[], neighbours = 100): Ranker {
   const index = buildIndex(train)
@@ -195,12 +206,7 @@ export function itemKnn(train: Rating[], neighbours = 100): Ranker {
   return {
     name: 'ItemKNN',
     rank(_user, seen, k) {
-      const profile: number[] = []
-      for (const item of seen) {
-        const i = index.indexOf.get(item)
-        if (i !== undefined) profile.push(i)
-      }
-      profile.forEach((i) => (excluded[i] = 1))
+      const profile = markSeen(index, seen, excluded)
       let count = 0
       for (const i of profile) {
         const near = ids[i] ?? new Int32Array()
@@ -383,12 +389,7 @@ export function ease(train: Rating[], options: EaseOptions = {}): Ranker {
   return {
     name: `EASE (top ${m} items)`,
     rank(_user, seen, k) {
-      const profile: number[] = []
-      for (const item of seen) {
-        const i = index.indexOf.get(item)
-        if (i !== undefined) profile.push(i)
-      }
-      profile.forEach((i) => (excluded[i] = 1))
+      const profile = markSeen(index, seen, excluded)
       scores.fill(0)
       for (const i of profile) {
         if (i >= m) continue

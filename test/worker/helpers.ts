@@ -1,4 +1,7 @@
 import { env } from 'cloudflare:test'
+import type { VistaEvent } from '../../sdk/schema'
+import { storeEvents } from '../../worker/db'
+import { readBatch } from '../../worker/ingest'
 import { SITE } from '../fixtures/events'
 import { upsertSite } from '../../worker/db'
 import { hashKey } from '../../worker/sites'
@@ -26,3 +29,12 @@ export const batch = (events: unknown[], sentAt = Date.now()) => ({ site: SITE.i
 /** Number of stored events of the test site. */
 export const countEvents = async () =>
   (await env.DB.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?').bind(SITE.id).first<{ n: number }>())!.n
+
+/** Stores past events as if each had been received when it happened (as a replay does). */
+export async function storeAsReceived(events: VistaEvent[]) {
+  for (const e of events) {
+    const batch = readBatch({ site: SITE.id, key: SITE.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
+    if (!batch.ok) throw new Error(JSON.stringify(batch.issues))
+    await storeEvents(env.DB, SITE.id, batch.rows)
+  }
+}

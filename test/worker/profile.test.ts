@@ -1,23 +1,14 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { VistaEvent } from '../../sdk/schema'
-import { storeEvents, upsertItems } from '../../worker/db'
+import { upsertItems } from '../../worker/db'
 import app from '../../worker/index'
-import { readBatch } from '../../worker/ingest'
 import { makeEvent, SITE } from '../fixtures/events'
-import { seedSite } from './helpers'
+import { seedSite, storeAsReceived } from './helpers'
 
 const DAY = 24 * 3600_000
 const NOW = Date.now()
 
-/** Stores events as if each had been received when it happened (the way a replay does). */
-async function past(events: VistaEvent[]) {
-  for (const e of events) {
-    const batch = readBatch({ site: SITE.id, key: SITE.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
-    if (!batch.ok) throw new Error(JSON.stringify(batch.issues))
-    await storeEvents(env.DB, SITE.id, batch.rows)
-  }
-}
 const order = (visitor: string, daysAgo: number, revenue: number, product = 'tea-1') =>
   makeEvent(
     'Order Completed',
@@ -36,14 +27,14 @@ beforeAll(async () => {
     { id: 'pot-1', title: 'Teapot', category: 'kitchen', price: 40, image: null, description: null, in_stock: 1 },
   ])
   // Ten ordinary buyers, so that quintiles have a population.
-  for (let i = 0; i < 10; i++) await past([order(`crowd-${i}`, 20 + i, 20 + i)])
+  for (let i = 0; i < 10; i++) await storeAsReceived([order(`crowd-${i}`, 20 + i, 20 + i)])
   // A loyal shopper on two browsers: a phone (anonymous, weeks of steady activity and orders) and a
   // laptop, then a login on both; lately they went quiet.
   const phone: VistaEvent[] = []
   // Mid-week days, so every week's six events land in one weekly bucket.
   for (let week = 9; week >= 2; week--) phone.push(...views('phone', week * 7 + 3, 5), order('phone', week * 7 + 3, 60))
-  await past(phone)
-  await past(views('laptop', 1, 1, 'pot-1'))
+  await storeAsReceived(phone)
+  await storeAsReceived(views('laptop', 1, 1, 'pot-1'))
   for (const anonymousId of ['phone', 'laptop']) {
     await app.request('/v1/identify', { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId, userId: 'dana' }) }, env)
   }

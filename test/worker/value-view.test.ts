@@ -1,22 +1,13 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { VistaEvent } from '../../sdk/schema'
-import { storeEvents } from '../../worker/db'
 import app from '../../worker/index'
-import { readBatch } from '../../worker/ingest'
 import { makeEvent, SITE } from '../fixtures/events'
-import { seedSite } from './helpers'
+import { seedSite, storeAsReceived } from './helpers'
 
 const DAY = 24 * 3600_000
 const NOW = Date.now()
 
-async function past(events: VistaEvent[]) {
-  for (const e of events) {
-    const batch = readBatch({ site: SITE.id, key: SITE.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
-    if (!batch.ok) throw new Error(JSON.stringify(batch.issues))
-    await storeEvents(env.DB, SITE.id, batch.rows)
-  }
-}
 const order = (visitor: string, daysAgo: number, revenue: number) =>
   makeEvent(
     'Order Completed',
@@ -34,7 +25,7 @@ beforeAll(async () => {
     if (kind === 1) events.push(order(`once-${i}`, 60 + i, 25))
     if (kind === 2) for (const d of [118 - i, 104 - i, 90 - i]) events.push(order(`stopped-${i}`, d, 50))
   }
-  await past(events)
+  await storeAsReceived(events)
 })
 
 const profile = async (anonymousId: string) => {
