@@ -10,6 +10,8 @@ import products from './products.json'
 
 /** The demo shop's public site key, as in demo-site/index.html. */
 export const DEMO_KEY = 'pk_demo_vista_public'
+/** The demo's admin key: for local use only; a real site's key is random and shown once. */
+export const DEMO_ADMIN_KEY = 'sk_demo_vista_local_only'
 /** Any port on loopback, so tests can run the shop on a free port. */
 export const DEMO_ORIGINS = ['http://127.0.0.1:*', 'http://localhost:*']
 
@@ -25,6 +27,7 @@ export async function seedDemo(persistTo?: string): Promise<number> {
       id: 'demo',
       name: 'Leaf & Ladle (demo)',
       keyHash: await hashKey(DEMO_KEY),
+      adminKeyHash: await hashKey(DEMO_ADMIN_KEY),
       origins: DEMO_ORIGINS,
       // The demo shows offers to everyone and often; a real shop keeps a holdout (default 10%).
       settings: { decide: { holdoutShare: 0, policy: { maxPerDay: 50, maxPerActionPerDay: 20 } } },

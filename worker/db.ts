@@ -8,26 +8,36 @@ export interface SiteRow {
   id: string
   name: string
   key_hash: string
+  admin_key_hash: string | null
   origins: string
   settings: string
 }
 
 /** The site with this id, or null. */
 export const findSite = (db: D1Database, id: string) =>
-  db.prepare('SELECT id, name, key_hash, origins, settings FROM sites WHERE id = ?').bind(id).first<SiteRow>()
+  db.prepare('SELECT id, name, key_hash, admin_key_hash, origins, settings FROM sites WHERE id = ?').bind(id).first<SiteRow>()
 
 /** Creates or replaces a site's name, key digest and origins. */
 export const upsertSite = (
   db: D1Database,
-  site: { id: string; name: string; keyHash: string; origins: string[]; settings?: object },
+  site: { id: string; name: string; keyHash: string; adminKeyHash?: string; origins: string[]; settings?: object },
 ) =>
   db
     .prepare(
-      `INSERT INTO sites (id, name, key_hash, origins, settings, created_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO sites (id, name, key_hash, admin_key_hash, origins, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_hash = excluded.key_hash,
-         origins = excluded.origins, settings = excluded.settings`,
+         admin_key_hash = COALESCE(excluded.admin_key_hash, admin_key_hash), origins = excluded.origins,
+         settings = excluded.settings`,
     )
-    .bind(site.id, site.name, site.keyHash, JSON.stringify(site.origins), JSON.stringify(site.settings ?? {}), Date.now())
+    .bind(
+      site.id,
+      site.name,
+      site.keyHash,
+      site.adminKeyHash ?? null,
+      JSON.stringify(site.origins),
+      JSON.stringify(site.settings ?? {}),
+      Date.now(),
+    )
     .run()
 
 /** One events row, in column order. */
@@ -621,3 +631,17 @@ export const logDecision = (
     )
     .bind(siteId, d.id, d.anonymousId, d.placement, d.actionId, d.segmentKey, d.probability, d.propensity, d.holdout ? 1 : 0, JSON.stringify(d.context), d.at)
     .run()
+
+/** Deletes one action; false if the site had none with that id. */
+export const deleteAction = (db: D1Database, siteId: string, id: string) =>
+  db
+    .prepare('DELETE FROM actions WHERE site_id = ? AND id = ?')
+    .bind(siteId, id)
+    .run()
+    .then((r) => r.meta.changes > 0)
+
+/** The ids among `ids` the site's catalog already has (to tell created from updated). */
+export const existingItems = (db: D1Database, siteId: string, ids: string[]) =>
+  db
+    .batch(inChunks(ids, (chunk) => db.prepare(`SELECT id FROM items WHERE site_id = ? AND id IN (${marks(chunk)})`).bind(siteId, ...chunk)))
+    .then((results) => new Set(results.flatMap((r) => (r.results as Array<{ id: string }>).map((x) => x.id))))

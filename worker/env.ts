@@ -21,6 +21,8 @@ export interface SiteSettings {
 export interface Site {
   id: string
   keyHash: string
+  /** SHA-256 of the secret admin key; null until one is issued. */
+  adminKeyHash: string | null
   origins: string[]
   settings?: SiteSettings
 }

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ApiError } from '../sdk/schema'
 import type { AppEnv } from './env'
 import events from './routes/events'
+import admin from './routes/admin'
 import decide from './routes/decide'
 import identify from './routes/identify'
 import profile from './routes/profile'
@@ -16,6 +17,7 @@ app.route('/v1/recommendations', recommendations)
 app.route('/v1/identify', identify)
 app.route('/v1/profile', profile)
 app.route('/v1/decide', decide)
+app.route('/v1/admin', admin)
 
 app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))
 app.onError((err, c) => {

@@ -22,6 +22,7 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
   const site: Site = {
     id: row.id,
     keyHash: row.key_hash,
+    adminKeyHash: row.admin_key_hash,
     origins: JSON.parse(row.origins),
     settings: JSON.parse(row.settings),
   }
@@ -33,9 +34,24 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
 export async function authenticate(env: Bindings, siteId: string, key: string): Promise<Site> {
   const site = await loadSite(env, siteId)
   if (!site) throw new HTTPException(401, { message: `unknown site "${siteId}"` })
-  const given = new TextEncoder().encode(await hashKey(key))
-  if (!crypto.subtle.timingSafeEqual(given, new TextEncoder().encode(site.keyHash))) {
+  if (!sameDigest(await hashKey(key), site.keyHash)) {
     throw new HTTPException(401, { message: `invalid key for site "${siteId}"` })
+  }
+  return site
+}
+
+/** Compares two SHA-256 hex digests in constant time. */
+const sameDigest = (a: string, b: string) => {
+  const [x, y] = [new TextEncoder().encode(a), new TextEncoder().encode(b)]
+  return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y)
+}
+
+/** The site if `secret` is its admin key; 401 otherwise (the same answer whatever was wrong). */
+export async function authenticateAdmin(env: Bindings, siteId: string, secret: string | undefined): Promise<Site> {
+  const site = await loadSite(env, siteId)
+  const given = await hashKey(secret ?? '')
+  if (!secret || !site?.adminKeyHash || !sameDigest(given, site.adminKeyHash)) {
+    throw new HTTPException(401, { message: 'missing or invalid admin key' })
   }
   return site
 }

@@ -1,0 +1,110 @@
+import { env } from 'cloudflare:test'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { upsertSite } from '../../worker/db'
+import app from '../../worker/index'
+import { hashKey } from '../../worker/sites'
+import { SITE } from '../fixtures/events'
+
+const ADMIN = 'sk_test_0123456789abcdef'
+const admin = (path: string, init: RequestInit = {}, secret: string | null = ADMIN) =>
+  app.request(
+    `/v1/admin/${SITE.id}${path}`,
+    { ...init, headers: { ...(secret ? { Authorization: `Bearer ${secret}` } : {}), ...(init.headers as object) } },
+    env,
+  )
+
+beforeAll(async () =>
+  upsertSite(env.DB, {
+    id: SITE.id,
+    name: 'Test shop',
+    keyHash: await hashKey(SITE.key),
+    adminKeyHash: await hashKey(ADMIN),
+    origins: [SITE.origin],
+  }),
+)
+
+describe('admin authentication', () => {
+  // Every route the app serves under /v1/admin, with its parameters filled in: a new admin route
+  // that forgets the key fails here.
+  const adminRoutes = app.routes
+    .filter((r) => r.path.startsWith('/v1/admin/') && r.method !== 'ALL')
+    .map((r) => [r.method, r.path.replace(':site', SITE.id).replace(/:[a-zA-Z]+/g, 'x')] as const)
+
+  it('has admin routes to check', () => expect(adminRoutes.length).toBeGreaterThanOrEqual(5))
+
+  it.each(adminRoutes)('%s %s refuses a missing or wrong key with 401 JSON, and a public key too', async (method, path) => {
+    for (const secret of [null, 'sk_wrong', SITE.key]) {
+      const res = await app.request(path, { method, headers: secret ? { Authorization: `Bearer ${secret}` } : {}, body: method === 'GET' ? undefined : '{}' }, env)
+      expect(res.status).toBe(401)
+      expect(await res.json()).toEqual({ error: 'missing or invalid admin key' })
+    }
+  })
+
+  it('sends security headers on admin answers', async () => {
+    const res = await admin('/actions')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
+    expect(res.headers.get('X-Frame-Options')).toBe('SAMEORIGIN')
+  })
+})
+
+describe('admin actions', () => {
+  it('creates, lists, updates and deletes an action', async () => {
+    const action = { title: 'Free shipping', text: 'Over 50', placement: 'top', value: 8, when: { 'cart.total': { $gt: 50 } } }
+    const put = await admin('/actions/free-ship', { method: 'PUT', body: JSON.stringify(action) })
+    expect(put.status).toBe(200)
+    expect(((await (await admin('/actions')).json()) as { actions: Array<{ id: string; lever: number }> }).actions).toEqual([
+      expect.objectContaining({ id: 'free-ship', lever: 1 }),
+    ])
+    await admin('/actions/free-ship', { method: 'PUT', body: JSON.stringify({ ...action, lever: 2 }) })
+    expect(((await (await admin('/actions')).json()) as { actions: Array<{ lever: number }> }).actions[0]!.lever).toBe(2)
+    expect((await admin('/actions/free-ship', { method: 'DELETE' })).status).toBe(204)
+    expect((await admin('/actions/free-ship', { method: 'DELETE' })).status).toBe(404)
+  })
+
+  it('names the field and the problem of an invalid action, and saves nothing', async () => {
+    const res = await admin('/actions/bad', {
+      method: 'PUT',
+      body: JSON.stringify({ title: 'x', text: 'y', placement: 'top', value: 1, when: { 'cart.totl': { $gt: 1 } } }),
+    })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { issues: Array<{ path: string; message: string }> }
+    expect(body.issues[0]!.path).toMatch(/^when/)
+    expect(body.issues[0]!.message).toMatch(/cart\.totl/)
+    expect(((await (await admin('/actions')).json()) as { actions: unknown[] }).actions).toEqual([])
+  })
+})
+
+describe('admin catalog import', () => {
+  it('counts created, updated and rejected rows, with the reason per rejected row', async () => {
+    const items = [
+      { id: 'a1', title: 'A', category: 'tea', price: 5 },
+      { id: 'a2', title: 'B', category: 'tea', price: -1 },
+      { id: 'a 3', title: 'C', category: 'tea', price: 3 },
+      ...Array.from({ length: 300 }, (_, i) => ({ id: `bulk-${i}`, title: `Bulk ${i}`, category: 'kitchen', price: i, in_stock: i % 2 === 0 })),
+    ]
+    const first = await admin('/catalog', { method: 'POST', body: JSON.stringify({ items }) })
+    expect(await first.json()).toEqual({
+      created: 301,
+      updated: 0,
+      rejected: [
+        { row: 1, id: 'a2', errors: ['price: Too small: expected number to be >=0'] },
+        { row: 2, id: 'a 3', errors: ['id: must be 1-200 characters of A-Z a-z 0-9 _ . : -'] },
+      ],
+    })
+    const again = await admin('/catalog', { method: 'POST', body: JSON.stringify({ items: [items[0], { ...items[3], title: 'Renamed' }, { id: 'new-1', title: 'N', category: 'x', price: 1 }] }) })
+    expect(await again.json()).toEqual({ created: 1, updated: 2, rejected: [] })
+    const row = await env.DB.prepare("SELECT title, in_stock FROM items WHERE site_id = ? AND id = 'bulk-0'").bind(SITE.id).first()
+    expect(row).toEqual({ title: 'Renamed', in_stock: 1 })
+  })
+})
+
+describe('admin customer 360', () => {
+  it("shows any shopper's segments with reasons", async () => {
+    const res = await admin('/profiles/nobody-yet')
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { uid: string | null; segments: Array<{ id: string; reason: string }> }
+    expect(body.uid).toBeNull()
+    expect(body.segments[0]).toEqual({ id: 'prospect', reason: 'no order yet' })
+  })
+})

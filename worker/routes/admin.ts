@@ -1,0 +1,78 @@
+// The marketer's API: every route under /v1/admin/:site needs the site's secret admin key
+// (Authorization: Bearer …). A test enumerates the app's routes so a new one cannot skip it.
+import { Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
+import { z } from 'zod'
+import { customerView } from '../customers'
+import { deleteAction, existingItems, listActions, upsertActions, upsertItems, type ItemRow } from '../db'
+import { actionSchema } from '../decide'
+import type { AppEnv } from '../env'
+import { toIssues } from '../ingest'
+import { authenticateAdmin } from '../sites'
+import { invalid, readJson } from './body'
+
+/** Most catalog rows one import call takes (they are chunked to D1's limits). */
+export const MAX_IMPORT_ROWS = 5000
+
+const itemSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -'),
+  title: z.string().min(1).max(300),
+  category: z.string().min(1).max(128),
+  price: z.number().finite().min(0).max(1e9),
+  image: z.string().max(2048).nullish(),
+  description: z.string().max(5000).nullish(),
+  in_stock: z.boolean().default(true),
+})
+
+const parseDefinition = (definition: string) => actionSchema.safeParse(JSON.parse(definition))
+
+/** /v1/admin/:site/…: actions, catalog import and the customer 360, behind the admin key. */
+export default new Hono<AppEnv>()
+  .use('/:site/*', secureHeaders(), async (c, next) => {
+    const bearer = c.req.header('Authorization')?.match(/^Bearer\s+(\S+)$/)?.[1]
+    c.set('site', await authenticateAdmin(c.env, c.req.param('site') ?? '', bearer))
+    await next()
+  })
+  .get('/:site/actions', async (c) => {
+    const rows = (await listActions(c.env.DB, c.var.site.id).all<{ definition: string }>()).results
+    return c.json({ actions: rows.flatMap((r) => (parseDefinition(r.definition).data ?? [])) })
+  })
+  .put('/:site/actions/:id', async (c) => {
+    const body = (await readJson(c.req.raw, 64 * 1024)) as Record<string, unknown>
+    const parsed = actionSchema.safeParse({ ...body, id: c.req.param('id') })
+    if (!parsed.success) throw invalid('invalid action', toIssues(parsed.error))
+    await upsertActions(c.env.DB, c.var.site.id, [parsed.data], Date.now())
+    return c.json({ action: parsed.data })
+  })
+  .delete('/:site/actions/:id', async (c) => {
+    const deleted = await deleteAction(c.env.DB, c.var.site.id, c.req.param('id'))
+    return deleted ? c.body(null, 204) : c.json({ error: `no action ${c.req.param('id')}` }, 404)
+  })
+  .post('/:site/catalog', async (c) => {
+    const body = await readJson(c.req.raw, 8 * 1024 * 1024)
+    const rows = z.object({ items: z.array(z.unknown()).min(1).max(MAX_IMPORT_ROWS) }).safeParse(body)
+    if (!rows.success) throw invalid('invalid catalog import', toIssues(rows.error))
+    const valid: ItemRow[] = []
+    const rejected: Array<{ row: number; id?: unknown; errors: string[] }> = []
+    rows.data.items.forEach((raw, row) => {
+      const item = itemSchema.safeParse(raw)
+      if (item.success) valid.push({ ...item.data, image: item.data.image ?? null, description: item.data.description ?? null, in_stock: item.data.in_stock ? 1 : 0 })
+      else rejected.push({ row, id: (raw as { id?: unknown })?.id, errors: toIssues(item.error).map((i) => `${i.path}: ${i.message}`) })
+    })
+    const known = valid.length > 0 ? await existingItems(c.env.DB, c.var.site.id, valid.map((i) => i.id)) : new Set<string>()
+    if (valid.length > 0) await upsertItems(c.env.DB, c.var.site.id, valid)
+    const updated = valid.filter((i) => known.has(i.id)).length
+    return c.json({ created: valid.length - updated, updated, rejected })
+  })
+  .get('/:site/profiles/:anonymousId', async (c) => {
+    const { uid, browsers, identities, summary, view, value } = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
+    return c.json({
+      uid,
+      browsers,
+      identities,
+      summary,
+      scores: { rfm: view.rfm, lifecycle: view.lifecycle, churnRisk: view.churnRisk, tier: view.tier, quadrant: view.quadrant },
+      value,
+      segments: view.segments.map((id) => ({ id, reason: view.reasons[id] })),
+    })
+  })
