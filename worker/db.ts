@@ -645,3 +645,32 @@ export const existingItems = (db: D1Database, siteId: string, ids: string[]) =>
   db
     .batch(inChunks(ids, (chunk) => db.prepare(`SELECT id FROM items WHERE site_id = ? AND id IN (${marks(chunk)})`).bind(siteId, ...chunk)))
     .then((results) => new Set(results.flatMap((r) => (r.results as Array<{ id: string }>).map((x) => x.id))))
+
+/** Replaces a site's allowed origins and settings. */
+export const updateSiteConfig = (db: D1Database, siteId: string, origins: string[], settings: object) =>
+  db
+    .prepare('UPDATE sites SET origins = ?, settings = ? WHERE id = ?')
+    .bind(JSON.stringify(origins), JSON.stringify(settings), siteId)
+    .run()
+
+/** Stores the digest of a new public or admin key. */
+export const setKeyHash = (db: D1Database, siteId: string, which: 'public' | 'admin', hash: string) =>
+  db.prepare(`UPDATE sites SET ${which === 'admin' ? 'admin_key_hash' : 'key_hash'} = ? WHERE id = ?`).bind(hash, siteId).run()
+
+/** Deletes a catalog item; false if there was none. */
+export const deleteItem = (db: D1Database, siteId: string, id: string) =>
+  db
+    .prepare('DELETE FROM items WHERE site_id = ? AND id = ?')
+    .bind(siteId, id)
+    .run()
+    .then((r) => r.meta.changes > 0)
+
+/** Sets items in or out of stock; answers how many existed. */
+export const setStock = (db: D1Database, siteId: string, items: Array<{ id: string; in_stock: boolean }>, now: number) =>
+  db
+    .batch(
+      items.map((i) =>
+        db.prepare('UPDATE items SET in_stock = ?, updated_at = ? WHERE site_id = ? AND id = ?').bind(i.in_stock ? 1 : 0, now, siteId, i.id),
+      ),
+    )
+    .then((results) => results.reduce((n, r) => n + r.meta.changes, 0))

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { upsertSite } from '../../worker/db'
 import app from '../../worker/index'
 import { hashKey } from '../../worker/sites'
-import { SITE } from '../fixtures/events'
+import { makeEvent, SITE } from '../fixtures/events'
+import { batch, postEvents } from './helpers'
 
 const ADMIN = 'sk_test_0123456789abcdef'
 const admin = (path: string, init: RequestInit = {}, secret: string | null = ADMIN) =>
@@ -106,5 +107,54 @@ describe('admin customer 360', () => {
     const body = (await res.json()) as { uid: string | null; segments: Array<{ id: string; reason: string }> }
     expect(body.uid).toBeNull()
     expect(body.segments[0]).toEqual({ id: 'prospect', reason: 'no order yet' })
+  })
+})
+
+describe('admin settings and keys', () => {
+  it('changes origins and settings, validated, and the change applies at once', async () => {
+    const before = await postEvents(batch([makeEvent('Page Viewed', {})]), { Origin: 'https://new.example' })
+    expect(before.status).toBe(403)
+    const res = await admin('/settings', {
+      method: 'PATCH',
+      body: JSON.stringify({ origins: [SITE.origin, 'https://new.example'], settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 } }),
+    })
+    expect(await res.json()).toEqual({ origins: [SITE.origin, 'https://new.example'], settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 } })
+    expect((await postEvents(batch([makeEvent('Page Viewed', {})]), { Origin: 'https://new.example' })).status).toBe(200)
+    expect(await (await admin('/settings')).json()).toMatchObject({ settings: { retentionDays: 365 } })
+  })
+
+  it.each([
+    [{ settings: { decide: { holdoutShare: 2 } } }, 'settings.decide.holdoutShare'],
+    [{ settings: { colour: 'red' } }, 'settings'],
+    [{ origins: ['javascript:alert(1)'] }, 'origins.0'],
+    [{ settings: { recommendations: { rules: { maxPrice: -1 } } } }, 'settings.recommendations.rules.maxPrice'],
+  ])('refuses %j naming %s, and changes nothing', async (body, path) => {
+    const res = await admin('/settings', { method: 'PATCH', body: JSON.stringify(body) })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { issues: Array<{ path: string }> }).issues[0]!.path).toBe(path)
+    expect(await (await admin('/settings')).json()).toMatchObject({ settings: { retentionDays: 365 } })
+  })
+
+  it('rotates the admin key: shown once, the old one stops working at once', async () => {
+    const res = await admin('/keys/admin/rotate', { method: 'POST' })
+    const { key } = (await res.json()) as { key: string }
+    expect(key).toMatch(new RegExp(`^sk_${SITE.id}_[0-9a-f]{48}$`))
+    expect((await admin('/settings')).status).toBe(401)
+    expect((await admin('/settings', {}, key)).status).toBe(200)
+    const stored = await env.DB.prepare('SELECT admin_key_hash FROM sites WHERE id = ?').bind(SITE.id).first<{ admin_key_hash: string }>()
+    expect(stored!.admin_key_hash).toBe(await hashKey(key))
+    await admin('/keys/admin/rotate', { method: 'POST' }, key)
+    await upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), adminKeyHash: await hashKey(ADMIN), origins: [SITE.origin, 'https://new.example'], settings: { retentionDays: 365 } })
+    await env.CACHE.delete(`site:${SITE.id}`)
+  })
+})
+
+describe('admin catalog upkeep', () => {
+  it('updates stock and deletes items', async () => {
+    const res = await admin('/catalog/stock', { method: 'PATCH', body: JSON.stringify({ items: [{ id: 'a1', in_stock: false }, { id: 'ghost', in_stock: true }] }) })
+    expect(await res.json()).toEqual({ updated: 1, unknown: 1 })
+    expect(await env.DB.prepare("SELECT in_stock FROM items WHERE site_id = ? AND id = 'a1'").bind(SITE.id).first()).toEqual({ in_stock: 0 })
+    expect((await admin('/catalog/a1', { method: 'DELETE' })).status).toBe(204)
+    expect((await admin('/catalog/a1', { method: 'DELETE' })).status).toBe(404)
   })
 })

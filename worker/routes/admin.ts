@@ -4,15 +4,29 @@ import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import { z } from 'zod'
 import { customerView } from '../customers'
-import { deleteAction, existingItems, listActions, upsertActions, upsertItems, type ItemRow } from '../db'
+import {
+  deleteAction,
+  deleteItem,
+  existingItems,
+  listActions,
+  setKeyHash,
+  setStock,
+  updateSiteConfig,
+  upsertActions,
+  upsertItems,
+  type ItemRow,
+} from '../db'
 import { actionSchema } from '../decide'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
-import { authenticateAdmin } from '../sites'
+import { originsSchema, siteSettingsSchema } from '../settings'
+import { authenticateAdmin, hashKey } from '../sites'
 import { invalid, readJson } from './body'
 
 /** Most catalog rows one import call takes (they are chunked to D1's limits). */
 export const MAX_IMPORT_ROWS = 5000
+/** Most stock changes one call takes (one statement each, in one transaction). */
+export const MAX_STOCK_ROWS = 1000
 
 const itemSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -'),
@@ -63,6 +77,42 @@ export default new Hono<AppEnv>()
     if (valid.length > 0) await upsertItems(c.env.DB, c.var.site.id, valid)
     const updated = valid.filter((i) => known.has(i.id)).length
     return c.json({ created: valid.length - updated, updated, rejected })
+  })
+  .get('/:site/settings', (c) => c.json({ origins: c.var.site.origins, settings: c.var.site.settings ?? {} }))
+  .patch('/:site/settings', async (c) => {
+    const parsed = z
+      .object({ origins: originsSchema, settings: siteSettingsSchema })
+      .partial()
+      .strict()
+      .safeParse(await readJson(c.req.raw, 64 * 1024))
+    if (!parsed.success) throw invalid('invalid settings', toIssues(parsed.error))
+    const site = c.var.site
+    // Each section given replaces that section; the others stay.
+    const settings = { ...site.settings, ...parsed.data.settings }
+    const origins = parsed.data.origins ?? site.origins
+    await updateSiteConfig(c.env.DB, site.id, origins, settings)
+    await Promise.all([c.env.CACHE.delete(`site:${site.id}`), c.env.CACHE.delete(`population:${site.id}`)])
+    return c.json({ origins, settings })
+  })
+  .post('/:site/keys/:which/rotate', async (c) => {
+    const which = c.req.param('which')
+    if (which !== 'public' && which !== 'admin') return c.json({ error: 'key must be public or admin' }, 404)
+    const key = `${which === 'admin' ? 'sk' : 'pk'}_${c.var.site.id}_${[...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+    await setKeyHash(c.env.DB, c.var.site.id, which, await hashKey(key))
+    await c.env.CACHE.delete(`site:${c.var.site.id}`)
+    // Shown once: only its digest is kept.
+    return c.json({ which, key })
+  })
+  .delete('/:site/catalog/:id', async (c) =>
+    (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id'))) ? c.body(null, 204) : c.json({ error: `no item ${c.req.param('id')}` }, 404),
+  )
+  .patch('/:site/catalog/stock', async (c) => {
+    const parsed = z
+      .object({ items: z.array(z.object({ id: itemSchema.shape.id, in_stock: z.boolean() })).min(1).max(MAX_STOCK_ROWS) })
+      .safeParse(await readJson(c.req.raw, 1024 * 1024))
+    if (!parsed.success) throw invalid('invalid stock update', toIssues(parsed.error))
+    const updated = await setStock(c.env.DB, c.var.site.id, parsed.data.items, Date.now())
+    return c.json({ updated, unknown: parsed.data.items.length - updated })
   })
   .get('/:site/profiles/:anonymousId', async (c) => {
     const { uid, browsers, identities, summary, view, value } = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())

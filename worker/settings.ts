@@ -1,0 +1,30 @@
+// What a marketer sets per site, validated on save (admin API) and read by the routes.
+import { z } from 'zod'
+import { contactPolicySchema } from './decide'
+import { rulesSchema } from './recommenders/rules'
+
+const days = z.number().int().min(1).max(3650)
+
+/** A site's settings; every section is optional and falls back to the defaults in its module. */
+export const siteSettingsSchema = z
+  .object({
+    /** Default business rules for every recommendation request (a request's own rules win). */
+    recommendations: z.object({ rules: rulesSchema }).partial(),
+    /** Lifecycle thresholds in days (see worker/segments.ts for the defaults). */
+    lifecycle: z.object({ newDays: days, activeDays: days, lapsedDays: days, reactivationGapDays: days }).partial(),
+    /** Next best action: share of shoppers held out, and the contact policy. */
+    decide: z.object({ holdoutShare: z.number().min(0).max(1), policy: contactPolicySchema.partial() }).partial(),
+    /** How the script tag treats shoppers before they choose. */
+    consent: z.enum(['no-tracking-until-consent', 'anonymous-until-consent', 'tracking-with-opt-out']),
+    /** Events older than this are deleted. */
+    retentionDays: days,
+  })
+  .partial()
+  .strict()
+/** What a marketer sets per site. */
+export type SiteSettings = z.infer<typeof siteSettingsSchema>
+
+/** Allowed origins: exact origins, or a host with ":*" for any port. */
+export const originsSchema = z
+  .array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/, 'must be an origin like https://shop.example or http://127.0.0.1:*'))
+  .max(50)
