@@ -674,3 +674,74 @@ export const setStock = (db: D1Database, siteId: string, items: Array<{ id: stri
       ),
     )
     .then((results) => results.reduce((n, r) => n + r.meta.changes, 0))
+
+const DAY_OF = (column: string) => `date(${column} / 1000, 'unixepoch')`
+/** How long after an accepted offer an order is credited to it (last touch). */
+export const ATTRIBUTION_WINDOW_MS = 7 * 86_400_000
+
+/** Per day and action: impressions, acceptances, dismissals; orders and revenue credited by last touch. */
+export const actionReport = (db: D1Database, siteId: string, from: number, to: number) =>
+  db.batch([
+    db
+      .prepare(
+        `SELECT ${DAY_OF('ts')} AS day, json_extract(properties, '$.action_id') AS key,
+                SUM(type = 'Offer Shown') AS impressions, SUM(type = 'Offer Accepted') AS acceptances,
+                SUM(type = 'Offer Dismissed') AS dismissals
+         FROM events WHERE site_id = ?1 AND type IN ('Offer Shown', 'Offer Accepted', 'Offer Dismissed') AND ts BETWEEN ?2 AND ?3
+         GROUP BY 1, 2`,
+      )
+      .bind(siteId, from, to),
+    db
+      .prepare(
+        `SELECT day, key, COUNT(*) AS orders, TOTAL(revenue) AS revenue FROM (
+           SELECT ${DAY_OF('o.ts')} AS day, json_extract(o.properties, '$.revenue') AS revenue,
+                  (SELECT json_extract(a.properties, '$.action_id') FROM events a
+                   WHERE a.site_id = o.site_id AND a.anonymous_id = o.anonymous_id AND a.type = 'Offer Accepted'
+                     AND a.ts <= o.ts AND a.ts > o.ts - ?4 ORDER BY a.ts DESC LIMIT 1) AS key
+           FROM events o WHERE o.site_id = ?1 AND o.type = 'Order Completed' AND o.ts BETWEEN ?2 AND ?3
+         ) WHERE key IS NOT NULL GROUP BY 1, 2`,
+      )
+      .bind(siteId, from, to, ATTRIBUTION_WINDOW_MS),
+  ])
+
+/** Per day and strategy: impressions and clicks; orders and revenue of the lines that carry its ids. */
+export const recommendationReport = (db: D1Database, siteId: string, from: number, to: number) =>
+  db.batch([
+    db
+      .prepare(
+        `SELECT ${DAY_OF('e.ts')} AS day, r.strategy AS key, SUM(e.type = 'Recommendation Shown') AS impressions,
+                SUM(e.type = 'Recommendation Clicked') AS clicks
+         FROM events e JOIN recommendations r ON r.site_id = e.site_id AND r.id = json_extract(e.properties, '$.recommendation_id')
+         WHERE e.site_id = ?1 AND e.type IN ('Recommendation Shown', 'Recommendation Clicked') AND e.ts BETWEEN ?2 AND ?3
+         GROUP BY 1, 2`,
+      )
+      .bind(siteId, from, to),
+    db
+      .prepare(
+        `SELECT ${DAY_OF('o.ts')} AS day, r.strategy AS key, COUNT(DISTINCT o.id) AS orders,
+                TOTAL(json_extract(p.value, '$.price') * COALESCE(json_extract(p.value, '$.quantity'), 1)) AS revenue
+         FROM events o JOIN json_each(o.properties, '$.products') p
+         JOIN recommendations r ON r.site_id = o.site_id AND r.id = json_extract(p.value, '$.recommendation_id')
+         WHERE o.site_id = ?1 AND o.type = 'Order Completed' AND o.ts BETWEEN ?2 AND ?3
+         GROUP BY 1, 2`,
+      )
+      .bind(siteId, from, to),
+  ])
+
+/** Shoppers who were decided for, split into treated and holdout, and how many of each then ordered. */
+export const holdoutGroups = (db: D1Database, siteId: string, from: number, to: number) =>
+  db
+    .prepare(
+      `WITH exposed AS (
+         SELECT anonymous_id, MAX(holdout) AS holdout, MIN(created_at) AS first FROM decisions
+         WHERE site_id = ?1 AND created_at BETWEEN ?2 AND ?3 AND (holdout = 1 OR action_id IS NOT NULL)
+         GROUP BY anonymous_id
+       )
+       SELECT holdout, COUNT(*) AS shoppers,
+              SUM(EXISTS (SELECT 1 FROM events o WHERE o.site_id = ?1 AND o.anonymous_id = e.anonymous_id
+                          AND o.type = 'Order Completed' AND o.ts >= e.first)) AS converted
+       FROM exposed e GROUP BY holdout`,
+    )
+    .bind(siteId, from, to)
+    .all<{ holdout: number; shoppers: number; converted: number }>()
+    .then((r) => r.results)

@@ -5,7 +5,10 @@ import { secureHeaders } from 'hono/secure-headers'
 import { z } from 'zod'
 import { customerView } from '../customers'
 import {
+  actionReport,
   deleteAction,
+  holdoutGroups,
+  recommendationReport,
   deleteItem,
   existingItems,
   listActions,
@@ -19,6 +22,7 @@ import {
 import { actionSchema } from '../decide'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
+import { mergeRows, uplift } from '../reports'
 import { originsSchema, siteSettingsSchema } from '../settings'
 import { authenticateAdmin, hashKey } from '../sites'
 import { invalid, readJson } from './body'
@@ -113,6 +117,30 @@ export default new Hono<AppEnv>()
     if (!parsed.success) throw invalid('invalid stock update', toIssues(parsed.error))
     const updated = await setStock(c.env.DB, c.var.site.id, parsed.data.items, Date.now())
     return c.json({ updated, unknown: parsed.data.items.length - updated })
+  })
+  .get('/:site/reports', async (c) => {
+    const range = z
+      .object({ from: z.iso.date(), to: z.iso.date() })
+      .refine((r) => r.from <= r.to, { path: ['to'], message: 'must not be before from' })
+      .safeParse(c.req.query())
+    if (!range.success) throw invalid('invalid report range', toIssues(range.error))
+    const [from, to] = [Date.parse(range.data.from), Date.parse(range.data.to) + 86_400_000 - 1]
+    const id = c.var.site.id
+    const [[offers, credited], [shown, bought], groups] = await Promise.all([
+      actionReport(c.env.DB, id, from, to),
+      recommendationReport(c.env.DB, id, from, to),
+      holdoutGroups(c.env.DB, id, from, to),
+    ])
+    type Counts = Parameters<typeof mergeRows>[0]
+    const rows = (r: D1Result | undefined) => (r?.results ?? []) as Counts
+    const group = (holdout: number) => groups.find((g) => g.holdout === holdout) ?? { shoppers: 0, converted: 0 }
+    return c.json({
+      from: range.data.from,
+      to: range.data.to,
+      actions: mergeRows(rows(offers), rows(credited)),
+      recommendations: mergeRows(rows(shown), rows(bought)),
+      uplift: uplift(group(0), group(1)),
+    })
   })
   .get('/:site/profiles/:anonymousId', async (c) => {
     const { uid, browsers, identities, summary, view, value } = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
