@@ -112,7 +112,8 @@ const base = {
   context: contextSchema,
 }
 
-const eventSchema = z.discriminatedUnion(
+/** One event, by its type (the Worker checks each event of a batch with it). */
+export const eventSchema = z.discriminatedUnion(
   'type',
   EVENT_TYPES.map((type) =>
     z.object({

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ApiError } from '../sdk/schema'
 import type { AppEnv } from './env'
+import { openapi } from './openapi'
 import events from './routes/events'
 import admin from './routes/admin'
 import decide from './routes/decide'
@@ -12,6 +13,7 @@ import recommendations from './routes/recommendations'
 const app = new Hono<AppEnv>()
 
 app.get('/v1/health', (c) => c.json({ ok: true }))
+app.get('/v1/openapi.json', (c) => c.json(openapi()))
 app.route('/v1/events', events)
 app.route('/v1/recommendations', recommendations)
 app.route('/v1/identify', identify)

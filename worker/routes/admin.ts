@@ -32,7 +32,8 @@ export const MAX_IMPORT_ROWS = 5000
 /** Most stock changes one call takes (one statement each, in one transaction). */
 export const MAX_STOCK_ROWS = 1000
 
-const itemSchema = z.object({
+/** One catalog row of an import. */
+export const itemSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -'),
   title: z.string().min(1).max(300),
   category: z.string().min(1).max(128),
@@ -41,6 +42,19 @@ const itemSchema = z.object({
   description: z.string().max(5000).nullish(),
   in_stock: z.boolean().default(true),
 })
+
+/** The body of POST /v1/admin/:site/catalog: rows are checked one by one against itemSchema. */
+export const catalogImport = z.object({ items: z.array(z.unknown()).min(1).max(MAX_IMPORT_ROWS) })
+/** The body of PATCH /v1/admin/:site/catalog/stock. */
+export const stockPatch = z.object({
+  items: z.array(z.object({ id: itemSchema.shape.id, in_stock: z.boolean() })).min(1).max(MAX_STOCK_ROWS),
+})
+/** The body of PATCH /v1/admin/:site/settings. */
+export const settingsPatch = z.object({ origins: originsSchema, settings: siteSettingsSchema }).partial().strict()
+/** The query of GET /v1/admin/:site/reports. */
+export const reportRange = z
+  .object({ from: z.iso.date(), to: z.iso.date() })
+  .refine((r) => r.from <= r.to, { path: ['to'], message: 'must not be before from' })
 
 const parseDefinition = (definition: string) => actionSchema.safeParse(JSON.parse(definition))
 
@@ -68,7 +82,7 @@ export default new Hono<AppEnv>()
   })
   .post('/:site/catalog', async (c) => {
     const body = await readJson(c.req.raw, 8 * 1024 * 1024)
-    const rows = z.object({ items: z.array(z.unknown()).min(1).max(MAX_IMPORT_ROWS) }).safeParse(body)
+    const rows = catalogImport.safeParse(body)
     if (!rows.success) throw invalid('invalid catalog import', toIssues(rows.error))
     const valid: ItemRow[] = []
     const rejected: Array<{ row: number; id?: unknown; errors: string[] }> = []
@@ -84,11 +98,7 @@ export default new Hono<AppEnv>()
   })
   .get('/:site/settings', (c) => c.json({ origins: c.var.site.origins, settings: c.var.site.settings ?? {} }))
   .patch('/:site/settings', async (c) => {
-    const parsed = z
-      .object({ origins: originsSchema, settings: siteSettingsSchema })
-      .partial()
-      .strict()
-      .safeParse(await readJson(c.req.raw, 64 * 1024))
+    const parsed = settingsPatch.safeParse(await readJson(c.req.raw, 64 * 1024))
     if (!parsed.success) throw invalid('invalid settings', toIssues(parsed.error))
     const site = c.var.site
     // Each section given replaces that section; the others stay.
@@ -111,18 +121,13 @@ export default new Hono<AppEnv>()
     (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id'))) ? c.body(null, 204) : c.json({ error: `no item ${c.req.param('id')}` }, 404),
   )
   .patch('/:site/catalog/stock', async (c) => {
-    const parsed = z
-      .object({ items: z.array(z.object({ id: itemSchema.shape.id, in_stock: z.boolean() })).min(1).max(MAX_STOCK_ROWS) })
-      .safeParse(await readJson(c.req.raw, 1024 * 1024))
+    const parsed = stockPatch.safeParse(await readJson(c.req.raw, 1024 * 1024))
     if (!parsed.success) throw invalid('invalid stock update', toIssues(parsed.error))
     const updated = await setStock(c.env.DB, c.var.site.id, parsed.data.items, Date.now())
     return c.json({ updated, unknown: parsed.data.items.length - updated })
   })
   .get('/:site/reports', async (c) => {
-    const range = z
-      .object({ from: z.iso.date(), to: z.iso.date() })
-      .refine((r) => r.from <= r.to, { path: ['to'], message: 'must not be before from' })
-      .safeParse(c.req.query())
+    const range = reportRange.safeParse(c.req.query())
     if (!range.success) throw invalid('invalid report range', toIssues(range.error))
     const [from, to] = [Date.parse(range.data.from), Date.parse(range.data.to) + 86_400_000 - 1]
     const id = c.var.site.id

@@ -17,7 +17,8 @@ export const CONTACT_WINDOW_DAYS = 90
 
 const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/)
 const text = (max: number) => z.string().max(max)
-const body = z.object({
+/** The body of POST /v1/decide. */
+export const decideBody = z.object({
   site: z.string().min(1).max(128),
   key: z.string().min(1).max(200),
   anonymousId: id,
@@ -41,7 +42,7 @@ const KINDS: Record<string, Contact['kind']> = { 'Offer Shown': 'shown', 'Offer 
 
 /** POST /v1/decide: the next best action for a shopper and placement, learned from every answer. */
 export default new Hono<AppEnv>().post('/', async (c) => {
-  const parsed = body.safeParse(await readJson(c.req.raw, 16 * 1024))
+  const parsed = decideBody.safeParse(await readJson(c.req.raw, 16 * 1024))
   if (!parsed.success) throw invalid('invalid decide request', toIssues(parsed.error))
   const req = parsed.data
   const site = await authenticate(c.env, req.site, req.key)

@@ -8,7 +8,8 @@ import { authenticate, checkOrigin } from '../sites'
 import { invalid, readJson } from './body'
 
 const id = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : @ -')
-const body = z.object({
+/** The body of POST /v1/identify. */
+export const identifyBody = z.object({
   site: z.string().min(1).max(128),
   key: z.string().min(1).max(200),
   anonymousId: id,
@@ -22,7 +23,8 @@ const body = z.object({
 const newUid = () =>
   `uid_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
 
-const unlinkBody = z.object({ site: z.string().min(1).max(128), key: z.string().min(1).max(200), anonymousId: id })
+/** The body of POST /v1/identify/unlink. */
+export const unlinkBody = z.object({ site: z.string().min(1).max(128), key: z.string().min(1).max(200), anonymousId: id })
 
 /** POST /v1/identify ties a browser to the shopper's other ids; POST /v1/identify/unlink undoes it for that browser. */
 export default new Hono<AppEnv>()
@@ -40,7 +42,7 @@ export default new Hono<AppEnv>()
     return c.json({ uid: to, previousUid: from, identities: await identitiesOf(c.env.DB, site.id, to) })
   })
   .post('/', async (c) => {
-  const parsed = body.safeParse(await readJson(c.req.raw, 4096))
+  const parsed = identifyBody.safeParse(await readJson(c.req.raw, 4096))
   if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
   const b = parsed.data
   const site = await authenticate(c.env, b.site, b.key)

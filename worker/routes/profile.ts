@@ -6,7 +6,8 @@ import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
 import { invalid } from './body'
 
-const query = z.object({
+/** The query of GET /v1/profile. */
+export const profileQuery = z.object({
   site: z.string().min(1).max(128),
   key: z.string().min(1).max(200),
   anonymousId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/),
@@ -14,7 +15,7 @@ const query = z.object({
 
 /** GET /v1/profile: what Vista knows about the shopper behind this browser, with reasons. */
 export default new Hono<AppEnv>().get('/', async (c) => {
-  const parsed = query.safeParse(c.req.query())
+  const parsed = profileQuery.safeParse(c.req.query())
   if (!parsed.success) throw invalid('invalid query', toIssues(parsed.error))
   const site = await authenticate(c.env, parsed.data.site, parsed.data.key)
   const origin = c.req.header('Origin')

@@ -45,7 +45,8 @@ const list = z
   .max(4000)
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
 
-const query = z.object({
+/** The query of GET /v1/recommendations. */
+export const recommendationQuery = z.object({
   site: z.string().min(1).max(128),
   key: z.string().min(1).max(200),
   strategy: z.enum(STRATEGIES).default('for-you'),
@@ -70,7 +71,7 @@ const query = z.object({
 })
 
 /** A request for recommendations, after validation. */
-export type RecommendationRequest = z.infer<typeof query>
+export type RecommendationRequest = z.infer<typeof recommendationQuery>
 
 
 const LABELS: Record<Strategy, string> = {
@@ -221,7 +222,7 @@ const newId = () => `rec_${[...crypto.getRandomValues(new Uint8Array(12))].map((
 
 /** GET /v1/recommendations: a strategy's items for a shopper, with reasons and a recommendation id. */
 export default new Hono<AppEnv>().get('/', async (c) => {
-  const parsed = query.safeParse(c.req.query())
+  const parsed = recommendationQuery.safeParse(c.req.query())
   if (!parsed.success) throw invalid('invalid query', toIssues(parsed.error))
   const req = parsed.data
   const site = await authenticate(c.env, req.site, req.key)
