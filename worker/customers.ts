@@ -1,5 +1,6 @@
 // Loads one customer's 360 view: every browser of their UID, their facts, and their segments
 // against the site's population. Used by GET /v1/profile and POST /v1/decide.
+import type { DecisionContext } from './conditions'
 import { anonymousIdsOf, customerFacts, identitiesOf, orderHistories, populationStats, uidOf } from './db'
 import type { Bindings, Site } from './env'
 import { ACTIVITY_WEEKS, DEFAULT_LIFECYCLE, segmentOne, summarise, type Population } from './segments'
@@ -125,4 +126,25 @@ export async function customerView(env: Bindings, site: Site, anonymousId: strin
     ...site.settings?.lifecycle,
   })
   return { uid, browsers, identities, facts, summary, view, value }
+}
+
+/** What a decision may look at: the customer's segments and scores, plus what only the page knows. */
+export function decisionContext(
+  customer: Pick<Awaited<ReturnType<typeof customerView>>, 'view' | 'summary' | 'value'>,
+  page: Omit<DecisionContext, 'segments' | 'lifecycle' | 'scores' | 'profile'> = {},
+): DecisionContext {
+  const { view, summary, value } = customer
+  return {
+    ...page,
+    segments: view.segments,
+    lifecycle: view.lifecycle,
+    scores: {
+      ...(view.rfm ? { r: view.rfm.r, f: view.rfm.f, m: view.rfm.m, rfm: view.rfm.group } : {}),
+      ...(view.churnRisk !== null ? { churnRisk: view.churnRisk } : {}),
+      tier: view.tier,
+      ...(value ? { pAlive: value.pAlive, predictedValue: value.predictedValue } : {}),
+      ...(view.quadrant ? { value: view.quadrant } : {}),
+    },
+    profile: { orders: summary.orders, revenue: summary.revenue },
+  }
 }

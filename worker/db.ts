@@ -745,3 +745,11 @@ export const holdoutGroups = (db: D1Database, siteId: string, from: number, to: 
     .bind(siteId, from, to)
     .all<{ holdout: number; shoppers: number; converted: number }>()
     .then((r) => r.results)
+
+/** The browsers seen most recently (a bounded sample for previews). */
+export const recentVisitors = (db: D1Database, siteId: string, limit: number) =>
+  db
+    .prepare('SELECT anonymous_id FROM visitors WHERE site_id = ? ORDER BY last_seen DESC LIMIT ?')
+    .bind(siteId, limit)
+    .all<{ anonymous_id: string }>()
+    .then((r) => r.results.map((x) => x.anonymous_id))

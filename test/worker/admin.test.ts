@@ -158,3 +158,32 @@ describe('admin catalog upkeep', () => {
     expect((await admin('/catalog/a1', { method: 'DELETE' })).status).toBe(404)
   })
 })
+
+describe('admin preview', () => {
+  const preview = async (body: object) => (await admin('/preview', { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>
+
+  it('answers who an unsaved action would reach, and what one shopper would see and why', async () => {
+    await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId: 'browser-1' }), makeEvent('Page Viewed', {}, { anonymousId: 'browser-2' })]))
+    await postEvents(
+      batch([makeEvent('Order Completed', { order_id: 'pv-1', revenue: 30, products: [{ product_id: 'x' }] }, { anonymousId: 'buyer-1' })]),
+    )
+    const action = { id: 'buyers-only', title: 'Thanks', text: 'For buying', placement: 'top', value: 5, when: { 'profile.orders': { $gt: 0 } } }
+    const all = await preview({ action })
+    expect(all.population).toMatchObject({ sampled: expect.any(Number), eligible: 1 })
+    expect(all.population.segments.map((s: { id: string }) => s.id)).toContain('new')
+    const buyer = await preview({ action, anonymousId: 'buyer-1' })
+    expect(buyer.shopper).toMatchObject({ eligible: true, why: ['orders 1 > 0'], wouldSee: { action: 'buyers-only' } })
+    const browser = await preview({ action, anonymousId: 'browser-1', context: { cart: { total: 10 } } })
+    expect(browser.shopper.eligible).toBe(false)
+    expect(browser.shopper.why[0]).toMatch(/^condition not met/)
+    // Nothing was saved or logged by a preview.
+    expect(((await (await admin('/actions')).json()) as { actions: unknown[] }).actions).toEqual([])
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM decisions').first()).toEqual({ n: 0 })
+  })
+
+  it('names the field of an invalid action under "action"', async () => {
+    const res = await admin('/preview', { method: 'POST', body: JSON.stringify({ action: { id: 'x', title: 'x', text: '', placement: 'top', value: -1 } }) })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { issues: Array<{ path: string }> }).issues[0]!.path).toBe('action.value')
+  })
+})

@@ -3,7 +3,7 @@
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import { z } from 'zod'
-import { customerView } from '../customers'
+import { customerView, decisionContext } from '../customers'
 import {
   actionReport,
   deleteAction,
@@ -12,6 +12,7 @@ import {
   deleteItem,
   existingItems,
   listActions,
+  recentVisitors,
   setKeyHash,
   setStock,
   updateSiteConfig,
@@ -19,13 +20,14 @@ import {
   upsertItems,
   type ItemRow,
 } from '../db'
-import { actionSchema } from '../decide'
+import { actionSchema, decide, DEFAULT_POLICY, eligible } from '../decide'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
 import { mergeRows, uplift } from '../reports'
 import { originsSchema, siteSettingsSchema } from '../settings'
 import { authenticateAdmin, hashKey } from '../sites'
 import { invalid, readJson } from './body'
+import { decideBody } from './decide'
 
 /** Most catalog rows one import call takes (they are chunked to D1's limits). */
 export const MAX_IMPORT_ROWS = 5000
@@ -51,6 +53,16 @@ export const stockPatch = z.object({
 })
 /** The body of PATCH /v1/admin/:site/settings. */
 export const settingsPatch = z.object({ origins: originsSchema, settings: siteSettingsSchema }).partial().strict()
+/** How many recent shoppers a preview checks an action against. */
+export const PREVIEW_SAMPLE = 100
+
+/** The body of POST /v1/admin/:site/preview: an action as it would be saved, and optionally a shopper. */
+export const previewBody = z.object({
+  action: z.record(z.string(), z.unknown()),
+  anonymousId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).optional(),
+  context: decideBody.shape.context,
+})
+
 /** The query of GET /v1/admin/:site/reports. */
 export const reportRange = z
   .object({ from: z.iso.date(), to: z.iso.date() })
@@ -145,6 +157,63 @@ export default new Hono<AppEnv>()
       actions: mergeRows(rows(offers), rows(credited)),
       recommendations: mergeRows(rows(shown), rows(bought)),
       uplift: uplift(group(0), group(1)),
+    })
+  })
+  .post('/:site/preview', async (c) => {
+    const parsed = previewBody.safeParse(await readJson(c.req.raw, 64 * 1024))
+    if (!parsed.success) throw invalid('invalid preview', toIssues(parsed.error))
+    const action = actionSchema.safeParse(parsed.data.action)
+    if (!action.success) throw invalid('invalid action', toIssues(action.error, 'action'))
+    const { site } = c.var
+    const now = Date.now()
+    // Who would be eligible: the condition against recent shoppers' profiles (no page, no caps).
+    const sample = await recentVisitors(c.env.DB, site.id, PREVIEW_SAMPLE)
+    const counts = new Map<string, number>()
+    let matched = 0
+    for (const anonymousId of sample) {
+      const customer = await customerView(c.env, site, anonymousId, now)
+      const [check] = eligible([action.data], decisionContext(customer), [], DEFAULT_POLICY, now)
+      if (!check?.eligible) continue
+      matched++
+      for (const segment of customer.view.segments) counts.set(segment, (counts.get(segment) ?? 0) + 1)
+    }
+    const population = {
+      sampled: sample.length,
+      eligible: matched,
+      share: sample.length > 0 ? matched / sample.length : 0,
+      segments: [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id, shoppers]) => ({ id, shoppers })),
+    }
+    if (!parsed.data.anonymousId) return c.json({ action: action.data, population })
+    // What this shopper would see now, among the saved actions and this one (nothing is logged).
+    const customer = await customerView(c.env, site, parsed.data.anonymousId, now)
+    const context = decisionContext(customer, parsed.data.context)
+    const saved = (await listActions(c.env.DB, site.id).all<{ definition: string }>()).results
+      .flatMap((r) => parseDefinition(r.definition).data ?? [])
+      .filter((a) => a.id !== action.data.id)
+    const [check] = eligible([action.data], context, [], { ...DEFAULT_POLICY, ...site.settings?.decide?.policy }, now)
+    const decision = decide({
+      actions: [...saved, action.data],
+      context,
+      contacts: [],
+      policy: { ...DEFAULT_POLICY, ...site.settings?.decide?.policy },
+      arms: {},
+      segmentKey: customer.view.lifecycle,
+      holdoutShare: 0,
+      unitId: parsed.data.anonymousId,
+      placement: action.data.placement,
+      now,
+      rng: Math.random,
+    })
+    return c.json({
+      action: action.data,
+      population,
+      shopper: {
+        anonymousId: parsed.data.anonymousId,
+        segments: customer.view.segments,
+        eligible: check?.eligible ?? false,
+        why: check?.eligible ? check.held : [check?.why ?? ''],
+        wouldSee: { action: decision.action?.id ?? null, reasons: decision.reasons },
+      },
     })
   })
   .get('/:site/profiles/:anonymousId', async (c) => {

@@ -1,8 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { DecisionAnswer } from '../../sdk/schema'
-import type { DecisionContext } from '../conditions'
-import { customerView } from '../customers'
+import { customerView, decisionContext } from '../customers'
 import { listActions, logDecision, offerContacts, segmentArms } from '../db'
 import { actionSchema, armKey, decide, DEFAULT_POLICY, type Arms, type Contact } from '../decide'
 import type { AppEnv } from '../env'
@@ -50,20 +49,8 @@ export default new Hono<AppEnv>().post('/', async (c) => {
   checkOrigin(site, c.req.header('Origin'))
   const now = Date.now()
   const customer = await customerView(c.env, site, req.anonymousId, now)
-  const { view, summary, value } = customer
-  const context: DecisionContext = {
-    ...req.context,
-    segments: view.segments,
-    lifecycle: view.lifecycle,
-    scores: {
-      ...(view.rfm ? { r: view.rfm.r, f: view.rfm.f, m: view.rfm.m, rfm: view.rfm.group } : {}),
-      ...(view.churnRisk !== null ? { churnRisk: view.churnRisk } : {}),
-      tier: view.tier,
-      ...(value ? { pAlive: value.pAlive, predictedValue: value.predictedValue } : {}),
-      ...(view.quadrant ? { value: view.quadrant } : {}),
-    },
-    profile: { orders: summary.orders, revenue: summary.revenue },
-  }
+  const { view } = customer
+  const context = decisionContext(customer, req.context)
   // Arms learn per lifecycle stage: coarse enough to gather evidence, fine enough to differ.
   const segmentKey = view.lifecycle
   const [actionRows, armRows, contactRows] = await c.env.DB.batch([
