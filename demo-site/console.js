@@ -1,0 +1,461 @@
+// Vista console: the marketer's page over the admin API (/v1/admin/:site/…). Plain DOM APIs and
+// textContent only; the admin key lives in sessionStorage, never in localStorage or the URL.
+
+const SESSION_KEY = 'vista-console'
+const SVG = 'http://www.w3.org/2000/svg'
+const COLUMNS = [
+  ['day', 'Day'],
+  ['key', 'Key'],
+  ['impressions', 'Impressions'],
+  ['clicks', 'Clicks'],
+  ['acceptances', 'Acceptances'],
+  ['dismissals', 'Dismissals'],
+  ['ctr', 'CTR %'],
+  ['orders', 'Orders'],
+  ['revenue', 'Revenue'],
+]
+
+const $ = (id) => document.getElementById(id)
+const euro = new Intl.NumberFormat('en-IE', { style: 'currency', currency: 'EUR' })
+const percent = (x) => `${(x * 100).toFixed(1)}%`
+
+/** `tag` with text and attributes, built with DOM APIs only. */
+function el(tag, text, attrs = {}) {
+  const node = document.createElement(tag)
+  if (text !== undefined && text !== null) node.textContent = String(text)
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value)
+  return node
+}
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag)
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value))
+  if (text !== undefined) node.textContent = String(text)
+  return node
+}
+
+const status = (id, text, kind = '') => {
+  const node = $(id)
+  node.textContent = text
+  node.className = `status ${kind}`.trim()
+}
+
+// ---- Session and API ----------------------------------------------------------------------------
+
+let session = null
+
+function readSession() {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null')
+    return value && typeof value.site === 'string' && typeof value.key === 'string' ? value : null
+  } catch {
+    return null
+  }
+}
+
+/** The API's answer as { ok, status, data }; a failed network call becomes an error answer. */
+async function api(path, { method = 'GET', body, auth = session } = {}) {
+  const headers = { Authorization: `Bearer ${auth.key}` }
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  const url = `/v1/admin/${encodeURIComponent(auth.site)}${path}`
+  try {
+    const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    const text = await res.text()
+    let data = null
+    try {
+      data = text ? JSON.parse(text) : null
+    } catch {
+      data = { error: text.slice(0, 200) }
+    }
+    return { ok: res.ok, status: res.status, data }
+  } catch (error) {
+    return { ok: false, status: 0, data: { error: `network error: ${error.message}` } }
+  }
+}
+
+const errorOf = (answer) => answer.data?.error ?? `HTTP ${answer.status}`
+
+async function signIn(site, key) {
+  const candidate = { site, key }
+  const answer = await api('/settings', { auth: candidate })
+  if (!answer.ok) return errorOf(answer)
+  session = candidate
+  try {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session))
+  } catch {
+    // Blocked storage: the console still works until the tab reloads.
+  }
+  showWorkspace(answer.data)
+  return null
+}
+
+function signOut() {
+  session = null
+  try {
+    sessionStorage.removeItem(SESSION_KEY)
+  } catch {}
+  $('admin-key').value = ''
+  $('workspace').hidden = true
+  $('sign-in-section').hidden = false
+  $('sign-out').hidden = true
+  $('signed-in-as').hidden = true
+  $('console-nav').hidden = true
+  $('profile').hidden = true
+  $('admin-key').focus()
+}
+
+function showWorkspace(settings) {
+  $('sign-in-section').hidden = true
+  $('workspace').hidden = false
+  $('sign-out').hidden = false
+  $('console-nav').hidden = false
+  const who = $('signed-in-as')
+  who.textContent = `site ${session.site}`
+  who.hidden = false
+  renderSettings(settings)
+  loadActions()
+  loadReports()
+}
+
+// ---- Actions ------------------------------------------------------------------------------------
+
+/** The action being edited, to keep the fields the form does not show (image, start, end). */
+let editing = null
+
+async function loadActions() {
+  const answer = await api('/actions')
+  const body = $('actions').tBodies[0]
+  if (!answer.ok) {
+    status('actions-status', errorOf(answer), 'bad')
+    return
+  }
+  const actions = answer.data.actions ?? []
+  body.replaceChildren(...actions.map(actionRow))
+  status('actions-status', actions.length === 0 ? 'No actions yet.' : `${actions.length} action(s).`)
+}
+
+function actionRow(action) {
+  const row = el('tr', null, { 'data-action-id': action.id })
+  if (action.lever === 0) row.classList.add('paused')
+  row.append(
+    el('td', action.id, { class: 'mono' }),
+    el('td', action.title),
+    el('td', action.placement),
+    el('td', action.value, { class: 'num' }),
+    el('td', action.lever === 0 ? '0 (paused)' : action.lever, { class: 'num' }),
+  )
+  const when = el('td')
+  when.append(el('code', JSON.stringify(action.when ?? {})))
+  const buttons = el('td', null, { class: 'row-buttons' })
+  const edit = el('button', 'Edit', { type: 'button', class: 'small-button edit' })
+  edit.addEventListener('click', () => fillForm(action))
+  const remove = el('button', 'Delete', { type: 'button', class: 'small-button delete' })
+  remove.addEventListener('click', () => deleteAction(action.id))
+  buttons.append(edit, remove)
+  row.append(when, buttons)
+  return row
+}
+
+function fillForm(action) {
+  editing = action
+  const form = $('action-form')
+  for (const name of ['id', 'title', 'text', 'link', 'placement', 'value', 'lever', 'reason']) {
+    form.elements[name].value = action[name] ?? ''
+  }
+  form.elements.when.value = JSON.stringify(action.when ?? {}, null, 2)
+  $('action-form-title').textContent = `Edit ${action.id}`
+  showErrors([])
+  status('action-saved', '')
+  form.elements.title.focus()
+}
+
+function clearForm() {
+  editing = null
+  const form = $('action-form')
+  form.reset()
+  $('action-form-title').textContent = 'New action'
+  showErrors([])
+  status('action-saved', '')
+}
+
+function showErrors(lines) {
+  $('action-errors').replaceChildren(...lines.map((line) => el('li', line)))
+  $('action-errors').closest('.errors-panel').classList.toggle('has-errors', lines.length > 0)
+}
+
+/** The action the form describes, or the problems found before asking the API. */
+function readForm() {
+  const f = $('action-form').elements
+  const problems = []
+  const id = f.id.value.trim()
+  if (!id) problems.push('id: required')
+  const number = (name) => {
+    const raw = f[name].value.trim()
+    if (raw === '') return undefined
+    const n = Number(raw)
+    if (!Number.isFinite(n)) problems.push(`${name}: must be a number`)
+    return n
+  }
+  let when = {}
+  const text = f.when.value.trim()
+  if (text) {
+    try {
+      when = JSON.parse(text)
+    } catch (error) {
+      problems.push(`when: not valid JSON (${error.message})`)
+    }
+  }
+  const action = { title: f.title.value.trim(), text: f.text.value, placement: f.placement.value.trim(), when }
+  const value = number('value')
+  const lever = number('lever')
+  if (value !== undefined) action.value = value
+  if (lever !== undefined) action.lever = lever
+  if (f.link.value.trim()) action.link = f.link.value.trim()
+  if (f.reason.value.trim()) action.reason = f.reason.value.trim()
+  // Keep what the form does not show when saving the action it was filled from.
+  if (editing && editing.id === id) {
+    for (const name of ['image', 'start', 'end']) if (editing[name] !== undefined) action[name] = editing[name]
+  }
+  return { id, action, problems }
+}
+
+async function saveAction(event) {
+  event.preventDefault()
+  status('action-saved', '')
+  const { id, action, problems } = readForm()
+  if (problems.length > 0) return showErrors(problems)
+  const button = $('save-action')
+  button.disabled = true
+  const answer = await api(`/actions/${encodeURIComponent(id)}`, { method: 'PUT', body: action })
+  button.disabled = false
+  if (!answer.ok) {
+    const issues = answer.data?.issues ?? []
+    showErrors(issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`) : [errorOf(answer)])
+    return
+  }
+  showErrors([])
+  editing = answer.data.action
+  $('action-form-title').textContent = `Edit ${id}`
+  status('action-saved', `Saved ${id}.`, 'good')
+  await loadActions()
+}
+
+async function deleteAction(id) {
+  if (!window.confirm(`Delete the action ${id}?`)) return
+  const answer = await api(`/actions/${encodeURIComponent(id)}`, { method: 'DELETE' })
+  if (!answer.ok) status('actions-status', errorOf(answer), 'bad')
+  if (editing?.id === id) clearForm()
+  await loadActions()
+}
+
+// ---- Reports ------------------------------------------------------------------------------------
+
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10)
+
+function defaultRange() {
+  const now = Date.now()
+  $('report-from').value = isoDay(now - 6 * 86_400_000)
+  $('report-to').value = isoDay(now)
+}
+
+async function loadReports(event) {
+  event?.preventDefault()
+  const from = $('report-from').value
+  const to = $('report-to').value
+  status('report-status', 'Loading…')
+  const answer = await api(`/reports?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)
+  if (!answer.ok) {
+    const issues = answer.data?.issues ?? []
+    status('report-status', [errorOf(answer), ...issues.map((i) => `${i.path}: ${i.message}`)].join('; '), 'bad')
+    return
+  }
+  const { actions = [], recommendations = [], uplift } = answer.data
+  reportTable($('report-actions'), actions, 'No offer shown in this range.')
+  reportTable($('report-recommendations'), recommendations, 'No recommendation shown in this range.')
+  renderChart(actions)
+  renderUplift(uplift)
+  status('report-status', `${from} to ${to} (UTC), updated ${new Date().toLocaleTimeString()}.`)
+}
+
+function cell(row, key) {
+  if (key === 'ctr') return (row.ctr * 100).toFixed(1)
+  if (key === 'revenue') return euro.format(row.revenue ?? 0)
+  return row[key]
+}
+
+function reportTable(table, rows, empty) {
+  const head = el('thead')
+  const tr = el('tr')
+  for (const [key, label] of COLUMNS) {
+    tr.append(el('th', label, { scope: 'col', class: key === 'day' || key === 'key' ? '' : 'num' }))
+  }
+  head.append(tr)
+  const body = el('tbody')
+  for (const row of rows) {
+    const line = el('tr', null, { 'data-key': row.key, 'data-day': row.day })
+    for (const [key] of COLUMNS) {
+      line.append(el('td', cell(row, key), { class: key === 'day' || key === 'key' ? '' : 'num', 'data-col': key }))
+    }
+    body.append(line)
+  }
+  if (rows.length === 0) {
+    const line = el('tr', null, { class: 'empty' })
+    line.append(el('td', empty, { colspan: String(COLUMNS.length) }))
+    body.append(line)
+  }
+  table.replaceChildren(head, body)
+}
+
+/** Grouped bars of impressions and acceptances per action over the range, in inline SVG. */
+function renderChart(rows) {
+  const totals = new Map()
+  for (const r of rows) {
+    const t = totals.get(r.key) ?? { impressions: 0, acceptances: 0 }
+    t.impressions += r.impressions
+    t.acceptances += r.acceptances
+    totals.set(r.key, t)
+  }
+  const box = $('report-chart')
+  if (totals.size === 0) {
+    box.replaceChildren(el('p', 'Nothing to chart yet.', { class: 'caption' }))
+    return
+  }
+  const entries = [...totals.entries()]
+  const max = Math.max(1, ...entries.map(([, t]) => Math.max(t.impressions, t.acceptances)))
+  const [label, barH, gap, plotW] = [120, 12, 10, 260]
+  const height = entries.length * (2 * barH + gap) + 30
+  const width = label + plotW + 50
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', class: 'bars' })
+  chart.append(svg('title', {}, 'Impressions and acceptances per action'))
+  entries.forEach(([key, t], i) => {
+    const y = i * (2 * barH + gap)
+    chart.append(svg('text', { x: label - 8, y: y + barH + 4, 'text-anchor': 'end', class: 'bar-label' }, key))
+    const bars = [
+      ['impressions', t.impressions, 0],
+      ['acceptances', t.acceptances, barH],
+    ]
+    for (const [kind, n, dy] of bars) {
+      const w = Math.max(n > 0 ? 2 : 0, (n / max) * plotW)
+      chart.append(svg('rect', { x: label, y: y + dy, width: w, height: barH - 2, rx: 2, class: `bar ${kind}` }))
+      chart.append(svg('text', { x: label + w + 4, y: y + dy + barH - 3, class: 'bar-value' }, n))
+    }
+  })
+  const legendY = height - 10
+  const legend = [
+    ['impressions', 'Impressions', label],
+    ['acceptances', 'Acceptances', label + 110],
+  ]
+  for (const [kind, text, x] of legend) {
+    chart.append(svg('rect', { x, y: legendY - 9, width: 10, height: 10, rx: 2, class: `bar ${kind}` }))
+    chart.append(svg('text', { x: x + 14, y: legendY, class: 'bar-label' }, text))
+  }
+  box.replaceChildren(chart)
+}
+
+function renderUplift(uplift) {
+  const box = $('uplift')
+  if (!uplift || !(uplift.holdout?.shoppers > 0)) {
+    const treated = uplift?.treated?.shoppers ?? 0
+    box.replaceChildren(
+      el('p', 'No holdout data yet.', { class: 'uplift-none' }),
+      el('p', `Treated: ${treated} shopper(s), ${uplift?.treated?.converted ?? 0} converted.`, { class: 'caption' }),
+    )
+    return
+  }
+  const list = el('dl', null, { class: 'facts' })
+  const fact = (term, value) => list.append(el('dt', term), el('dd', value))
+  const group = (g) => `${percent(g.rate)} (${g.converted} of ${g.shoppers} ordered)`
+  fact('Treated', group(uplift.treated))
+  fact('Holdout', group(uplift.holdout))
+  fact('Difference', `${uplift.difference >= 0 ? '+' : ''}${(uplift.difference * 100).toFixed(1)} points`)
+  fact(
+    '95% interval',
+    uplift.interval ? `${(uplift.interval[0] * 100).toFixed(1)} to ${(uplift.interval[1] * 100).toFixed(1)} points` : 'not enough data',
+  )
+  box.replaceChildren(list)
+}
+
+// ---- Shopper lookup -----------------------------------------------------------------------------
+
+async function lookup(event) {
+  event.preventDefault()
+  const id = $('lookup-id').value.trim()
+  const box = $('profile')
+  if (!id) return
+  status('lookup-status', 'Loading…')
+  const answer = await api(`/profiles/${encodeURIComponent(id)}`)
+  if (!answer.ok) {
+    box.hidden = true
+    status('lookup-status', errorOf(answer), 'bad')
+    return
+  }
+  status('lookup-status', '')
+  const p = answer.data
+  const facts = el('dl', null, { class: 'facts' })
+  const fact = (term, value) => facts.append(el('dt', term), el('dd', value))
+  fact('UID', p.uid ?? 'not linked (anonymous)')
+  fact('Browsers', (p.browsers ?? []).join(', ') || '—')
+  if (p.identities?.length) fact('Identities', p.identities.map((i) => i.type ?? JSON.stringify(i)).join(', '))
+  fact('Orders', p.summary?.orders ?? 0)
+  fact('Revenue', euro.format(p.summary?.revenue ?? 0))
+  for (const [name, value] of Object.entries(p.scores ?? {})) {
+    fact(name, value === null || typeof value !== 'object' ? String(value) : JSON.stringify(value))
+  }
+  if (p.value) fact('Predicted value', euro.format(p.value.predictedValue ?? 0))
+  const segments = el('ul', null, { class: 'segments' })
+  for (const s of p.segments ?? []) {
+    const li = el('li', null, { 'data-segment': s.id })
+    li.append(el('strong', s.id))
+    if (s.reason) li.append(document.createTextNode(` — ${s.reason}`))
+    segments.append(li)
+  }
+  if ((p.segments ?? []).length === 0) segments.append(el('li', 'No segment yet.', { class: 'empty' }))
+  box.replaceChildren(el('h3', `Shopper ${id}`), facts, el('h3', 'Segments'), segments)
+  box.hidden = false
+}
+
+// ---- Settings -----------------------------------------------------------------------------------
+
+function renderSettings(data) {
+  const origins = data?.origins ?? []
+  $('settings-origins').replaceChildren(
+    ...(origins.length > 0 ? origins.map((o) => el('li', o, { class: 'mono' })) : [el('li', 'No origin listed.')]),
+  )
+  $('settings-json').textContent = JSON.stringify(data?.settings ?? {}, null, 2)
+}
+
+// ---- Start --------------------------------------------------------------------------------------
+
+$('sign-in-form').addEventListener('submit', async (event) => {
+  event.preventDefault()
+  const error = $('sign-in-error')
+  error.hidden = true
+  const site = $('site').value.trim()
+  const key = $('admin-key').value.trim()
+  if (!site || !key) {
+    error.textContent = 'Enter the site id and its admin key.'
+    error.hidden = false
+    return
+  }
+  $('sign-in').disabled = true
+  const problem = await signIn(site, key)
+  $('sign-in').disabled = false
+  if (problem) {
+    error.textContent = problem
+    error.hidden = false
+  }
+})
+$('sign-out').addEventListener('click', signOut)
+$('action-form').addEventListener('submit', saveAction)
+$('new-action').addEventListener('click', clearForm)
+$('report-form').addEventListener('submit', loadReports)
+$('lookup-form').addEventListener('submit', lookup)
+
+defaultRange()
+const saved = readSession()
+if (saved) {
+  $('site').value = saved.site
+  signIn(saved.site, saved.key).then((problem) => {
+    if (problem) signOut()
+  })
+}

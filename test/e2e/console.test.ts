@@ -1,0 +1,159 @@
+// The marketer's console in Chromium against `wrangler dev`: sign in, a refused condition, a new
+// action that a shopper sees and accepts, the report that counts it, and the shopper's segments.
+import { mkdir } from 'node:fs/promises'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launch, readDeviceStore, watchErrors } from './browser'
+import { startWorker, type LocalWorker } from './server'
+
+const OUT = 'test-results/e2e'
+const ADMIN_KEY = 'sk_demo_vista_local_only'
+let worker: LocalWorker
+let browser: Browser
+
+beforeAll(async () => {
+  await mkdir(OUT, { recursive: true })
+  ;[worker, browser] = await Promise.all([startWorker({ prefix: 'vista-e2e-console-' }), launch()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await worker?.stop()
+})
+
+type Vista = { flush(): Promise<void>; profile(): Promise<{ anonymousId: string }> }
+
+/** Sends what the SDK holds until its outbox in IndexedDB is empty. */
+async function drainOutbox(page: Page): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        await page.evaluate(() => (window as unknown as { vista: Vista }).vista.flush())
+        return ((await readDeviceStore<unknown[]>(page, 'outbox')) ?? []).length
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(0)
+}
+
+/** Fills the console's action form and saves it. */
+async function saveAction(page: Page, fields: Record<string, string>): Promise<void> {
+  const form = page.locator('#action-form')
+  for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value)
+  await page.click('#save-action')
+}
+
+const actionIds = async () =>
+  (await worker.query<{ id: string }>(`SELECT id FROM actions WHERE site_id = 'demo' ORDER BY id`)).map((r) => r.id)
+
+describe('the marketer console in Chromium', () => {
+  it('edits actions, shows a shopper the new one, reports it and looks the shopper up', async () => {
+    const consoleContext = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const admin = await consoleContext.newPage()
+    const adminErrors = watchErrors(admin)
+
+    // 1. A wrong key shows the API's error; the demo admin key signs in.
+    await admin.goto(`${worker.url}/console.html`)
+    await admin.fill('#site', 'demo')
+    await admin.fill('#admin-key', 'sk_wrong')
+    await admin.click('#sign-in')
+    await expect.poll(() => admin.locator('#sign-in-error').textContent()).toMatch(/\S/)
+    await admin.fill('#admin-key', ADMIN_KEY)
+    await admin.click('#sign-in')
+    await admin.locator('#actions tr[data-action-id="welcome"]').waitFor()
+    expect(await admin.evaluate(() => localStorage.length)).toBe(0)
+    const before = await actionIds()
+
+    // 2. An unknown field in the condition: the API's issue is listed and nothing is saved.
+    await saveAction(admin, {
+      id: 'console-typo',
+      title: 'Typo',
+      text: 'Never saved',
+      value: '5',
+      when: '{"cart.totl":{"$gt":1}}',
+    })
+    const problems = admin.locator('#action-errors li')
+    await expect.poll(() => problems.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('cart.totl')]))
+    expect(await problems.first().textContent()).toMatch(/^when\.cart\.totl: .*unknown field/)
+    expect(await actionIds()).toEqual(before)
+    expect(await admin.locator('#actions tr[data-action-id="console-typo"]').count()).toBe(0)
+
+    // 3. Pause the welcome offer (lever 0) through the form, then create the console's own action.
+    await admin.click('#actions tr[data-action-id="welcome"] button.edit')
+    expect(await admin.inputValue('#action-form [name="id"]')).toBe('welcome')
+    await saveAction(admin, { lever: '0' })
+    await expect.poll(() => admin.locator('#actions tr[data-action-id="welcome"] td').nth(4).textContent()).toBe('0 (paused)')
+    await expect.poll(() => admin.locator('#action-errors li').count()).toBe(0)
+    await admin.click('#new-action')
+    await saveAction(admin, {
+      id: 'console-deal',
+      title: 'Console deal: 5% off books',
+      text: 'Code BOOKS5 at checkout.',
+      link: '/c/books',
+      placement: 'top',
+      value: '50',
+      lever: '1',
+      reason: 'came from the console test campaign',
+      when: '{"utm.campaign":"console-test"}',
+    })
+    const deal = admin.locator('#actions tr[data-action-id="console-deal"]')
+    await deal.waitFor()
+    expect(await deal.locator('td').nth(1).textContent()).toBe('Console deal: 5% off books')
+    expect(await deal.locator('td').nth(5).textContent()).toBe('{"utm.campaign":"console-test"}')
+    const [welcome] = await worker.query<{ definition: string }>(`SELECT definition FROM actions WHERE id = 'welcome'`)
+    // The edit kept what the form showed: only the lever changed.
+    expect(JSON.parse(welcome!.definition)).toMatchObject({ lever: 0, value: 5, when: { lifecycle: 'new', 'profile.orders': 0 } })
+
+    // 4. A shopper from the campaign sees the new action and accepts it.
+    const shopperContext = await browser.newContext()
+    const shop = await shopperContext.newPage()
+    const shopErrors = watchErrors(shop)
+    await shop.goto(`${worker.url}/p/books-02?utm_campaign=console-test`)
+    const banner = shop.locator('[data-vista-slot="banner"]')
+    await expect
+      .poll(async () => ((await banner.isVisible()) ? await banner.locator('.vista-offer-title').textContent() : null), {
+        timeout: 15_000,
+      })
+      .toBe('Console deal: 5% off books')
+    const anonymousId = await shop.evaluate(() => (window as unknown as { vista: Vista }).vista.profile().then((p) => p.anonymousId))
+    await banner.locator('.vista-offer').click()
+    await shop.waitForURL('**/c/books')
+    await drainOutbox(shop)
+    const offers = await worker.query<{ type: string }>(
+      `SELECT type FROM events WHERE anonymous_id = '${anonymousId}' AND type LIKE 'Offer %'
+       AND json_extract(properties, '$.action_id') = 'console-deal' ORDER BY ts`,
+    )
+    expect(offers.map((o) => o.type)).toContain('Offer Accepted')
+
+    // 5. The report counts the impression and the acceptance.
+    await admin.click('#report-refresh')
+    const row = admin.locator('#report-actions tr[data-key="console-deal"]')
+    await row.waitFor()
+    const count = async (col: string) => Number(await row.locator(`td[data-col="${col}"]`).textContent())
+    expect(await count('impressions')).toBeGreaterThanOrEqual(1)
+    expect(await count('acceptances')).toBe(1)
+    expect(await admin.locator('#report-chart svg rect.bar').count()).toBeGreaterThan(0)
+    expect(await admin.locator('#uplift').textContent()).toMatch(/No holdout data yet|Treated/)
+
+    // 6. The shopper's customer view, with segments and their reasons.
+    await admin.fill('#lookup-id', anonymousId)
+    await admin.click('#lookup')
+    await admin.locator('#profile li[data-segment]').first().waitFor()
+    expect(await admin.locator('#profile').textContent()).toContain(anonymousId)
+    const segments = await admin.locator('#profile li[data-segment]').evaluateAll((els) => els.map((e) => e.getAttribute('data-segment')))
+    expect(segments.length).toBeGreaterThan(0)
+
+    // 7. No errors on either page; the settings are shown; a screenshot of the console.
+    expect(await admin.locator('#settings-origins li').count()).toBeGreaterThan(0)
+    expect(await admin.locator('#settings-json').textContent()).toContain('holdoutShare')
+    await admin.screenshot({ path: `${OUT}/console.png`, fullPage: true })
+    expect(shopErrors).toEqual([])
+    expect(adminErrors).toEqual([])
+
+    // Signing out forgets the key.
+    await admin.click('#sign-out')
+    await admin.locator('#sign-in-section').waitFor()
+    expect(await admin.evaluate(() => sessionStorage.length)).toBe(0)
+    await shopperContext.close()
+    await consoleContext.close()
+  })
+})
