@@ -59,7 +59,8 @@ async function api(path, { method = 'GET', body, auth = session } = {}) {
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   const url = `/v1/admin/${encodeURIComponent(auth.site)}${path}`
   try {
-    const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const res = await fetch(url, { method, headers, body: payload })
     const text = await res.text()
     let data = null
     try {
@@ -131,7 +132,8 @@ async function loadActions() {
   }
   const actions = answer.data.actions ?? []
   body.replaceChildren(...actions.map(actionRow))
-  status('actions-status', actions.length === 0 ? 'No actions yet.' : `${actions.length} action(s).`)
+  const count = actions.length === 0 ? 'No actions yet.' : `${actions.length} action(s).`
+  status('actions-status', count)
 }
 
 function actionRow(action) {
@@ -205,7 +207,12 @@ function readForm() {
       problems.push(`when: not valid JSON (${error.message})`)
     }
   }
-  const action = { title: f.title.value.trim(), text: f.text.value, placement: f.placement.value.trim(), when }
+  const action = {
+    title: f.title.value.trim(),
+    text: f.text.value,
+    placement: f.placement.value.trim(),
+    when,
+  }
   const value = number('value')
   const lever = number('lever')
   if (value !== undefined) action.value = value
@@ -214,7 +221,9 @@ function readForm() {
   if (f.reason.value.trim()) action.reason = f.reason.value.trim()
   // Keep what the form does not show when saving the action it was filled from.
   if (editing && editing.id === id) {
-    for (const name of ['image', 'start', 'end']) if (editing[name] !== undefined) action[name] = editing[name]
+    for (const name of ['image', 'start', 'end']) {
+      if (editing[name] !== undefined) action[name] = editing[name]
+    }
   }
   return { id, action, problems }
 }
@@ -266,12 +275,14 @@ async function loadReports(event) {
   const answer = await api(`/reports?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)
   if (!answer.ok) {
     const issues = answer.data?.issues ?? []
-    status('report-status', [errorOf(answer), ...issues.map((i) => `${i.path}: ${i.message}`)].join('; '), 'bad')
+    const lines = [errorOf(answer), ...issues.map((i) => `${i.path}: ${i.message}`)]
+    status('report-status', lines.join('; '), 'bad')
     return
   }
   const { actions = [], recommendations = [], uplift } = answer.data
   reportTable($('report-actions'), actions, 'No offer shown in this range.')
-  reportTable($('report-recommendations'), recommendations, 'No recommendation shown in this range.')
+  const none = 'No recommendation shown in this range.'
+  reportTable($('report-recommendations'), recommendations, none)
   renderChart(actions)
   renderUplift(uplift)
   status('report-status', `${from} to ${to} (UTC), updated ${new Date().toLocaleTimeString()}.`)
@@ -294,7 +305,8 @@ function reportTable(table, rows, empty) {
   for (const row of rows) {
     const line = el('tr', null, { 'data-key': row.key, 'data-day': row.day })
     for (const [key] of COLUMNS) {
-      line.append(el('td', cell(row, key), { class: key === 'day' || key === 'key' ? '' : 'num', 'data-col': key }))
+      const kind = key === 'day' || key === 'key' ? '' : 'num'
+      line.append(el('td', cell(row, key), { class: kind, 'data-col': key }))
     }
     body.append(line)
   }
@@ -325,18 +337,21 @@ function renderChart(rows) {
   const [label, barH, gap, plotW] = [120, 12, 10, 260]
   const height = entries.length * (2 * barH + gap) + 30
   const width = label + plotW + 50
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', class: 'bars' })
+  const viewBox = `0 0 ${width} ${height}`
+  const chart = svg('svg', { viewBox, width, height, role: 'img', class: 'bars' })
   chart.append(svg('title', {}, 'Impressions and acceptances per action'))
   entries.forEach(([key, t], i) => {
     const y = i * (2 * barH + gap)
-    chart.append(svg('text', { x: label - 8, y: y + barH + 4, 'text-anchor': 'end', class: 'bar-label' }, key))
+    const at = { x: label - 8, y: y + barH + 4, 'text-anchor': 'end', class: 'bar-label' }
+    chart.append(svg('text', at, key))
     const bars = [
       ['impressions', t.impressions, 0],
       ['acceptances', t.acceptances, barH],
     ]
     for (const [kind, n, dy] of bars) {
       const w = Math.max(n > 0 ? 2 : 0, (n / max) * plotW)
-      chart.append(svg('rect', { x: label, y: y + dy, width: w, height: barH - 2, rx: 2, class: `bar ${kind}` }))
+      const bar = { x: label, y: y + dy, width: w, height: barH - 2, rx: 2, class: `bar ${kind}` }
+      chart.append(svg('rect', bar))
       chart.append(svg('text', { x: label + w + 4, y: y + dy + barH - 3, class: 'bar-value' }, n))
     }
   })
@@ -346,7 +361,8 @@ function renderChart(rows) {
     ['acceptances', 'Acceptances', label + 110],
   ]
   for (const [kind, text, x] of legend) {
-    chart.append(svg('rect', { x, y: legendY - 9, width: 10, height: 10, rx: 2, class: `bar ${kind}` }))
+    const key = { x, y: legendY - 9, width: 10, height: 10, rx: 2, class: `bar ${kind}` }
+    chart.append(svg('rect', key))
     chart.append(svg('text', { x: x + 14, y: legendY, class: 'bar-label' }, text))
   }
   box.replaceChildren(chart)
@@ -356,9 +372,10 @@ function renderUplift(uplift) {
   const box = $('uplift')
   if (!uplift || !(uplift.holdout?.shoppers > 0)) {
     const treated = uplift?.treated?.shoppers ?? 0
+    const converted = uplift?.treated?.converted ?? 0
     box.replaceChildren(
       el('p', 'No holdout data yet.', { class: 'uplift-none' }),
-      el('p', `Treated: ${treated} shopper(s), ${uplift?.treated?.converted ?? 0} converted.`, { class: 'caption' }),
+      el('p', `Treated: ${treated} shopper(s), ${converted} converted.`, { class: 'caption' }),
     )
     return
   }
@@ -367,11 +384,11 @@ function renderUplift(uplift) {
   const group = (g) => `${percent(g.rate)} (${g.converted} of ${g.shoppers} ordered)`
   fact('Treated', group(uplift.treated))
   fact('Holdout', group(uplift.holdout))
-  fact('Difference', `${uplift.difference >= 0 ? '+' : ''}${(uplift.difference * 100).toFixed(1)} points`)
-  fact(
-    '95% interval',
-    uplift.interval ? `${(uplift.interval[0] * 100).toFixed(1)} to ${(uplift.interval[1] * 100).toFixed(1)} points` : 'not enough data',
-  )
+  const points = (x) => (x * 100).toFixed(1)
+  fact('Difference', `${uplift.difference >= 0 ? '+' : ''}${points(uplift.difference)} points`)
+  const [low, high] = uplift.interval ?? []
+  const interval = uplift.interval ? `${points(low)} to ${points(high)} points` : 'not enough data'
+  fact('95% interval', interval)
   box.replaceChildren(list)
 }
 
@@ -395,11 +412,13 @@ async function lookup(event) {
   const fact = (term, value) => facts.append(el('dt', term), el('dd', value))
   fact('UID', p.uid ?? 'not linked (anonymous)')
   fact('Browsers', (p.browsers ?? []).join(', ') || '—')
-  if (p.identities?.length) fact('Identities', p.identities.map((i) => i.type ?? JSON.stringify(i)).join(', '))
+  const identities = (p.identities ?? []).map((i) => `${i.kind} ${String(i.value).slice(0, 12)}`)
+  if (identities.length > 0) fact('Identities', identities.join(', '))
   fact('Orders', p.summary?.orders ?? 0)
   fact('Revenue', euro.format(p.summary?.revenue ?? 0))
   for (const [name, value] of Object.entries(p.scores ?? {})) {
-    fact(name, value === null || typeof value !== 'object' ? String(value) : JSON.stringify(value))
+    if (value === null || value === undefined) fact(name, '—')
+    else fact(name, typeof value === 'object' ? JSON.stringify(value) : String(value))
   }
   if (p.value) fact('Predicted value', euro.format(p.value.predictedValue ?? 0))
   const segments = el('ul', null, { class: 'segments' })
@@ -409,7 +428,9 @@ async function lookup(event) {
     if (s.reason) li.append(document.createTextNode(` — ${s.reason}`))
     segments.append(li)
   }
-  if ((p.segments ?? []).length === 0) segments.append(el('li', 'No segment yet.', { class: 'empty' }))
+  if ((p.segments ?? []).length === 0) {
+    segments.append(el('li', 'No segment yet.', { class: 'empty' }))
+  }
   box.replaceChildren(el('h3', `Shopper ${id}`), facts, el('h3', 'Segments'), segments)
   box.hidden = false
 }
@@ -419,7 +440,9 @@ async function lookup(event) {
 function renderSettings(data) {
   const origins = data?.origins ?? []
   $('settings-origins').replaceChildren(
-    ...(origins.length > 0 ? origins.map((o) => el('li', o, { class: 'mono' })) : [el('li', 'No origin listed.')]),
+    ...(origins.length > 0
+      ? origins.map((o) => el('li', o, { class: 'mono' }))
+      : [el('li', 'No origin listed.')]),
   )
   $('settings-json').textContent = JSON.stringify(data?.settings ?? {}, null, 2)
 }
