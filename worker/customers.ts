@@ -1,7 +1,7 @@
 // Loads one customer's 360 view: every browser of their UID, their facts, and their segments
 // against the site's population. Used by GET /v1/profile and POST /v1/decide.
 import type { DecisionContext } from './conditions'
-import { anonymousIdsOf, customerFacts, identitiesOf, orderHistories, populationStats, uidOf } from './db'
+import { anonymousIdsOf, customerFacts, identitiesOf, orderHistories, populationStats, recentVisitors, saveSegmentSizes, uidOf } from './db'
 import type { Bindings, Site } from './env'
 import { ACTIVITY_WEEKS, DEFAULT_LIFECYCLE, segmentOne, summarise, type Population } from './segments'
 import {
@@ -147,4 +147,24 @@ export function decisionContext(
     },
     profile: { orders: summary.orders, revenue: summary.revenue },
   }
+}
+
+/** How many recent browsers a segment-size snapshot counts (bounded work per site and day). */
+export const SEGMENT_SAMPLE = 500
+
+/** Counts today's segment sizes among the site's most recent shoppers (one per UID) and stores them. */
+export async function snapshotSegments(env: Bindings, site: Site, now: number) {
+  const seen = new Set<string>()
+  const counts = new Map<string, number>()
+  for (const anonymousId of await recentVisitors(env.DB, site.id, SEGMENT_SAMPLE)) {
+    const customer = await customerView(env, site, anonymousId, now)
+    const who = customer.uid ?? anonymousId
+    if (seen.has(who)) continue
+    seen.add(who)
+    for (const segment of customer.view.segments) counts.set(segment, (counts.get(segment) ?? 0) + 1)
+  }
+  const day = new Date(now).toISOString().slice(0, 10)
+  const sizes = [...counts].map(([segment, shoppers]) => ({ segment, shoppers })).sort((a, b) => b.shoppers - a.shoppers)
+  await saveSegmentSizes(env.DB, site.id, day, sizes, seen.size)
+  return { day, sizes, sampled: seen.size }
 }

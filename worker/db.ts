@@ -753,3 +753,26 @@ export const recentVisitors = (db: D1Database, siteId: string, limit: number) =>
     .bind(siteId, limit)
     .all<{ anonymous_id: string }>()
     .then((r) => r.results.map((x) => x.anonymous_id))
+
+/** Replaces one day's segment sizes of a site. */
+export const saveSegmentSizes = (db: D1Database, siteId: string, day: string, sizes: Array<{ segment: string; shoppers: number }>, sampled: number) =>
+  db.batch([
+    db.prepare('DELETE FROM segment_sizes WHERE site_id = ? AND day = ?').bind(siteId, day),
+    ...sizes.map((s) =>
+      db
+        .prepare('INSERT INTO segment_sizes (site_id, day, segment, shoppers, sampled) VALUES (?, ?, ?, ?, ?)')
+        .bind(siteId, day, s.segment, s.shoppers, sampled),
+    ),
+  ])
+
+/** A site's segment sizes since `since` (YYYY-MM-DD), by day. */
+export const segmentSizes = (db: D1Database, siteId: string, since: string) =>
+  db
+    .prepare('SELECT day, segment, shoppers, sampled FROM segment_sizes WHERE site_id = ? AND day >= ? ORDER BY day, shoppers DESC, segment')
+    .bind(siteId, since)
+    .all<{ day: string; segment: string; shoppers: number; sampled: number }>()
+    .then((r) => r.results)
+
+/** Every site's id (for scheduled work). */
+export const siteIds = (db: D1Database) =>
+  db.prepare('SELECT id FROM sites ORDER BY id').all<{ id: string }>().then((r) => r.results.map((x) => x.id))

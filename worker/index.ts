@@ -1,7 +1,10 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ApiError } from '../sdk/schema'
-import type { AppEnv } from './env'
+import { snapshotSegments } from './customers'
+import { siteIds } from './db'
+import type { AppEnv, Bindings } from './env'
+import { loadSite } from './sites'
 import { openapi } from './openapi'
 import events from './routes/events'
 import admin from './routes/admin'
@@ -30,4 +33,14 @@ app.onError((err, c) => {
   return c.json({ error: 'internal error' } satisfies ApiError, 500)
 })
 
-export default app
+/** The daily cron: snapshots every site's segment sizes. */
+async function scheduled(_controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
+  const now = Date.now()
+  for (const id of await siteIds(env.DB)) {
+    const site = await loadSite(env, id)
+    if (site) ctx.waitUntil(snapshotSegments(env, site, now))
+  }
+}
+
+// The Hono app answers fetch; the same default export also answers the cron trigger.
+export default Object.assign(app, { scheduled })

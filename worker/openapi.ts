@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { batchSchema, eventSchema } from '../sdk/schema'
 import { actionSchema } from './decide'
-import { catalogImport, itemSchema, previewBody, reportRange, settingsPatch, stockPatch } from './routes/admin'
+import { catalogImport, itemSchema, previewBody, reportRange, segmentsQuery, settingsPatch, stockPatch } from './routes/admin'
 import { decideBody } from './routes/decide'
 import { identifyBody, unlinkBody } from './routes/identify'
 import { profileQuery } from './routes/profile'
@@ -47,6 +47,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'POST', path: '/v1/admin/:site/keys/:which/rotate', summary: 'Issues a new public or admin key, shown once', auth: 'admin' },
   { method: 'GET', path: '/v1/admin/:site/reports', summary: 'Daily reports per action and strategy, and uplift', auth: 'admin', query: reportRange },
   { method: 'POST', path: '/v1/admin/:site/preview', summary: 'Dry run: who an action would reach, and what a shopper would see and why', auth: 'admin', body: previewBody.extend({ action: actionSchema }) },
+  { method: 'GET', path: '/v1/admin/:site/segments', summary: 'Segment sizes by day (counted daily among recent shoppers)', auth: 'admin', query: segmentsQuery },
   { method: 'GET', path: '/v1/admin/:site/profiles/:anonymousId', summary: 'The 360 view of any shopper', auth: 'admin' },
 ]
 

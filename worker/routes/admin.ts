@@ -3,7 +3,7 @@
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import { z } from 'zod'
-import { customerView, decisionContext } from '../customers'
+import { customerView, decisionContext, snapshotSegments } from '../customers'
 import {
   actionReport,
   deleteAction,
@@ -13,6 +13,7 @@ import {
   existingItems,
   listActions,
   recentVisitors,
+  segmentSizes,
   setKeyHash,
   setStock,
   updateSiteConfig,
@@ -62,6 +63,9 @@ export const previewBody = z.object({
   anonymousId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).optional(),
   context: decideBody.shape.context,
 })
+
+/** The query of GET /v1/admin/:site/segments. */
+export const segmentsQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) })
 
 /** The query of GET /v1/admin/:site/reports. */
 export const reportRange = z
@@ -215,6 +219,24 @@ export default new Hono<AppEnv>()
         wouldSee: { action: decision.action?.id ?? null, reasons: decision.reasons },
       },
     })
+  })
+  .get('/:site/segments', async (c) => {
+    const parsed = segmentsQuery.safeParse(c.req.query())
+    if (!parsed.success) throw invalid('invalid query', toIssues(parsed.error))
+    const now = Date.now()
+    const since = new Date(now - (parsed.data.days - 1) * 86_400_000).toISOString().slice(0, 10)
+    let rows = await segmentSizes(c.env.DB, c.var.site.id, since)
+    // Today's sizes are counted on first request when the daily cron has not run yet.
+    if (!rows.some((r) => r.day === new Date(now).toISOString().slice(0, 10))) {
+      await snapshotSegments(c.env, c.var.site, now)
+      rows = await segmentSizes(c.env.DB, c.var.site.id, since)
+    }
+    const days = [...new Set(rows.map((r) => r.day))].map((day) => ({
+      day,
+      sampled: rows.find((r) => r.day === day)!.sampled,
+      sizes: rows.filter((r) => r.day === day).map(({ segment, shoppers }) => ({ segment, shoppers })),
+    }))
+    return c.json({ days, sampled: days.at(-1)?.sampled ?? 0 })
   })
   .get('/:site/profiles/:anonymousId', async (c) => {
     const { uid, browsers, identities, summary, view, value } = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
