@@ -76,6 +76,12 @@ async function api(path, { method = 'GET', body, auth = session } = {}) {
 
 const errorOf = (answer) => answer.data?.error ?? `HTTP ${answer.status}`
 
+/** The API's issues as "path: message" lines, or its error. */
+const issueLines = (answer) => {
+  const issues = answer.data?.issues ?? []
+  return issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`) : [errorOf(answer)]
+}
+
 async function signIn(site, key) {
   const candidate = { site, key }
   const answer = await api('/settings', { auth: candidate })
@@ -116,6 +122,7 @@ function showWorkspace(settings) {
   renderSettings(settings)
   loadActions()
   loadReports()
+  loadSegments()
 }
 
 // ---- Actions ------------------------------------------------------------------------------------
@@ -237,11 +244,7 @@ async function saveAction(event) {
   button.disabled = true
   const answer = await api(`/actions/${encodeURIComponent(id)}`, { method: 'PUT', body: action })
   button.disabled = false
-  if (!answer.ok) {
-    const issues = answer.data?.issues ?? []
-    showErrors(issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`) : [errorOf(answer)])
-    return
-  }
+  if (!answer.ok) return showErrors(issueLines(answer))
   showErrors([])
   editing = answer.data.action
   $('action-form-title').textContent = `Edit ${id}`
@@ -257,6 +260,283 @@ async function deleteAction(id) {
   await loadActions()
 }
 
+/** A dry run of the form's action over recent shoppers, and optionally for one shopper. */
+async function previewAction() {
+  status('action-saved', '')
+  const { id, action, problems } = readForm()
+  if (problems.length > 0) return showErrors(problems)
+  const body = { action: { id, ...action } }
+  const shopper = $('preview-shopper').value.trim()
+  if (shopper) body.anonymousId = shopper
+  const button = $('preview-action')
+  const box = $('preview-result')
+  button.disabled = true
+  box.replaceChildren(el('p', 'Previewing…', { class: 'caption' }))
+  const answer = await api('/preview', { method: 'POST', body })
+  button.disabled = false
+  if (!answer.ok) {
+    showErrors(issueLines(answer))
+    box.replaceChildren(el('p', 'No preview: see the problems above.', { class: 'caption' }))
+    return
+  }
+  showErrors([])
+  const { population = {}, shopper: one } = answer.data
+  const sampled = population.sampled ?? 0
+  const eligible = population.eligible ?? 0
+  const share = ((population.share ?? 0) * 100).toFixed(0)
+  const parts = [
+    el('p', `${eligible} of ${sampled} recent shoppers eligible (${share}%)`, {
+      class: 'preview-population',
+    }),
+  ]
+  const segments = population.segments ?? []
+  if (segments.length > 0) {
+    parts.push(el('p', 'Top segments among them:', { class: 'caption' }))
+    const list = el('ul', null, { class: 'preview-segments' })
+    for (const s of segments) {
+      list.append(el('li', `${s.id}: ${s.shoppers}`, { 'data-segment': s.id }))
+    }
+    parts.push(list)
+  }
+  if (one) {
+    const facts = el('dl', null, { class: 'facts preview-shopper' })
+    const fact = (term, value) => facts.append(el('dt', term), el('dd', value))
+    fact('Shopper', one.anonymousId ?? shopper)
+    fact('Eligible', one.eligible ? 'yes' : 'no')
+    fact('Why', (one.why ?? []).filter(Boolean).join('; ') || '—')
+    fact('Would see now', one.wouldSee?.action ?? 'nothing')
+    fact('Because', (one.wouldSee?.reasons ?? []).join('; ') || '—')
+    parts.push(facts)
+  }
+  box.replaceChildren(...parts)
+}
+
+// ---- Catalog ------------------------------------------------------------------------------------
+
+const IMPORT_CHUNK = 1000
+const CATALOG_FIELDS = ['id', 'title', 'category', 'price', 'image', 'description', 'in_stock']
+
+/** Rows of fields from CSV text: quoted fields may hold commas, newlines and doubled quotes. */
+function parseCsv(text) {
+  const rows = []
+  let row = []
+  let field = ''
+  let quoted = false
+  let i = 0
+  const endField = () => {
+    row.push(field)
+    field = ''
+  }
+  const endRow = () => {
+    endField()
+    if (row.length > 1 || row[0].trim() !== '') rows.push(row)
+    row = []
+  }
+  if (text.charCodeAt(0) === 0xfeff) i = 1
+  for (; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') endField()
+    else if (c === '\n') endRow()
+    else if (c === '\r') {
+      if (text[i + 1] === '\n') i++
+      endRow()
+    } else field += c
+  }
+  if (field !== '' || row.length > 0) endRow()
+  return rows
+}
+
+const BOOLEANS = {
+  ...Object.fromEntries(['true', 'yes', 'y', '1'].map((w) => [w, true])),
+  ...Object.fromEntries(['false', 'no', 'n', '0'].map((w) => [w, false])),
+}
+
+/** Catalog items from CSV with a header row; numbers and booleans converted where they parse. */
+function csvItems(text) {
+  const [header, ...rows] = parseCsv(text)
+  if (!header) return { items: [], problems: ['No rows to import.'] }
+  const names = header.map((h) => h.trim().toLowerCase())
+  const missing = ['id', 'title', 'category', 'price'].filter((n) => !names.includes(n))
+  if (missing.length > 0) return { items: [], problems: [`Header lacks: ${missing.join(', ')}`] }
+  const items = rows.map((fields) => {
+    const item = {}
+    names.forEach((name, k) => {
+      if (!CATALOG_FIELDS.includes(name)) return
+      const raw = (fields[k] ?? '').trim()
+      if (raw === '' && name !== 'title' && name !== 'category' && name !== 'id') return
+      if (name === 'price') {
+        const n = Number(raw)
+        item.price = Number.isFinite(n) ? n : raw
+      } else if (name === 'in_stock') {
+        const b = BOOLEANS[raw.toLowerCase()]
+        item.in_stock = b === undefined ? raw : b
+      } else item[name] = name === 'description' ? fields[k] : raw
+    })
+    return item
+  })
+  return { items, problems: items.length === 0 ? ['No rows under the header.'] : [] }
+}
+
+function readCatalog(text) {
+  const trimmed = text.trim()
+  if (trimmed.startsWith('[')) {
+    try {
+      const items = JSON.parse(trimmed)
+      if (!Array.isArray(items)) return { items: [], problems: ['Expected a JSON array.'] }
+      return { items, problems: items.length === 0 ? ['No rows to import.'] : [] }
+    } catch (error) {
+      return { items: [], problems: [`Not valid JSON: ${error.message}`] }
+    }
+  }
+  return csvItems(text)
+}
+
+async function importCatalog(event) {
+  event.preventDefault()
+  const box = $('catalog-result')
+  const { items, problems } = readCatalog($('catalog-rows').value)
+  if (problems.length > 0) {
+    const list = el('ul', null, { class: 'errors' })
+    for (const p of problems) list.append(el('li', p))
+    box.replaceChildren(list)
+    return
+  }
+  const button = $('catalog-import')
+  button.disabled = true
+  const total = { created: 0, updated: 0, rejected: [] }
+  const failures = []
+  for (let start = 0; start < items.length; start += IMPORT_CHUNK) {
+    const end = Math.min(items.length, start + IMPORT_CHUNK)
+    box.replaceChildren(el('p', `Importing rows ${start + 1}–${end} of ${items.length}…`))
+    const chunk = items.slice(start, end)
+    const answer = await api('/catalog', { method: 'POST', body: { items: chunk } })
+    if (!answer.ok) {
+      failures.push(`rows ${start + 1}–${end}: ${issueLines(answer).join('; ')}`)
+      continue
+    }
+    total.created += answer.data.created ?? 0
+    total.updated += answer.data.updated ?? 0
+    for (const r of answer.data.rejected ?? []) {
+      total.rejected.push({ ...r, row: start + r.row + 1 })
+    }
+  }
+  button.disabled = false
+  const { created, updated, rejected } = total
+  const summary = `created ${created}, updated ${updated}, rejected ${rejected.length}`
+  const parts = [el('p', summary, { class: 'import-summary' })]
+  if (total.rejected.length > 0 || failures.length > 0) {
+    const list = el('ul', null, { class: 'rejected' })
+    for (const r of total.rejected) {
+      const id = r.id === undefined || r.id === null ? 'no id' : String(r.id)
+      list.append(el('li', `row ${r.row} (${id}): ${(r.errors ?? []).join('; ')}`))
+    }
+    for (const f of failures) list.append(el('li', f))
+    parts.push(list)
+  }
+  box.replaceChildren(...parts)
+  box.className = 'import-result'
+}
+
+async function setStock(inStock) {
+  const id = $('stock-id').value.trim()
+  if (!id) return status('stock-status', 'Enter an item id.', 'bad')
+  const body = { items: [{ id, in_stock: inStock }] }
+  const answer = await api('/catalog/stock', { method: 'PATCH', body })
+  if (!answer.ok) return status('stock-status', issueLines(answer).join('; '), 'bad')
+  if (!(answer.data?.updated > 0)) {
+    return status('stock-status', `Unknown item ${id}.`, 'bad')
+  }
+  status('stock-status', `${id} is now ${inStock ? 'in stock' : 'out of stock'}.`, 'good')
+}
+
+// ---- Segment sizes ------------------------------------------------------------------------------
+
+async function loadSegments() {
+  const chart = $('segments-chart')
+  const table = $('segments-table')
+  const empty = (text) => {
+    status('segments-status', text)
+    $('segments-body').hidden = true
+    chart.replaceChildren()
+    table.replaceChildren()
+  }
+  const unavailable = () => empty('Segment sizes are not available yet.')
+  let answer
+  try {
+    answer = await api('/segments')
+  } catch {
+    return unavailable()
+  }
+  const days = Array.isArray(answer.data?.days) ? answer.data.days : null
+  if (!answer.ok || !days) return unavailable()
+  const sorted = [...days].filter((d) => d && typeof d.day === 'string')
+  sorted.sort((a, b) => a.day.localeCompare(b.day))
+  if (sorted.length === 0) return empty('No segment sizes yet.')
+  $('segments-body').hidden = false
+  const latest = sorted[sorted.length - 1]
+  const sampled = answer.data.sampled
+  const note = typeof sampled === 'number' ? `, ${sampled} shopper(s) sampled` : ''
+  status('segments-status', `Latest day ${latest.day}${note}.`)
+  $('segments-chart-title').textContent = `Latest day (${latest.day})`
+  renderSegmentChart(latest.sizes ?? [])
+  renderSegmentTable(sorted.slice(-7))
+}
+
+function renderSegmentChart(sizes) {
+  const box = $('segments-chart')
+  const rows = [...sizes].sort((a, b) => b.shoppers - a.shoppers)
+  if (rows.length === 0) {
+    box.replaceChildren(el('p', 'No segment on that day.', { class: 'caption' }))
+    return
+  }
+  const max = Math.max(1, ...rows.map((r) => Number(r.shoppers) || 0))
+  const [label, barH, gap, plotW] = [130, 14, 6, 260]
+  const height = rows.length * (barH + gap) + 4
+  const width = label + plotW + 50
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img' })
+  chart.append(svg('title', {}, 'Shoppers per segment on the latest day'))
+  rows.forEach((r, i) => {
+    const n = Number(r.shoppers) || 0
+    const y = i * (barH + gap) + 2
+    const w = Math.max(n > 0 ? 2 : 0, (n / max) * plotW)
+    const at = { x: label - 8, y: y + barH - 3, 'text-anchor': 'end', class: 'bar-label' }
+    chart.append(svg('text', at, r.segment))
+    const bar = { x: label, y, width: w, height: barH, rx: 2, class: 'bar segment' }
+    bar['data-segment'] = r.segment
+    chart.append(svg('rect', bar))
+    chart.append(svg('text', { x: label + w + 4, y: y + barH - 3, class: 'bar-value' }, n))
+  })
+  box.replaceChildren(chart)
+}
+
+function renderSegmentTable(days) {
+  const names = new Set()
+  for (const d of days) for (const s of d.sizes ?? []) names.add(s.segment)
+  const head = el('thead')
+  const tr = el('tr')
+  tr.append(el('th', 'Segment', { scope: 'col' }))
+  for (const d of days) tr.append(el('th', d.day.slice(5), { scope: 'col', class: 'num' }))
+  head.append(tr)
+  const body = el('tbody')
+  for (const name of [...names].sort()) {
+    const line = el('tr', null, { 'data-segment': name })
+    line.append(el('td', name, { class: 'mono' }))
+    for (const d of days) {
+      const size = (d.sizes ?? []).find((s) => s.segment === name)
+      line.append(el('td', size ? size.shoppers : '—', { class: 'num' }))
+    }
+    body.append(line)
+  }
+  $('segments-table').replaceChildren(head, body)
+}
+
 // ---- Reports ------------------------------------------------------------------------------------
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10)
@@ -269,6 +549,8 @@ function defaultRange() {
 
 async function loadReports(event) {
   event?.preventDefault()
+  // A manual refresh also refreshes the segment sizes.
+  if (event) loadSegments()
   const from = $('report-from').value
   const to = $('report-to').value
   status('report-status', 'Loading…')
@@ -444,7 +726,46 @@ function renderSettings(data) {
       ? origins.map((o) => el('li', o, { class: 'mono' }))
       : [el('li', 'No origin listed.')]),
   )
-  $('settings-json').textContent = JSON.stringify(data?.settings ?? {}, null, 2)
+  $('settings-json').value = JSON.stringify(data?.settings ?? {}, null, 2)
+}
+
+function showSettingsErrors(lines) {
+  $('settings-errors').replaceChildren(...lines.map((line) => el('li', line)))
+  $('settings-errors').closest('.errors-panel').classList.toggle('has-errors', lines.length > 0)
+}
+
+async function saveSettings(event) {
+  event.preventDefault()
+  status('settings-status', '')
+  $('settings-saved').hidden = true
+  let settings
+  try {
+    settings = JSON.parse($('settings-json').value)
+  } catch (error) {
+    return showSettingsErrors([`JSON syntax error: ${error.message}`])
+  }
+  if (!settings || typeof settings !== 'object' || Array.isArray(settings)) {
+    return showSettingsErrors(['settings: must be a JSON object'])
+  }
+  const button = $('settings-save')
+  button.disabled = true
+  const answer = await api('/settings', { method: 'PATCH', body: { settings } })
+  button.disabled = false
+  if (!answer.ok) return showSettingsErrors(issueLines(answer))
+  showSettingsErrors([])
+  renderSettings(answer.data)
+  const saved = $('settings-saved')
+  saved.textContent = JSON.stringify(answer.data.settings ?? {}, null, 2)
+  saved.hidden = false
+  status('settings-status', `Saved at ${new Date().toLocaleTimeString()}; applied at once.`, 'good')
+}
+
+async function reloadSettings() {
+  const answer = await api('/settings')
+  if (!answer.ok) return status('settings-status', errorOf(answer), 'bad')
+  showSettingsErrors([])
+  renderSettings(answer.data)
+  status('settings-status', 'Reloaded.')
 }
 
 // ---- Start --------------------------------------------------------------------------------------
@@ -473,6 +794,13 @@ $('action-form').addEventListener('submit', saveAction)
 $('new-action').addEventListener('click', clearForm)
 $('report-form').addEventListener('submit', loadReports)
 $('lookup-form').addEventListener('submit', lookup)
+$('preview-action').addEventListener('click', previewAction)
+$('catalog-form').addEventListener('submit', importCatalog)
+$('stock-in').addEventListener('click', () => setStock(true))
+$('stock-out').addEventListener('click', () => setStock(false))
+$('stock-form').addEventListener('submit', (event) => event.preventDefault())
+$('settings-form').addEventListener('submit', saveSettings)
+$('settings-reload').addEventListener('click', reloadSettings)
 
 defaultRange()
 const saved = readSession()
