@@ -3,8 +3,8 @@
 //   import <file.csv|file.json> --site S --key SK [--url U]          catalog rows through the admin API
 //   report --site S --key SK --from YYYY-MM-DD --to YYYY-MM-DD [--url U]   daily report as CSV on stdout
 import { readFile } from 'node:fs/promises'
-import { parse } from 'csv-parse/sync'
 import { getPlatformProxy } from 'wrangler'
+import { readCatalog } from './catalog'
 import { upsertSite } from './db'
 import type { Bindings } from './env'
 import type { ReportRow } from './reports'
@@ -62,19 +62,6 @@ async function createSite(id: string, f: ReturnType<typeof flags>) {
   console.log(`site ${id}\npublic key (script tag): ${publicKey}\nadmin key (keep secret): ${adminKey}`)
 }
 
-/** Catalog rows from a CSV (header: id,title,category,price[,image,description,in_stock]) or a JSON array. */
-export function readCatalog(text: string, file: string): unknown[] {
-  if (file.endsWith('.json')) return JSON.parse(text) as unknown[]
-  const records = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Array<Record<string, string>>
-  return records.map((r) => ({
-    ...r,
-    price: r.price === undefined || r.price === '' ? r.price : Number(r.price),
-    ...(r.in_stock === undefined ? {} : { in_stock: !/^(0|false|no)$/i.test(r.in_stock) }),
-    image: r.image || undefined,
-    description: r.description || undefined,
-  }))
-}
-
 const bar = (done: number, total: number) => {
   const width = 30
   const filled = Math.round((width * done) / Math.max(1, total))
@@ -90,7 +77,7 @@ async function api(f: ReturnType<typeof flags>, path: string, init: RequestInit 
 }
 
 async function importCatalog(file: string, f: ReturnType<typeof flags>) {
-  const rows = readCatalog(await readFile(file, 'utf8'), file)
+  const rows = readCatalog(await readFile(file, 'utf8'), file.endsWith('.json') ? 'json' : 'csv')
   const totals = { created: 0, updated: 0, rejected: [] as Array<{ row: number; id?: unknown; errors: string[] }> }
   for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
     const items = rows.slice(start, start + IMPORT_CHUNK)

@@ -40,6 +40,19 @@ describe('npm run admin', () => {
     expect(title).toEqual([{ title: 'Item 7, boxed' }])
   })
 
+  it('takes a CSV body straight at the admin API too (parsed inside workerd)', async () => {
+    const csv = 'id,title,category,price,in_stock\napi-1,"Mug, large",api,12.5,no\napi-2,Bad,api,abc,yes\n'
+    const res = await fetch(`${worker.url}/v1/admin/demo/catalog`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer sk_demo_vista_local_only', 'Content-Type': 'text/csv' },
+      body: csv,
+    })
+    const body = (await res.json()) as { created: number; rejected: Array<{ row: number; errors: string[] }> }
+    expect(body.created).toBe(1)
+    expect(body.rejected).toEqual([{ row: 1, id: 'api-2', errors: [expect.stringMatching(/^price: /)] }])
+    expect(await worker.query("SELECT title, in_stock FROM items WHERE site_id = 'demo' AND id = 'api-1'")).toEqual([{ title: 'Mug, large', in_stock: 0 }])
+  })
+
   it('exports the report as CSV', async () => {
     const today = new Date().toISOString().slice(0, 10)
     const { stdout } = await admin('report', '--site', 'demo', '--key', 'sk_demo_vista_local_only', '--from', today, '--to', today, '--url', worker.url)

@@ -2,7 +2,9 @@
 // (Authorization: Bearer …). A test enumerates the app's routes so a new one cannot skip it.
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
+import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
+import { readCatalog } from '../catalog'
 import { customerView, decisionContext, snapshotSegments } from '../customers'
 import {
   actionReport,
@@ -97,7 +99,18 @@ export default new Hono<AppEnv>()
     return deleted ? c.body(null, 204) : c.json({ error: `no action ${c.req.param('id')}` }, 404)
   })
   .post('/:site/catalog', async (c) => {
-    const body = await readJson(c.req.raw, 8 * 1024 * 1024)
+    // A CSV body (text/csv) is read into the same rows a JSON body carries.
+    const csv = /^text\/csv\b/i.test(c.req.header('Content-Type') ?? '')
+    let body: unknown
+    if (csv) {
+      const text = await c.req.text()
+      if (new TextEncoder().encode(text).byteLength > 8 * 1024 * 1024) throw new HTTPException(413, { message: 'body exceeds 8 MB' })
+      try {
+        body = { items: readCatalog(text, 'csv') }
+      } catch (e) {
+        throw new HTTPException(400, { message: `malformed CSV: ${e instanceof Error ? e.message : e}` })
+      }
+    } else body = await readJson(c.req.raw, 8 * 1024 * 1024)
     const rows = catalogImport.safeParse(body)
     if (!rows.success) throw invalid('invalid catalog import', toIssues(rows.error))
     const valid: ItemRow[] = []
