@@ -5,8 +5,8 @@ import { pageContext } from './context'
 import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
 import type { DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
-import { configure, enqueue, flush, flushOnExit, stats } from './send'
-import { change, read, remove } from './store'
+import { configure, dropWaiting, enqueue, flush, flushOnExit, stats } from './send'
+import { change, read, remove, removeAll } from './store'
 
 /** Inactivity after which the next event opens a new session. */
 export const SESSION_TIMEOUT = 30 * 60_000
@@ -34,6 +34,10 @@ export interface Vista {
   decide(placement: string): Promise<DecisionAnswer | null>
   /** Sends waiting events now. */
   flush(): Promise<void>
+  /** Everything known about this shopper: on this device, and on the server (null if unreachable). */
+  exportData(): Promise<{ device: Record<string, unknown>; server: unknown }>
+  /** Erases this shopper everywhere: the server's rows (and later retries), then this device's store. */
+  forget(): Promise<boolean>
   /** Runs a queued call: `vista.push(['track', 'Product Viewed', {...}])` works before and after load. */
   push(call: unknown[]): void
   /** Delivery counters: sent, dropped, retries. */
@@ -309,6 +313,32 @@ const api: Vista = {
       return res.ok ? ((await res.json()) as DecisionAnswer) : null
     } catch {
       return null
+    }
+  },
+  // Both read and wipe the device in the recording chain, but wait for the network outside it:
+  // a slow server must never hold up recording.
+  exportData: async () => {
+    const [ids, profile, outbox] = await serially(() => Promise.all([read<Ids>('ids'), read('profile'), read('outbox')]))
+    const query = new URLSearchParams({ site: data.site ?? '', key: data.key ?? '', anonymousId: ids?.anonymousId ?? '' })
+    const server = await fetch(`${endpoint}/privacy/export?${query}`)
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null)
+    return { device: { ids, profile, outbox }, server }
+  },
+  forget: async () => {
+    try {
+      const ids = await serially(() => read<Ids>('ids'))
+      const body = JSON.stringify({ site: data.site, key: data.key, anonymousId: ids?.anonymousId })
+      const res = ids ? await fetch(`${endpoint}/privacy/erase`, { method: 'POST', body }).catch(() => null) : null
+      // Offline: keep everything, so the erasure can be asked again with the same id.
+      if (ids && !res?.ok) return false
+      await serially(async () => {
+        dropWaiting()
+        await removeAll()
+      })
+      return true
+    } catch {
+      return false
     }
   },
   recommend: async (options = {}) => {

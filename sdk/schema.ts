@@ -144,6 +144,8 @@ export interface EventBatch {
 export interface IngestResult {
   accepted: number
   duplicates: number
+  /** Events of erased browsers, dropped. */
+  erased?: number
 }
 
 /** One precise problem in a rejected request. */

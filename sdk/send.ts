@@ -145,3 +145,9 @@ export function flushOnExit(): void {
     }
   }
 }
+
+/** Forgets what waits in memory (the stored outbox is erased by the caller). */
+export function dropWaiting(): void {
+  waiting = []
+  clearTimeout(timer)
+}

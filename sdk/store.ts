@@ -1,6 +1,6 @@
 // Device storage: IndexedDB through idb-keyval, and a Map when IndexedDB is missing, blocked or full,
 // so tracking keeps working for the life of the page either way.
-import { createStore, del, get, update, type UseStore } from 'idb-keyval'
+import { clear, createStore, del, get, update, type UseStore } from 'idb-keyval'
 
 const memory = new Map<string, unknown>()
 let idb: UseStore | null = null
@@ -40,3 +40,6 @@ export async function change<T>(key: string, fn: (old: T | undefined) => T): Pro
 
 /** Deletes the value under `key`. */
 export const remove = (key: string) => run((s) => del(key, s), () => void memory.delete(key))
+
+/** Deletes everything stored on this device. */
+export const removeAll = () => run((s) => clear(s), () => memory.clear())

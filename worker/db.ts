@@ -776,3 +776,52 @@ export const segmentSizes = (db: D1Database, siteId: string, since: string) =>
 /** Every site's id (for scheduled work). */
 export const siteIds = (db: D1Database) =>
   db.prepare('SELECT id FROM sites ORDER BY id').all<{ id: string }>().then((r) => r.results.map((x) => x.id))
+
+/** Which of `anonymousIds` were erased (their events are dropped on arrival). */
+export const erasedAmong = (db: D1Database, siteId: string, anonymousIds: string[]) =>
+  db
+    .batch(inChunks(anonymousIds, (ids) => db.prepare(`SELECT anonymous_id FROM erased WHERE site_id = ? AND anonymous_id IN (${marks(ids)})`).bind(siteId, ...ids)))
+    .then((results) => new Set(results.flatMap((r) => (r.results as Array<{ anonymous_id: string }>).map((x) => x.anonymous_id))))
+
+/** Everything stored about these browsers (and their UID), for the shopper's export. */
+export async function exportData(db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, limit: number) {
+  const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
+  const inIds = `anonymous_id IN (${marks(ids)})`
+  const [events, items, decisions, identities] = await db.batch([
+    db.prepare(`SELECT id, type, ts, context, properties FROM events WHERE site_id = ? AND ${inIds} ORDER BY ts LIMIT ?`).bind(siteId, ...ids, limit),
+    db.prepare(`SELECT item_id, first_ts, last_ts, views, adds, purchases, rating, dismissed FROM visitor_items WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
+    db.prepare(`SELECT id, placement, action_id, created_at, reward FROM decisions WHERE site_id = ? AND ${inIds} ORDER BY created_at`).bind(siteId, ...ids),
+    db.prepare('SELECT kind, value, linked_at FROM identities WHERE site_id = ? AND uid = ?').bind(siteId, uid ?? ''),
+  ])
+  const rows = (r: D1Result | undefined) => (r?.results ?? []) as Array<Record<string, unknown>>
+  return {
+    events: rows(events).map((e) => ({ ...e, context: JSON.parse(String(e.context)), properties: JSON.parse(String(e.properties)) })),
+    items: rows(items),
+    decisions: rows(decisions),
+    identities: rows(identities),
+  }
+}
+
+/**
+ * Deletes every row about these browsers and their UID, and tombstones the browsers so late
+ * retries are dropped. Aggregates that name no shopper (item pairs, item stats, arms) stay.
+ */
+export const eraseShopper = (db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, now: number) => {
+  const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
+  const inIds = `anonymous_id IN (${marks(ids)})`
+  const statements = ['events', 'visitors', 'visitor_items', 'decisions', 'recommendations'].map((table) =>
+    db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
+  )
+  if (uid) {
+    statements.push(
+      db.prepare('DELETE FROM identity_log WHERE site_id = ? AND (from_uid = ? OR to_uid = ?)').bind(siteId, uid, uid),
+      db.prepare('DELETE FROM identities WHERE site_id = ? AND uid = ?').bind(siteId, uid),
+    )
+  }
+  statements.push(
+    ...ids.map((id) =>
+      db.prepare('INSERT INTO erased (site_id, anonymous_id, erased_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').bind(siteId, id, now),
+    ),
+  )
+  return db.batch(statements)
+}

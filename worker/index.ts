@@ -10,6 +10,7 @@ import events from './routes/events'
 import admin from './routes/admin'
 import decide from './routes/decide'
 import identify from './routes/identify'
+import privacy from './routes/privacy'
 import profile from './routes/profile'
 import recommendations from './routes/recommendations'
 
@@ -21,6 +22,7 @@ app.route('/v1/events', events)
 app.route('/v1/recommendations', recommendations)
 app.route('/v1/identify', identify)
 app.route('/v1/profile', profile)
+app.route('/v1/privacy', privacy)
 app.route('/v1/decide', decide)
 app.route('/v1/admin', admin)
 

@@ -6,6 +6,7 @@ import { actionSchema } from './decide'
 import { catalogImport, itemSchema, previewBody, reportRange, segmentsQuery, settingsPatch, stockPatch } from './routes/admin'
 import { decideBody } from './routes/decide'
 import { identifyBody, unlinkBody } from './routes/identify'
+import { shopperRequest } from './routes/privacy'
 import { profileQuery } from './routes/profile'
 import { recommendationQuery } from './routes/recommendations'
 
@@ -35,6 +36,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'POST', path: '/v1/identify', summary: "Links a browser to the shopper's other ids under one UID", auth: 'site', body: identifyBody },
   { method: 'POST', path: '/v1/identify/unlink', summary: 'Takes a browser out of its UID', auth: 'site', body: unlinkBody },
   { method: 'GET', path: '/v1/profile', summary: 'The 360 view of the shopper behind a browser', auth: 'site', query: profileQuery },
+  { method: 'GET', path: '/v1/privacy/export', summary: 'Everything stored about the shopper behind a browser, as JSON', auth: 'site', query: shopperRequest },
+  { method: 'POST', path: '/v1/privacy/erase', summary: 'Deletes everything about the shopper and drops their late events', auth: 'site', body: shopperRequest },
   { method: 'POST', path: '/v1/decide', summary: 'The next best action for a placement, with reasons', auth: 'site', body: decideBody },
   { method: 'GET', path: '/v1/admin/:site/actions', summary: 'The site’s actions', auth: 'admin' },
   { method: 'PUT', path: '/v1/admin/:site/actions/:id', summary: 'Creates or replaces an action', auth: 'admin', body: actionSchema },

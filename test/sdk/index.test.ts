@@ -124,6 +124,22 @@ describe('the script tag', () => {
     expect(profile).toMatchObject({ userId: null, events: 1, anonymousId: last.anonymousId })
   })
 
+  it('exports what the device knows, and forgets the shopper only once the server has erased them', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => Response.json({ events: [] })))
+    const exported = await vista().exportData()
+    expect(exported.device).toMatchObject({ profile: { events: expect.any(Number) }, ids: { anonymousId: expect.any(String) } })
+    expect(exported.server).toEqual({ events: [] })
+    const calls: string[] = []
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => (calls.push(String(url)), new Response('{}', { status: 503 }))))
+    expect(await vista().forget()).toBe(false)
+    expect(await read('profile')).toBeDefined()
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => (calls.push(String(url)), new Response('{}', { status: 200 }))))
+    expect(await vista().forget()).toBe(true)
+    expect(calls.filter((u) => u.endsWith('/privacy/erase'))).toHaveLength(2)
+    for (const key of ['profile', 'outbox', 'ids', 'link']) expect(await read(key)).toBeUndefined()
+    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {})))
+  })
+
   it('never throws into the host page, whatever it is called with', async () => {
     const calls = [
       () => vista().track(undefined as never, undefined as never),

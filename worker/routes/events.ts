@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { MAX_BATCH_BYTES, type IngestResult } from '../../sdk/schema'
-import { storeEvents } from '../db'
+import { erasedAmong, storeEvents } from '../db'
 import type { AppEnv } from '../env'
 import { readBatch } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
@@ -20,10 +20,14 @@ export default new Hono<AppEnv>().post(
     if (!batch.ok) throw invalid('invalid event batch', batch.issues)
     const site = await authenticate(c.env, batch.site, batch.key)
     checkOrigin(site, c.req.header('Origin'))
-    const { inserted } = await storeEvents(c.env.DB, site.id, batch.rows)
+    // A browser whose shopper asked to be erased stays erased: its late retries are dropped.
+    const erased = await erasedAmong(c.env.DB, site.id, [...new Set(batch.rows.map((r) => r[3]))])
+    const rows = erased.size > 0 ? batch.rows.filter((r) => !erased.has(r[3])) : batch.rows
+    const { inserted } = await storeEvents(c.env.DB, site.id, rows)
     const result: IngestResult = {
       accepted: inserted,
-      duplicates: batch.duplicates + batch.rows.length - inserted,
+      duplicates: batch.duplicates + rows.length - inserted,
+      ...(erased.size > 0 ? { erased: batch.rows.length - rows.length } : {}),
     }
     return c.json(result)
   },
