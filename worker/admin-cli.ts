@@ -7,6 +7,7 @@ import { getPlatformProxy } from 'wrangler'
 import { readCatalog } from './catalog'
 import { upsertSite } from './db'
 import type { Bindings } from './env'
+import { randomId } from './ids'
 import type { ReportRow } from './reports'
 import { hashKey } from './sites'
 
@@ -34,8 +35,7 @@ function flags(args: string[]) {
   return { positional, named, one }
 }
 
-const randomKey = (prefix: string, site: string) =>
-  `${prefix}_${site}_${[...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+const randomKey = (prefix: string, site: string) => randomId(`${prefix}_${site}`, 24)
 
 async function createSite(id: string, f: ReturnType<typeof flags>) {
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw new Error(`bad site id "${id}"\n${USAGE}`)

@@ -168,3 +168,33 @@ export async function snapshotSegments(env: Bindings, site: Site, now: number) {
   await saveSegmentSizes(env.DB, site.id, day, sizes, seen.size)
   return { day, sizes, sampled: seen.size }
 }
+
+/** Segments with their reasons, as answers show them. */
+export const explainedSegments = ({ view }: Pick<Customer360, 'view'>) =>
+  view.segments.map((id) => ({ id, reason: view.reasons[id] }))
+
+type Customer360 = Awaited<ReturnType<typeof customerView>>
+
+/** The 360 view as GET /v1/profile and the admin lookup answer it. */
+export function profileAnswer(customer: Customer360) {
+  const { uid, browsers, identities, facts, summary, view, value } = customer
+  return {
+    uid,
+    browsers,
+    identities,
+    summary: {
+      firstSeen: summary.firstSeen,
+      lastSeen: summary.lastSeen,
+      events: facts.totals?.events ?? 0,
+      orders: summary.orders,
+      revenue: summary.revenue,
+      lastOrderAt: summary.lastOrderAt,
+      weeklyActivity: summary.weeklyActivity,
+      categories: summary.categories,
+    },
+    scores: { rfm: view.rfm, lifecycle: view.lifecycle, churnRisk: view.churnRisk, tier: view.tier, quadrant: view.quadrant },
+    // Next 26 weeks, from the site's BG/NBD and Gamma-Gamma fit (null until the site has enough buyers).
+    value,
+    segments: explainedSegments(customer),
+  }
+}

@@ -2,14 +2,14 @@
 import { HTTPException } from 'hono/http-exception'
 import { findSite } from './db'
 import type { Bindings, Site } from './env'
+import { hex } from './ids'
 
 /** Seconds a site's key digest and origins stay cached in KV. */
 export const SITE_CACHE_TTL = 60
 
 /** SHA-256 of a key, as lowercase hex: the only form in which keys are stored. */
 export async function hashKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)))
 }
 
 /** The site with this id, from KV when cached, else from D1 (then cached). */

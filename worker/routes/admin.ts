@@ -5,7 +5,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import { readCatalog } from '../catalog'
-import { customerView, decisionContext, snapshotSegments } from '../customers'
+import { customerView, decisionContext, profileAnswer, snapshotSegments } from '../customers'
 import {
   actionReport,
   deleteAction,
@@ -25,6 +25,7 @@ import {
 } from '../db'
 import { actionSchema, decide, DEFAULT_POLICY, eligible } from '../decide'
 import type { AppEnv } from '../env'
+import { randomId } from '../ids'
 import { toIssues } from '../ingest'
 import { mergeRows, uplift } from '../reports'
 import { originsSchema, siteSettingsSchema } from '../settings'
@@ -140,7 +141,7 @@ export default new Hono<AppEnv>()
   .post('/:site/keys/:which/rotate', async (c) => {
     const which = c.req.param('which')
     if (which !== 'public' && which !== 'admin') return c.json({ error: 'key must be public or admin' }, 404)
-    const key = `${which === 'admin' ? 'sk' : 'pk'}_${c.var.site.id}_${[...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+    const key = randomId(`${which === 'admin' ? 'sk' : 'pk'}_${c.var.site.id}`, 24)
     await setKeyHash(c.env.DB, c.var.site.id, which, await hashKey(key))
     await c.env.CACHE.delete(`site:${c.var.site.id}`)
     // Shown once: only its digest is kept.
@@ -251,15 +252,6 @@ export default new Hono<AppEnv>()
     }))
     return c.json({ days, sampled: days.at(-1)?.sampled ?? 0 })
   })
-  .get('/:site/profiles/:anonymousId', async (c) => {
-    const { uid, browsers, identities, summary, view, value } = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
-    return c.json({
-      uid,
-      browsers,
-      identities,
-      summary,
-      scores: { rfm: view.rfm, lifecycle: view.lifecycle, churnRisk: view.churnRisk, tier: view.tier, quadrant: view.quadrant },
-      value,
-      segments: view.segments.map((id) => ({ id, reason: view.reasons[id] })),
-    })
-  })
+  .get('/:site/profiles/:anonymousId', async (c) =>
+    c.json(profileAnswer(await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now()))),
+  )

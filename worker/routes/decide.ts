@@ -5,6 +5,7 @@ import { customerView, decisionContext } from '../customers'
 import { listActions, logDecision, offerContacts, segmentArms } from '../db'
 import { actionSchema, armKey, decide, DEFAULT_POLICY, type Arms, type Contact } from '../decide'
 import type { AppEnv } from '../env'
+import { randomId } from '../ids'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
 import { afterResponse, invalid, readJson } from './body'
@@ -36,7 +37,6 @@ export const decideBody = z.object({
     .default({}),
 })
 
-const newId = () => `dec_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
 const KINDS: Record<string, Contact['kind']> = { 'Offer Shown': 'shown', 'Offer Accepted': 'accepted', 'Offer Dismissed': 'dismissed' }
 
 /** POST /v1/decide: the next best action for a shopper and placement, learned from every answer. */
@@ -88,7 +88,7 @@ export default new Hono<AppEnv>().post('/', async (c) => {
     rng: Math.random,
   })
   const answer: DecisionAnswer = {
-    id: newId(),
+    id: randomId('dec'),
     placement: req.placement,
     action: decision.action && {
       id: decision.action.id,

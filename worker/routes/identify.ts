@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { applyLink, findIdentities, identitiesOf, moveIdentity, previousUid, uidOf } from '../db'
 import type { AppEnv } from '../env'
+import { randomId } from '../ids'
 import { planLink, unlinkTarget, type Identifier } from '../identity'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
@@ -20,8 +21,7 @@ export const identifyBody = z.object({
   emailHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex digest of the e-mail').optional(),
 })
 
-const newUid = () =>
-  `uid_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+const newUid = () => randomId('uid')
 
 /** The body of POST /v1/identify/unlink. */
 export const unlinkBody = z.object({ site: z.string().min(1).max(128), key: z.string().min(1).max(200), anonymousId: id })

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { customerView } from '../customers'
+import { customerView, explainedSegments } from '../customers'
 import { eraseShopper, exportData } from '../db'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
@@ -30,7 +30,7 @@ export default new Hono<AppEnv>()
     return c.json({
       uid: customer.uid,
       browsers: customer.browsers,
-      segments: customer.view.segments.map((id) => ({ id, reason: customer.view.reasons[id] })),
+      segments: explainedSegments(customer),
       value: customer.value,
       ...data,
     })

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { customerView } from '../customers'
+import { customerView, profileAnswer } from '../customers'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
@@ -20,24 +20,5 @@ export default new Hono<AppEnv>().get('/', async (c) => {
   const site = await authenticate(c.env, parsed.data.site, parsed.data.key)
   const origin = c.req.header('Origin')
   if (origin) checkOrigin(site, origin)
-  const { uid, browsers, identities, facts, summary, view, value } = await customerView(c.env, site, parsed.data.anonymousId, Date.now())
-  return c.json({
-    uid,
-    browsers,
-    identities,
-    summary: {
-      firstSeen: summary.firstSeen,
-      lastSeen: summary.lastSeen,
-      events: facts.totals?.events ?? 0,
-      orders: summary.orders,
-      revenue: summary.revenue,
-      lastOrderAt: summary.lastOrderAt,
-      weeklyActivity: summary.weeklyActivity,
-      categories: summary.categories,
-    },
-    scores: { rfm: view.rfm, lifecycle: view.lifecycle, churnRisk: view.churnRisk, tier: view.tier, quadrant: view.quadrant },
-    // Next 26 weeks, from the site's BG/NBD and Gamma-Gamma fit (null until the site has enough buyers).
-    value,
-    segments: view.segments.map((id) => ({ id, reason: view.reasons[id] })),
-  })
+  return c.json(profileAnswer(await customerView(c.env, site, parsed.data.anonymousId, Date.now())))
 })

@@ -15,6 +15,7 @@ import {
 } from '../db'
 import type { RecommendationAnswer } from '../../sdk/schema'
 import type { AppEnv } from '../env'
+import { randomId } from '../ids'
 import { toIssues } from '../ingest'
 import {
   RECOMMENDERS,
@@ -218,8 +219,6 @@ export function recommend(data: ModelData, strategy: Strategy, rules: Rules, dis
   return [...ranked, ...extra.sort(byScore)]
 }
 
-const newId = () => `rec_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
-
 /** GET /v1/recommendations: a strategy's items for a shopper, with reasons and a recommendation id. */
 export default new Hono<AppEnv>().get('/', async (c) => {
   const parsed = recommendationQuery.safeParse(c.req.query())
@@ -233,7 +232,7 @@ export default new Hono<AppEnv>().get('/', async (c) => {
   const rules: Rules = { ...site.settings?.recommendations?.rules, ...req.rules }
   const items = recommend(data, req.strategy, rules, data.dismissed, req.limit)
   const answer: RecommendationAnswer = {
-    id: newId(),
+    id: randomId('rec'),
     strategy: req.strategy,
     label: LABELS[req.strategy],
     items: items.map(({ item, score, reasons }) => {
