@@ -46,6 +46,8 @@ export interface StartOptions {
   seed?: (persistTo: string) => Promise<void>
   /** Prefix of the temporary state folder. */
   prefix?: string
+  /** Worker variables for this run (`wrangler dev --var NAME:value`), e.g. `{ RATE_LIMITS: 'off' }` for load tests. */
+  vars?: Record<string, string>
 }
 
 /** Migrates and seeds a fresh local state, then starts `wrangler dev` and waits until it answers. */
@@ -62,7 +64,8 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
   const port = await freePort()
   const child = spawn(
     process.execPath,
-    [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false'],
+    [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false',
+     ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
     { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''
