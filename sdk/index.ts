@@ -6,7 +6,7 @@ import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
 import type { DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
 import { configure, dropWaiting, enqueue, flush, flushOnExit, stats } from './send'
-import { change, read, remove, removeAll } from './store'
+import { change, persist, read, readDevice, remove, removeAll, writeDevice } from './store'
 
 /** Inactivity after which the next event opens a new session. */
 export const SESSION_TIMEOUT = 30 * 60_000
@@ -16,6 +16,22 @@ interface Ids {
   userId: string | null
   sessionId: string
   lastActivity: number
+}
+
+/** How a site's script tag treats shoppers before they choose (`data-consent`). */
+export type ConsentMode = 'no-tracking-until-consent' | 'anonymous-until-consent' | 'tracking-with-opt-out'
+/** A shopper's choice, kept on the device with its time. */
+export interface ConsentChoice {
+  tracking: boolean
+  at: number
+}
+/** What tracking does now: `full` stores and sends, `anonymous` sends with a page-lifetime id and stores nothing, `off` does neither. */
+export interface ConsentState {
+  mode: ConsentMode
+  level: 'full' | 'anonymous' | 'off'
+  choice: ConsentChoice | null
+  /** The browser's privacy signal, honoured unless the tag says `data-privacy-signals="ignore"`. */
+  signal: 'gpc' | 'dnt' | null
 }
 
 /** The global `vista`. */
@@ -38,6 +54,8 @@ export interface Vista {
   exportData(): Promise<{ device: Record<string, unknown>; server: unknown }>
   /** Erases this shopper everywhere: the server's rows (and later retries), then this device's store. */
   forget(): Promise<boolean>
+  /** Records the shopper's choice (`{ tracking: true | false }`) with its time; without one, tells the current state. */
+  consent(choice?: { tracking: boolean }): Promise<ConsentState>
   /** Runs a queued call: `vista.push(['track', 'Product Viewed', {...}])` works before and after load. */
   push(call: unknown[]): void
   /** Delivery counters: sent, dropped, retries. */
@@ -76,11 +94,40 @@ const touch = (now: number, edit?: (ids: Ids) => Partial<Ids>) =>
 
 let referrer = document.referrer
 
+// ---- Consent ------------------------------------------------------------------------------------
+
+const mode = (data.consent ?? 'tracking-with-opt-out') as ConsentMode
+const privacy = navigator as Navigator & { globalPrivacyControl?: boolean }
+const signal: ConsentState['signal'] =
+  data.privacySignals === 'ignore' ? null : privacy.globalPrivacyControl ? 'gpc' : privacy.doNotTrack === '1' ? 'dnt' : null
+let choice: ConsentChoice | null = null
+// Off until the stored choice has been read: the first steps of the recording chain decide.
+let level: ConsentState['level'] = 'off'
+
+/** What a choice (or none) allows under this site's mode and the browser's signal. */
+const levelFor = (c: ConsentChoice | null): ConsentState['level'] =>
+  c?.tracking
+    ? 'full'
+    : mode === 'anonymous-until-consent'
+      ? 'anonymous'
+      : c || signal || mode === 'no-tracking-until-consent'
+        ? 'off'
+        : 'full'
+
+/** Applies a choice: below `full`, IndexedDB keeps only the choice and events still waiting are not sent. */
+async function applyConsent(c: ConsentChoice | null): Promise<void> {
+  choice = c
+  level = levelFor(c)
+  if (level !== 'full') dropWaiting()
+  await persist(level === 'full', 'consent')
+}
+
 function record<T extends EventType>(type: T, properties: EventProperties[T]): Promise<void> {
   // Time and page are read now: by the time storage answers, the SPA may be on the next route.
   const now = Date.now()
   const context = pageContext(referrer)
   return serially(async () => {
+    if (level === 'off') return
     const ids = await touch(now)
     const props = properties as { order_id?: string }
     await attribute(type, properties)
@@ -264,7 +311,8 @@ const api: Vista = {
   track: safe((type, properties) => record(type, properties ?? {})),
   identify: safe((userId: string, traits?: Record<string, unknown>) =>
     serially(async () => {
-      if (typeof userId !== 'string' || !userId) return
+      // Anonymous means no user id either.
+      if (typeof userId !== 'string' || !userId || level !== 'full') return
       const ids = await touch(Date.now(), () => ({ userId }))
       await change<Profile>('profile', (p) => ({
         ...(p ?? emptyProfile(ids.anonymousId)),
@@ -296,6 +344,7 @@ const api: Vista = {
     try {
       // Events already being recorded come first: the landing page view creates the ids.
       await serially(async () => {})
+      if (level === 'off') return null
       const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])
       const shown = document.querySelector<HTMLElement>('[data-vista-view]')?.dataset
       const page = pageContext(referrer)
@@ -343,6 +392,7 @@ const api: Vista = {
   },
   recommend: async (options = {}) => {
     try {
+      await serially(async () => {}) // the consent decides which store holds the ids
       const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])
       const cart = Object.keys(profile?.cart ?? {}).join(',')
       return await fetchRecommendations(endpoint, { site: data.site, key: data.key, anonymousId: ids?.anonymousId, cart }, options)
@@ -350,6 +400,17 @@ const api: Vista = {
       return null
     }
   },
+  consent: (c) =>
+    serially(async () => {
+      if (typeof c?.tracking === 'boolean') {
+        const record = { tracking: c.tracking, at: Date.now() }
+        await writeDevice('consent', record)
+        await applyConsent(record)
+      }
+    })
+      .then(() => void flush().catch(() => {}))
+      .catch(() => {})
+      .then(() => ({ mode, level, choice, signal })),
   push: safe((call: unknown[]) => {
     const [method, ...args] = call as [keyof Vista, ...unknown[]]
     const fn = api[method]
@@ -359,6 +420,10 @@ const api: Vista = {
 }
 
 safe(() => {
+  // First in the recording chain: nothing is recorded before the stored choice is known.
+  void serially(async () => applyConsent((await readDevice<ConsentChoice>('consent')) ?? null))
+    .then(() => Promise.all([flush(), sendLink()]))
+    .catch(() => {})
   const queued = (window as { vista?: unknown }).vista
   ;(window as { vista?: Vista }).vista = api
   for (const method of ['pushState', 'replaceState'] as const) {
@@ -387,6 +452,4 @@ safe(() => {
     document.addEventListener('DOMContentLoaded', later)
   } else sync()
   if (Array.isArray(queued)) queued.forEach(api.push)
-  void flush().catch(() => {})
-  void sendLink().catch(() => {})
 })()

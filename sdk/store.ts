@@ -1,17 +1,29 @@
 // Device storage: IndexedDB through idb-keyval, and a Map when IndexedDB is missing, blocked or full,
-// so tracking keeps working for the life of the page either way.
-import { clear, createStore, del, get, update, type UseStore } from 'idb-keyval'
+// so tracking keeps working for the life of the page either way. When the shopper's consent does not
+// allow storing (see `persist`), everything lives in the Map and IndexedDB keeps only the choice.
+import { clear, createStore, del, get, set, update, type UseStore } from 'idb-keyval'
 
 const memory = new Map<string, unknown>()
-let idb: UseStore | null = null
-try {
-  idb = createStore('vista', 'kv')
-} catch {}
+let idb: UseStore | null | undefined // undefined: not opened yet
+let allowed = true
 
-async function run<T>(op: (store: UseStore) => Promise<T>, fallback: () => T): Promise<T> {
-  if (idb) {
+/** The IndexedDB store, opened on first use; null once it has failed. */
+function device(): UseStore | null {
+  if (idb === undefined) {
     try {
-      return await op(idb)
+      idb = createStore('vista', 'kv')
+    } catch {
+      idb = null
+    }
+  }
+  return idb
+}
+
+async function run<T>(op: (store: UseStore) => Promise<T>, fallback: () => T, always = false): Promise<T> {
+  const store = allowed || always ? device() : null
+  if (store) {
+    try {
+      return await op(store)
     } catch {
       // Private modes and full disks reject here; the rest of the page runs on memory.
       idb = null
@@ -20,8 +32,31 @@ async function run<T>(op: (store: UseStore) => Promise<T>, fallback: () => T): P
   return fallback()
 }
 
-/** Whether values survive this page (false once IndexedDB has failed). */
-export const persistent = () => idb !== null
+/** Whether values survive this page (false until allowed, and once IndexedDB has failed). */
+export const persistent = () => allowed && idb !== null
+
+/**
+ * Allows or stops keeping values on the device. Allowing moves what the page holds in memory to
+ * IndexedDB; stopping erases IndexedDB but the value under `keep` and goes on in memory, empty.
+ */
+export async function persist(on: boolean, keep: string): Promise<void> {
+  if (on === allowed) return
+  const held = [...memory]
+  memory.clear()
+  allowed = on
+  if (on) for (const [k, v] of held) await change(k, () => v)
+  else {
+    const kept = await readDevice(keep)
+    await run((s) => clear(s), () => {}, true)
+    if (kept !== undefined) await writeDevice(keep, kept)
+  }
+}
+
+/** Reads a value from IndexedDB even before storing is allowed (the consent choice itself). */
+export const readDevice = <T>(key: string) => run<T | undefined>((s) => get<T>(key, s), () => memory.get(key) as T | undefined, true)
+
+/** Writes a value to IndexedDB even when storing is not allowed (the consent choice itself). */
+export const writeDevice = (key: string, value: unknown) => run((s) => set(key, value, s), () => void memory.set(key, value), true)
 
 /** The value under `key`, if any. */
 export const read = <T>(key: string) =>
@@ -41,5 +76,8 @@ export async function change<T>(key: string, fn: (old: T | undefined) => T): Pro
 /** Deletes the value under `key`. */
 export const remove = (key: string) => run((s) => del(key, s), () => void memory.delete(key))
 
-/** Deletes everything stored on this device. */
-export const removeAll = () => run((s) => clear(s), () => memory.clear())
+/** Deletes everything stored on this device, in memory and in IndexedDB. */
+export async function removeAll(): Promise<void> {
+  memory.clear()
+  await run((s) => clear(s), () => {}, true)
+}

@@ -2,8 +2,8 @@ import { build } from 'esbuild'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 
-/** Budget for the script tag (tracker, outbox, profile, identity, recommendation and banner slots), minified and gzipped: the peers weigh 3.8-30 KB. */
-const BUDGET = 6 * 1024
+/** Budget for the script tag (tracker, outbox, profile, identity, consent, recommendation and banner slots), minified and gzipped: the peers weigh 3.8-30 KB. */
+const BUDGET = 6.5 * 1024
 
 describe('sdk bundle', () => {
   it('stays within its gzip budget and ships no validation library', async () => {
