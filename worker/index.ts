@@ -6,6 +6,7 @@ import { siteIds } from './db'
 import type { AppEnv, Bindings } from './env'
 import { loadSite } from './sites'
 import { openapi } from './openapi'
+import { sweepSite } from './retention'
 import events from './routes/events'
 import admin from './routes/admin'
 import decide from './routes/decide'
@@ -35,12 +36,12 @@ app.onError((err, c) => {
   return c.json({ error: 'internal error' } satisfies ApiError, 500)
 })
 
-/** The daily cron: snapshots every site's segment sizes. */
+/** The daily cron: deletes what each site no longer keeps, then snapshots its segment sizes. */
 async function scheduled(_controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   const now = Date.now()
   for (const id of await siteIds(env.DB)) {
     const site = await loadSite(env, id)
-    if (site) ctx.waitUntil(snapshotSegments(env, site, now))
+    if (site) ctx.waitUntil(sweepSite(env.DB, site, now).then(() => snapshotSegments(env, site, now)))
   }
 }
 
