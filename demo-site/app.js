@@ -694,12 +694,56 @@ function mePage() {
     field('Email', { name: 'email', type: 'email', value: 'alex@example.com', required: false }),
     h('button', { id: 'sign-in', type: 'submit' }, 'Sign in'),
   )
+  const privacy = h('section', { class: 'panel', id: 'privacy' }, h('h2', {}, 'Your privacy'))
   return {
     type: 'account',
     title: 'You',
-    content: [h('header', { class: 'page-head' }, h('h1', {}, 'What Vista knows about you')), box, form],
-    after: () => fillProfile(box),
+    content: [h('header', { class: 'page-head' }, h('h1', {}, 'What Vista knows about you')), box, privacy, form],
+    after: () => {
+      fillProfile(box)
+      fillPrivacy(privacy)
+    },
   }
+}
+
+const CONSENT_WORDS = {
+  full: 'Vista remembers what you browse on this device and personalises the shop.',
+  anonymous: 'Vista counts what you browse without remembering you: nothing is kept on this device.',
+  off: 'Vista does not track you: nothing is kept or sent.',
+}
+
+/** Consent, export and erasure: the shopper's controls over what Vista keeps. */
+async function fillPrivacy(panel) {
+  const state = await window.vista?.consent?.()
+  if (!state) return panel.append(h('p', { class: 'notice' }, 'Vista is not loaded.'))
+  const signal = state.signal ? ` Your browser asks not to be tracked (${state.signal.toUpperCase()}).` : ''
+  const status = h('p', { id: 'consent-state' }, CONSENT_WORDS[state.level] + signal)
+  const choose = (tracking) => async () => {
+    await window.vista.consent({ tracking })
+    panel.replaceChildren(h('h2', {}, 'Your privacy'))
+    fillPrivacy(panel)
+  }
+  const download = async () => {
+    const data = await window.vista.exportData()
+    const link = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })), download: 'my-vista-data.json' })
+    link.click()
+    URL.revokeObjectURL(link.href)
+  }
+  const erase = async () => {
+    const done = await window.vista.forget()
+    toast(done ? 'Everything Vista knew about you is erased.' : 'Could not reach the server; nothing was erased. Try again.')
+    if (done) navigate('/me')
+  }
+  panel.append(
+    status,
+    h('div', { class: 'actions' },
+      state.level === 'full'
+        ? h('button', { type: 'button', id: 'consent-off', onclick: choose(false) }, 'Stop tracking me')
+        : h('button', { type: 'button', id: 'consent-on', onclick: choose(true) }, 'Allow personalisation'),
+      h('button', { type: 'button', id: 'export-data', onclick: download }, 'Download my data'),
+      h('button', { type: 'button', id: 'forget-me', onclick: erase }, 'Erase everything'),
+    ),
+  )
 }
 
 // ---- Router -------------------------------------------------------------------------------------

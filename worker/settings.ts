@@ -16,7 +16,7 @@ export const siteSettingsSchema = z
     decide: z.object({ holdoutShare: z.number().min(0).max(1), policy: contactPolicySchema.partial() }).partial(),
     /** How the script tag treats shoppers before they choose. */
     consent: z.enum(['no-tracking-until-consent', 'anonymous-until-consent', 'tracking-with-opt-out']),
-    /** Events older than this are deleted. */
+    /** Shopper rows older than this many days are deleted by the daily cron (default 395, see worker/retention.ts). */
     retentionDays: days,
   })
   .partial()

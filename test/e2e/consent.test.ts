@@ -173,11 +173,16 @@ describe('consent in Chromium', () => {
     expect(shop.calls).toContain('POST /v1/identify')
     expect(await deviceKeys(shop.page)).toEqual(expect.arrayContaining(['ids', 'profile']))
 
-    expect(await consent(shop.page, { tracking: false })).toMatchObject({ level: 'off', choice: { tracking: false } })
+    // The shop's own privacy panel uses vista.consent().
+    await shop.page.goto(`${worker.url}/me`)
+    await shop.page.locator('#consent-off').click()
+    await expect.poll(() => shop.page.locator('#consent-state').textContent()).toContain('does not track you')
+    expect(await consent(shop.page)).toMatchObject({ level: 'off', choice: { tracking: false } })
     expect(await deviceKeys(shop.page)).toEqual(['consent'])
     const calls = shop.calls.length
-    await shop.page.locator('#add-to-cart').click()
     await shop.page.goto(worker.url)
+    await shop.page.locator('a[href^="/p/"]').first().click()
+    await shop.page.locator('#add-to-cart').click()
     await shop.page.waitForLoadState('networkidle')
     await flush(shop.page)
     expect(writes(shop.calls.slice(calls))).toEqual([])
