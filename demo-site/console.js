@@ -727,6 +727,10 @@ function renderSettings(data) {
       : [el('li', 'No origin listed.')]),
   )
   $('settings-json').value = JSON.stringify(data?.settings ?? {}, null, 2)
+  // The tag is what browsers obey, so the console spells out the one that matches the saved mode.
+  const consent = data?.settings?.consent ?? 'tracking-with-opt-out'
+  $('settings-tag').textContent =
+    `<script src="${location.origin}/v1/vista.js" data-site="${session?.site ?? ''}" data-key="YOUR_PUBLIC_KEY" data-consent="${consent}" async></script>`
 }
 
 function showSettingsErrors(lines) {

@@ -212,6 +212,7 @@ describe('the marketer console in Chromium', () => {
     const valid = {
       decide: { holdoutShare: 0, policy: { maxPerDay: 50, maxPerActionPerDay: 20 } },
       retentionDays: 400,
+      consent: 'anonymous-until-consent',
     }
     await admin.fill('#settings-json', JSON.stringify(valid))
     await admin.click('#settings-save')
@@ -219,6 +220,7 @@ describe('the marketer console in Chromium', () => {
     expect(await admin.locator('#settings-errors li').count()).toBe(0)
     expect(JSON.parse(await admin.inputValue('#settings-json'))).toMatchObject(valid)
     expect(await admin.locator('#settings-saved').textContent()).toContain('"retentionDays": 400')
+    expect(await admin.locator('#settings-tag').textContent()).toContain('data-site="demo" data-key="YOUR_PUBLIC_KEY" data-consent="anonymous-until-consent"')
 
     // 9. A preview of a condition over recent shoppers, and for the shopper from step 4.
     await admin.click('#new-action')
