@@ -5,7 +5,7 @@ import { pageContext } from './context'
 import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
 import type { DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
-import { configure, dropWaiting, enqueue, flush, flushOnExit, stats } from './send'
+import { configure, dropWaiting, enqueue, flush, flushOnExit, retryNow, stats } from './send'
 import { change, persist, read, readDevice, remove, removeAll, writeDevice } from './store'
 
 /** Inactivity after which the next event opens a new session. */
@@ -435,6 +435,7 @@ safe(() => {
     }
   }
   addEventListener('popstate', later)
+  addEventListener('online', safe(retryNow))
   document.addEventListener('click', safe(onClick), true)
   // pagehide fires on desktop unload; visibilitychange is the last reliable moment on mobile.
   addEventListener('pagehide', safe(flushOnExit))

@@ -60,34 +60,46 @@ export async function flush(): Promise<void> {
   if (busy || !config) return
   busy = true
   try {
-    for (;;) {
-      waiting = (await read<VistaEvent[]>(OUTBOX)) ?? []
-      if (waiting.length === 0 || Date.now() < retryAt) return
-      const batch = takeBatch(waiting)
-      const res = await post(batch).catch(() => null)
-      if (res?.ok) {
-        stats.sent += batch.length
-        attempt = 0
-        await drop(batch)
-      } else if (res?.status === 400) {
-        // Only the events the Worker names are bad: drop those, resend the rest.
-        const body = (await res.json().catch(() => ({}))) as ApiError
-        const bad = new Set(body.issues?.map((i) => i.event).filter((i) => i !== undefined))
-        const named = batch.filter((_, i) => bad.has(i))
-        const rejected = named.length > 0 ? named : batch
-        stats.dropped += rejected.length
-        await drop(rejected)
-      } else if (res && res.status < 500 && ![401, 403, 408, 429].includes(res.status)) {
-        stats.dropped += batch.length
-        await drop(batch)
-      } else {
-        backoff(res)
-        return
-      }
-    }
+    // Tabs of one shop share one outbox: one sends at a time, or each would send every event.
+    // The browser frees the lock when a tab closes mid-send.
+    await (navigator.locks ? navigator.locks.request('vista-outbox', sendAll) : sendAll())
   } finally {
     busy = false
   }
+}
+
+async function sendAll(): Promise<void> {
+  for (;;) {
+    waiting = (await read<VistaEvent[]>(OUTBOX)) ?? []
+    if (waiting.length === 0 || Date.now() < retryAt) return
+    const batch = takeBatch(waiting)
+    const res = await post(batch).catch(() => null)
+    if (res?.ok) {
+      stats.sent += batch.length
+      attempt = 0
+      await drop(batch)
+    } else if (res?.status === 400) {
+      // Only the events the Worker names are bad: drop those, resend the rest.
+      const body = (await res.json().catch(() => ({}))) as ApiError
+      const bad = new Set(body.issues?.map((i) => i.event).filter((i) => i !== undefined))
+      const named = batch.filter((_, i) => bad.has(i))
+      const rejected = named.length > 0 ? named : batch
+      stats.dropped += rejected.length
+      await drop(rejected)
+    } else if (res && res.status < 500 && ![401, 403, 408, 429].includes(res.status)) {
+      stats.dropped += batch.length
+      await drop(batch)
+    } else {
+      backoff(res)
+      return
+    }
+  }
+}
+
+/** Tries again now, without waiting out the backoff: the browser says it is back online. */
+export function retryNow(): void {
+  retryAt = attempt = 0
+  void flush().catch(() => {})
 }
 
 function backoff(res: Response | null): void {
@@ -124,7 +136,9 @@ const body = (events: VistaEvent[]) =>
   JSON.stringify({ site: config.site, key: config.key, sentAt: Date.now(), events })
 
 // A string body goes as text/plain, which keeps the request "simple": no CORS preflight.
-const post = (events: VistaEvent[]) => fetch(`${config.endpoint}/events`, { method: 'POST', body: body(events) })
+// A request that never answers would hold up every later send: give up after 30 s and retry.
+const post = (events: VistaEvent[]) =>
+  fetch(`${config.endpoint}/events`, { method: 'POST', body: body(events), signal: AbortSignal.timeout?.(30_000) })
 
 async function drop(events: VistaEvent[]): Promise<void> {
   const ids = new Set(events.map((e) => e.id))

@@ -58,23 +58,29 @@ export const readDevice = <T>(key: string) => run<T | undefined>((s) => get<T>(k
 /** Writes a value to IndexedDB even when storing is not allowed (the consent choice itself). */
 export const writeDevice = (key: string, value: unknown) => run((s) => set(key, value, s), () => void memory.set(key, value), true)
 
+// While IndexedDB works, memory mirrors what this page last read or wrote there. Should IndexedDB
+// fail mid-page (a full disk), the page goes on from there, not from nothing: from nothing, events
+// stored but not yet sent would never leave this page, and the shopper would get a new anonymous id.
+const mirror = <T>(key: string) => (value: T) => (memory.set(key, value), value)
+
 /** The value under `key`, if any. */
 export const read = <T>(key: string) =>
-  run<T | undefined>((s) => get<T>(key, s), () => memory.get(key) as T | undefined)
+  run<T | undefined>((s) => get<T>(key, s).then(mirror(key)), () => memory.get(key) as T | undefined)
 
 /** Replaces the value under `key` with `fn(old)` atomically and resolves to the new value. */
 export async function change<T>(key: string, fn: (old: T | undefined) => T): Promise<T> {
   let next!: T
   const apply = (old: T | undefined) => (next = fn(old))
   await run(
-    (s) => update<T>(key, apply, s),
+    (s) => update<T>(key, apply, s).then(() => mirror(key)(next)),
     () => void memory.set(key, apply(memory.get(key) as T | undefined)),
   )
   return next
 }
 
 /** Deletes the value under `key`. */
-export const remove = (key: string) => run((s) => del(key, s), () => void memory.delete(key))
+export const remove = (key: string) =>
+  run((s) => del(key, s).then(() => void memory.delete(key)), () => void memory.delete(key))
 
 /** Deletes everything stored on this device, in memory and in IndexedDB. */
 export async function removeAll(): Promise<void> {

@@ -52,7 +52,7 @@ describe('outbox', () => {
     expect(posted).toHaveLength(1)
     expect(posted[0]).toMatchObject({ site: 'demo', key: 'pk', events })
     // A plain string body: browsers send it as text/plain, a CORS-safelisted type (no preflight).
-    expect(fetchMock.mock.calls[0]![1]).toEqual({ method: 'POST', body: expect.any(String) })
+    expect(fetchMock.mock.calls[0]![1]).toEqual({ method: 'POST', body: expect.any(String), signal: expect.any(AbortSignal) })
   })
 
   it('sends at once when flushAt events wait', async () => {
@@ -136,6 +136,24 @@ describe('outbox', () => {
     await send.enqueue(view())
     await vi.waitFor(() => expect(posted).toHaveLength(1))
     expect(store.persistent()).toBe(false)
+  })
+
+  it('still sends what IndexedDB holds when IndexedDB starts failing mid-page', async () => {
+    const stored = view('a')
+    await send.enqueue(stored)
+    // A full disk: from now on every write is refused.
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+    })
+    try {
+      const next = view('b')
+      await send.enqueue(next)
+      await vi.waitFor(() => expect(posted).toHaveLength(1))
+      expect(posted[0]!.events.map((e) => e.id)).toEqual([stored.id, next.id])
+      expect(store.persistent()).toBe(false)
+    } finally {
+      put.mockRestore()
+    }
   })
 })
 
