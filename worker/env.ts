@@ -1,7 +1,17 @@
 import type { SiteSettings } from './settings'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
-export type Bindings = { DB: D1Database; CACHE: KVNamespace; ASSETS: Fetcher }
+export type Bindings = {
+  DB: D1Database
+  CACHE: KVNamespace
+  ASSETS: Fetcher
+  /** Requests per site id and window (worker/ratelimit.ts). */
+  SITE_LIMITER: RateLimit
+  /** Requests per client address and window. */
+  CLIENT_LIMITER: RateLimit
+  /** "off" turns both limiters off (load tests: `wrangler dev --var RATE_LIMITS:off`). */
+  RATE_LIMITS?: string
+}
 /** Hono environment: bindings plus what middleware puts on the context. */
 export type AppEnv = { Bindings: Bindings; Variables: { site: Site } }
 

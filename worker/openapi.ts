@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { batchSchema, eventSchema } from '../sdk/schema'
 import { actionSchema } from './decide'
+import { RATE_PERIOD } from './ratelimit'
 import { catalogImport, itemSchema, previewBody, reportRange, segmentsQuery, settingsPatch, stockPatch } from './routes/admin'
 import { decideBody } from './routes/decide'
 import { identifyBody, unlinkBody } from './routes/identify'
@@ -63,6 +64,11 @@ const errorSchema = {
   },
   required: ['error'],
 }
+const tooManyRequests = {
+  description: 'Too many requests from this client address, or for this site (the admin API has a budget of its own): nothing was read or changed',
+  headers: { 'Retry-After': { description: `Seconds to wait: the limit's window, ${RATE_PERIOD}`, schema: { type: 'integer' } } },
+  content: { 'application/json': { schema: errorSchema } },
+}
 
 /** The OpenAPI 3.1 document of the API. */
 export function openapi(): Record<string, unknown> {
@@ -88,6 +94,7 @@ export function openapi(): Record<string, unknown> {
         responses: {
           '200': { description: 'OK' },
           '4XX': { description: 'Bad input, key or origin: nothing changed', content: { 'application/json': { schema: errorSchema } } },
+          ...(op.auth === 'none' ? {} : { '429': tooManyRequests }),
         },
       },
     }

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import { findSite } from './db'
 import type { Bindings, Site } from './env'
 import { hex } from './ids'
+import { limitAdmin, limitSite } from './ratelimit'
 
 /** Seconds a site's key digest and origins stay cached in KV. */
 export const SITE_CACHE_TTL = 60
@@ -30,8 +31,11 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
   return site
 }
 
-/** The site if `key` is its public key; 401 otherwise. Site ids are public, so the errors may differ. */
+/** The site if `key` is its public key; 429 over the site's rate, else 401. Site ids are public, so the errors may differ. */
 export async function authenticate(env: Bindings, siteId: string, key: string): Promise<Site> {
+  // Counted before the key is checked, so a refused request costs no KV or D1 read; checking the key
+  // first would not keep strangers off a site's budget anyway, as its public key is in every page.
+  await limitSite(env, siteId)
   const site = await loadSite(env, siteId)
   if (!site) throw new HTTPException(401, { message: `unknown site "${siteId}"` })
   if (!sameDigest(await hashKey(key), site.keyHash)) {
@@ -46,8 +50,10 @@ const sameDigest = (a: string, b: string) => {
   return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y)
 }
 
-/** The site if `secret` is its admin key; 401 otherwise (the same answer whatever was wrong). */
+/** The site if `secret` is its admin key; 429 over the console's rate, else 401 (the same answer whatever was wrong). */
 export async function authenticateAdmin(env: Bindings, siteId: string, secret: string | undefined): Promise<Site> {
+  // A budget apart from the shoppers', so a flooded shop never locks its marketer out of the console.
+  await limitAdmin(env, siteId)
   const site = await loadSite(env, siteId)
   const given = await hashKey(secret ?? '')
   if (!secret || !site?.adminKeyHash || !sameDigest(given, site.adminKeyHash)) {

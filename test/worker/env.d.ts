@@ -1,10 +1,13 @@
-import type { D1Migration } from 'cloudflare:test'
-import type { Bindings } from '../../worker/env'
-
-declare global {
-  namespace Cloudflare {
-    interface Env extends Bindings {
-      TEST_MIGRATIONS: D1Migration[]
-    }
+// A script, not a module (no top-level import), so the wildcard module below is ambient.
+declare namespace Cloudflare {
+  // An interface cannot extend an import() type directly; a generic wrapper around it can.
+  interface Env extends Readonly<import('../../worker/env').Bindings> {
+    TEST_MIGRATIONS: import('cloudflare:test').D1Migration[]
   }
+}
+
+/** Vite's raw imports: a file's text (wrangler.toml in the rate limit test). */
+declare module '*?raw' {
+  const text: string
+  export default text
 }

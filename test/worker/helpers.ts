@@ -38,3 +38,32 @@ export async function storeAsReceived(events: VistaEvent[]) {
     await storeEvents(env.DB, SITE.id, batch.rows)
   }
 }
+
+/** A site of a test's own: its id, public and admin keys, and its one allowed origin. */
+export interface TestSite {
+  id: string
+  key: string
+  admin: string
+  origin: string
+}
+
+/** Keys and origin for a site named `id` (ids unique to a test file keep state from leaking between files). */
+export const testSite = (id: string): TestSite => ({
+  id,
+  key: `pk_${id}_0123456789abcdef`,
+  admin: `sk_${id}_fedcba9876543210`,
+  origin: `https://${id}.example`,
+})
+
+/** Registers `site` with its hashed public and admin keys. */
+export const seedTestSite = async (site: TestSite) =>
+  upsertSite(env.DB, {
+    id: site.id,
+    name: site.id,
+    keyHash: await hashKey(site.key),
+    adminKeyHash: await hashKey(site.admin),
+    origins: [site.origin],
+  })
+
+/** A batch envelope for `site`. */
+export const batchFor = (site: TestSite, events: unknown[]) => ({ site: site.id, key: site.key, sentAt: Date.now(), events })
