@@ -8,5 +8,5 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: str
   return node
 }
 
-/** The URL if it is a same-origin path or https, else '' (no javascript:, data: or //host). */
-export const safeUrl = (url = '') => (/^(https:\/\/|\/(?!\/))/.test(url) ? url : '')
+/** The URL if it is https or a path on this origin, else '' (no javascript:, data:, //host, /\host or /<tab>/host). */
+export const safeUrl = (url = '') => (/^(https:\/\/|\/(?![\/\\\t\n\r]))/.test(url) ? url : '')

@@ -1,0 +1,110 @@
+// The pinned script tag: /v1/vista-<version>.js with the integrity from /v1/vista.json runs the SDK,
+// from the Worker's origin or another one; a wrong hash or a tampered file is refused. The files are
+// static assets with their cache rules (demo-site/_headers, written by the build).
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { version } from '../../package.json'
+import type { Manifest } from '../../sdk/build'
+import { launch, watchErrors } from './browser'
+import { startWorker, type LocalWorker } from './server'
+
+let worker: LocalWorker
+let browser: Browser
+let manifest: Manifest
+
+beforeAll(async () => {
+  ;[worker, browser] = await Promise.all([startWorker({ prefix: 'vista-e2e-sri-' }), launch()])
+  manifest = (await (await fetch(`${worker.url}/v1/vista.json`)).json()) as Manifest
+})
+afterAll(async () => {
+  await browser?.close()
+  await worker?.stop()
+})
+
+const sri = (bytes: Uint8Array) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`
+
+/** Opens `pageUrl` (answered by the test) whose only script is the pinned SDK with `integrity`; `tampered` replaces the file. */
+async function loadPinned(pageUrl: string, integrity: string, tampered?: string) {
+  // A page the test answers has no address, so Chromium counts it as public and, from another
+  // origin, asks before it reaches the Worker on loopback (Local Network Access): grant that.
+  const context = await browser.newContext({ permissions: ['local-network-access'] })
+  const script = `${worker.url}${manifest.url}`
+  await context.route(pageUrl, (route) =>
+    route.fulfill({
+      contentType: 'text/html; charset=utf-8',
+      body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SRI</title>
+<script src="${script}" integrity="${integrity}" crossorigin="anonymous"
+  data-site="demo" data-key="pk_demo_vista_public"></script>
+</head><body></body></html>`,
+    }),
+  )
+  if (tampered !== undefined) {
+    await context.route(script, (route) =>
+      route.fulfill({ contentType: 'text/javascript', headers: { 'Access-Control-Allow-Origin': '*' }, body: tampered }),
+    )
+  }
+  const page = await context.newPage()
+  const errors = watchErrors(page)
+  // A blocking script: once `load` fired, the browser has run or refused it.
+  await page.goto(pageUrl)
+  return { page, errors, close: () => context.close() }
+}
+
+const sdkType = (page: Page) => page.evaluate(() => typeof (window as { vista?: unknown }).vista)
+
+describe('the versioned SDK', () => {
+  it('is served with its manifest as static assets, cached for a year only under its versioned name', async () => {
+    expect(manifest).toMatchObject({ version, url: `/v1/vista-${version}.js` })
+    expect(manifest).toEqual(JSON.parse(await readFile('demo-site/v1/vista.json', 'utf8')))
+    const pinned = await fetch(`${worker.url}${manifest.url}`)
+    expect(pinned.status).toBe(200)
+    expect(pinned.headers.get('Content-Type')).toMatch(/^text\/javascript/)
+    expect(pinned.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable')
+    expect(pinned.headers.get('Access-Control-Allow-Origin')).toBe('*')
+    const code = new Uint8Array(await pinned.arrayBuffer())
+    expect(sri(code)).toBe(manifest.integrity)
+    expect(code.byteLength).toBe(manifest.bytes)
+    expect(gzipSync(code, { level: 9 }).length).toBe(manifest.gzipBytes)
+
+    const moving = await fetch(`${worker.url}/v1/vista.js`)
+    expect(new Uint8Array(await moving.arrayBuffer())).toEqual(code)
+    expect(moving.headers.get('Cache-Control')).toBe('public, max-age=300')
+    const described = await fetch(`${worker.url}/v1/vista.json`)
+    expect(described.headers.get('Cache-Control')).toBe('public, max-age=300')
+    // A version that does not exist falls back to index.html: never with a year's cache.
+    const unknown = await fetch(`${worker.url}/v1/vista-0.0.0-missing.js`)
+    expect(unknown.headers.get('Cache-Control')).not.toMatch(/immutable|max-age=[1-9]/)
+  })
+
+  it.each([
+    { from: 'the same origin', host: () => worker.url },
+    { from: 'another origin', host: () => worker.url.replace('127.0.0.1', 'localhost') },
+  ])('runs in Chromium from $from when the integrity matches', async ({ host }) => {
+    const { page, errors, close } = await loadPinned(`${host()}/shop`, manifest.integrity)
+    expect(await sdkType(page)).toBe('object')
+    // From another origin the Worker's API answers without CORS; only the script itself matters here.
+    expect(errors.filter((e) => e.includes('vista-') || e.includes('integrity'))).toEqual([])
+    await close()
+  })
+
+  it('is refused when the integrity does not match the file', async () => {
+    const wrong = sri(new TextEncoder().encode('another file'))
+    const { page, errors, close } = await loadPinned(`${worker.url}/shop`, wrong)
+    expect(await sdkType(page)).toBe('undefined')
+    expect(errors.join('\n')).toMatch(/integrity/)
+    await close()
+  })
+
+  it('is refused when the file was tampered with on the way', async () => {
+    const original = await (await fetch(`${worker.url}${manifest.url}`)).text()
+    const tampered = `${original};window.tampered=1`
+    const { page, errors, close } = await loadPinned(`${worker.url}/shop`, manifest.integrity, tampered)
+    expect(await sdkType(page)).toBe('undefined')
+    expect(await page.evaluate(() => (window as { tampered?: number }).tampered)).toBeUndefined()
+    expect(errors.join('\n')).toMatch(/integrity/)
+    await close()
+  })
+})
