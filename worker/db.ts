@@ -207,17 +207,19 @@ export const TRUST = {
 // what they already had (touched), their trust and budget, and what each shopper-item counts for:
 // `weight` (fixed when it enters co-occurrence and support) and `event_weight` (this batch's trend).
 // Shared by the statements of indexPending, which run in order.
+// INDEXED BY: events is WITHOUT ROWID and these reads need columns the partial index lacks, so
+// SQLite would otherwise walk every event of the site (ingest slowing as the site grows).
 const PENDING = `
   pending AS MATERIALIZED (
     SELECT anonymous_id AS visitor, item_id AS item, ts, received_at AS received, type,
            CASE WHEN type = 'Product Reviewed' THEN json_extract(properties, '$.rating') END AS rating,
            json_extract(properties, '$.category') AS category
-    FROM events WHERE site_id = ?1 AND indexed = 0 AND item_id IS NOT NULL
+    FROM events INDEXED BY events_pending WHERE site_id = ?1 AND indexed = 0 AND item_id IS NOT NULL
       AND type IN ('Product Viewed', 'Product Added', 'Product Reviewed', 'Recommendation Dismissed')
     UNION ALL
     SELECT e.anonymous_id, json_extract(p.value, '$.product_id'), e.ts, e.received_at, e.type, NULL,
            json_extract(p.value, '$.category')
-    FROM events e, json_each(e.properties, '$.products') p
+    FROM events e INDEXED BY events_pending, json_each(e.properties, '$.products') p
     WHERE e.site_id = ?1 AND e.indexed = 0 AND e.type = 'Order Completed'
   ),
   touched AS (
@@ -275,7 +277,8 @@ const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) =>
   SELECT ?1, '${kind}', a, b, SUM(w) FROM pairs WHERE true GROUP BY a, b
   ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
 
-const INDEX_SQL = {
+/** The statements that fold pending events into the model (exported for the query-plan test). */
+export const INDEX_SQL = {
   seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
   boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
   // Trend: log of the sum of w * exp((ts - epoch) / tau), merged with the stored value by log-add-exp.
@@ -336,7 +339,7 @@ const INDEX_SQL = {
   // Every impression is a trial; an acceptance turns its trial into a success.
   arms: `
   WITH offers AS (
-    SELECT json_extract(properties, '$.decision_id') AS decision_id, type FROM events
+    SELECT json_extract(properties, '$.decision_id') AS decision_id, type FROM events INDEXED BY events_pending
     WHERE site_id = ?1 AND indexed = 0 AND type IN ('Offer Shown', 'Offer Accepted')
   )
   INSERT INTO arms (site_id, action_id, segment_key, successes, failures)
@@ -348,9 +351,9 @@ const INDEX_SQL = {
     failures = max(0, failures + excluded.failures)`,
   rewards: `
   UPDATE decisions SET reward = 1 WHERE site_id = ?1 AND id IN (
-    SELECT json_extract(properties, '$.decision_id') FROM events
+    SELECT json_extract(properties, '$.decision_id') FROM events INDEXED BY events_pending
     WHERE site_id = ?1 AND indexed = 0 AND type = 'Offer Accepted')`,
-  done: `UPDATE events SET indexed = 1 WHERE site_id = ?1 AND indexed = 0`,
+  done: `UPDATE events INDEXED BY events_pending SET indexed = 1 WHERE site_id = ?1 AND indexed = 0`,
 }
 
 /**
