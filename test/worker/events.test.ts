@@ -190,6 +190,20 @@ describe('POST /v1/events with bad input', () => {
     await rejects(await postEvents(huge, { 'Content-Length': '10' }), 413, /exceeds/)
   })
 
+  it('answers 400, not 500, when the client hangs up before its body ends', async () => {
+    const app = (await import('../../worker/index')).default
+    const cutShort = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"site":"test","events":['))
+        controller.error(new Error('Network connection lost.'))
+      },
+    })
+    const before = await countEvents()
+    const req = new Request('http://x/v1/events', { method: 'POST', headers: { 'Content-Type': 'text/plain', Origin: SITE.origin }, body: cutShort })
+    await rejects(await app.request(req, undefined, env), 400, /could not be read/)
+    expect(await countEvents()).toBe(before)
+  })
+
   it('answers 404 JSON for unknown API routes', async () => {
     const app = (await import('../../worker/index')).default
     const res = await app.request('/v1/nope', {}, env)

@@ -1,19 +1,15 @@
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { MAX_BATCH_BYTES, type IngestResult } from '../../sdk/schema'
 import { erasedAmong, storeEvents } from '../db'
 import type { AppEnv } from '../env'
 import { readBatch } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
-import { invalid, readJson } from './body'
+import { invalid, limitBody, readJson } from './body'
 
 /** POST /v1/events: a batch of events for one site, each stored once. */
 export default new Hono<AppEnv>().post(
   '/',
-  bodyLimit({
-    maxSize: MAX_BATCH_BYTES,
-    onError: (c) => c.json({ error: `body exceeds ${MAX_BATCH_BYTES} bytes` }, 413),
-  }),
+  limitBody(MAX_BATCH_BYTES),
   async (c) => {
     // sendBeacon posts text/plain (no CORS preflight), so the body is parsed whatever its type says.
     const batch = readBatch(await readJson(c.req.raw, MAX_BATCH_BYTES), Date.now())
