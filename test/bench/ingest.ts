@@ -19,6 +19,7 @@ import {
   random,
   zipf,
   type LoadResult,
+  benchCatalog,
 } from './load'
 
 const SITE = 'bench'
@@ -38,16 +39,7 @@ async function seed(persistTo: string): Promise<void> {
   try {
     const origins = ['http://127.0.0.1:*']
     await upsertSite(env.DB, { id: SITE, name: 'bench', keyHash: await hashKey(KEY), origins })
-    const items = Array.from({ length: ITEMS }, (_, i) => ({
-      id: `p${i}`,
-      title: `Product ${i}`,
-      category: `c${i % CATEGORIES}`,
-      price: 5 + ((i * 37) % 200),
-      image: null,
-      description: null,
-      in_stock: 1,
-    }))
-    await upsertItems(env.DB, SITE, items)
+    await upsertItems(env.DB, SITE, benchCatalog(ITEMS, CATEGORIES))
   } finally {
     await dispose()
   }

@@ -43,6 +43,53 @@ export async function load(
   return result
 }
 
+/** A paced run: as `LoadResult`, plus how late the latest request started against its schedule. */
+export interface PacedResult extends LoadResult {
+  behindMs: number
+}
+
+/**
+ * Starts request `i` at `i / perSecond` seconds (an open loop, as traffic arrives whether or not
+ * the server keeps up), with at most `maxInFlight` waiting for an answer: when all are busy the
+ * next start waits, and `behindMs` tells how far the schedule slipped. No request starts after
+ * `maxSeconds`; `requests` in the result counts those that did.
+ */
+export async function pace(
+  requests: number,
+  perSecond: number,
+  maxInFlight: number,
+  send: (i: number) => Promise<void>,
+  maxSeconds = Infinity,
+): Promise<PacedResult> {
+  const latencies: number[] = []
+  const result: PacedResult = { requests: 0, failures: 0, latencies, seconds: 0, behindMs: 0 }
+  const inFlight = new Set<Promise<void>>()
+  const start = performance.now()
+  for (let i = 0; i < requests; i++) {
+    const due = start + (i * 1000) / perSecond
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
+    if (performance.now() - start > maxSeconds * 1000) break
+    result.requests++
+    result.behindMs = Math.max(result.behindMs, performance.now() - due)
+    const sent = performance.now()
+    const request: Promise<void> = send(i)
+      .catch((error: unknown) => {
+        result.failures++
+        result.firstFailure ??= error instanceof Error ? error.message : String(error)
+      })
+      .then(() => {
+        latencies.push(performance.now() - sent)
+        inFlight.delete(request)
+      })
+    inFlight.add(request)
+  }
+  await Promise.all(inFlight)
+  result.seconds = (performance.now() - start) / 1000
+  latencies.sort((a, b) => a - b)
+  return result
+}
+
 /** The answer's body, after checking its status. */
 export async function fetchOk(url: string, init?: RequestInit): Promise<string> {
   const res = await fetch(url, init)
@@ -56,11 +103,11 @@ export async function fetchOk(url: string, init?: RequestInit): Promise<string> 
 export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN
 
-/** Aligned columns: the first left-aligned, the others right-aligned. */
-export function formatTable(header: string[], rows: string[][]): string {
+/** Aligned columns: by default the first left-aligned, the others right-aligned; `align` ('l'/'r' per column) overrides. */
+export function formatTable(header: string[], rows: string[][], align = `l${'r'.repeat(header.length - 1)}`): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)))
   const line = (row: string[]) =>
-    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
+    row.map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
 
@@ -111,3 +158,15 @@ export function machine(): string {
   const cpu = cpus()
   return `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`
 }
+
+/** A synthetic catalog: `count` products spread over `categories` categories, prices 5-204. */
+export const benchCatalog = (count: number, categories: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    id: `p${i}`,
+    title: `Product ${i}`,
+    category: `c${i % categories}`,
+    price: 5 + ((i * 37) % 200),
+    image: null,
+    description: null,
+    in_stock: 1,
+  }))

@@ -28,12 +28,24 @@ export function watchErrors(page: Page): string[] {
   return errors
 }
 
+/** Every event id the page posted to /v1/events, retries and beacons included. */
+export function recordPosts(page: Page): Set<string> {
+  const ids = new Set<string>()
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && req.url().endsWith('/v1/events')) {
+      for (const e of (JSON.parse(req.postData() ?? '{}').events ?? []) as Array<{ id: string }>) ids.add(e.id)
+    }
+  })
+  return ids
+}
+
 /** The value under `key` in the SDK's IndexedDB store, read the raw way (not through the SDK). */
 export const readDeviceStore = <T>(page: Page, key: string): Promise<T | undefined> =>
   page.evaluate(
     (key) =>
       new Promise<T | undefined>((resolve, reject) => {
-        const open = indexedDB.open('vista')
+        // Runs in the page; typed by hand, as the benchmarks type-check without the DOM library.
+        const open = (globalThis as unknown as { indexedDB: { open(name: string): OpenRequest } }).indexedDB.open('vista')
         open.onerror = () => reject(open.error)
         open.onsuccess = () => {
           const get = open.result.transaction('kv').objectStore('kv').get(key)
@@ -43,3 +55,12 @@ export const readDeviceStore = <T>(page: Page, key: string): Promise<T | undefin
       }),
     key,
   )
+
+/** The part of an IndexedDB open request that readDeviceStore uses. */
+interface OpenRequest {
+  error: unknown
+  result: { transaction(store: string): { objectStore(store: string): { get(key: string): Handlers & { result: unknown } } } }
+  onerror: () => void
+  onsuccess: () => void
+}
+type Handlers = { error: unknown; onsuccess: () => void; onerror: () => void }

@@ -1,7 +1,7 @@
 // Starts the real thing for end-to-end tests and benchmarks: `wrangler dev` on a free loopback port,
 // with its own local D1/KV under a temporary folder, migrated and seeded like `npm start`.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +17,10 @@ export interface LocalWorker {
   persistTo: string
   /** Runs SQL against the Worker's local D1 through wrangler and returns the rows. */
   query<T>(sql: string): Promise<T[]>
+  /** Simulates a crash: SIGKILLs `wrangler dev` and every process under it (workerd too); the state stays on disk. */
+  crash(): Promise<void>
+  /** Starts `wrangler dev` again on the same port and state (after `crash`), and waits until it answers. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -62,17 +66,18 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
     throw error
   }
   const port = await freePort()
-  const child = spawn(
-    process.execPath,
-    [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false',
-     ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
-    { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let output = ''
-  child.stdout!.on('data', (d) => (output += d))
-  child.stderr!.on('data', (d) => (output += d))
   const url = `http://127.0.0.1:${port}`
-  await waitUntilUp(url, child, () => output).catch(async (error: unknown) => {
+  const args = [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false',
+    ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])]
+  const serve = async () => {
+    const child = spawn(process.execPath, args, { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout!.on('data', (d) => (output += d))
+    child.stderr!.on('data', (d) => (output += d))
+    await waitUntilUp(url, child, () => output)
+    return child
+  }
+  let child = await serve().catch(async (error: unknown) => {
     await removeState()
     throw error
   })
@@ -82,6 +87,10 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
     async query<T>(sql: string) {
       const { stdout } = await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', sql])
       return (JSON.parse(stdout) as Array<{ results: T[] }>)[0]!.results
+    },
+    crash: () => killTree(child),
+    async restart() {
+      child = await serve()
     },
     async stop() {
       await stopProcess(child)
@@ -110,4 +119,33 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited
   clearTimeout(timer)
+}
+
+/** `pid` and every process under it, parents first (from /proc: Linux only). */
+async function processTree(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [])
+  const lists = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')))
+  const children = lists.join(' ').split(/\s+/).filter(Boolean).map(Number)
+  return [pid, ...(await Promise.all(children.map(processTree))).flat()]
+}
+
+// A zombie has stopped running; only its parent (or init) can reap it.
+const running = (pid: number) =>
+  readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => !/^\d+ \(.*\) Z/s.test(stat), () => false)
+
+/** SIGKILLs a process we started and all its descendants, deepest first, and waits until none runs. */
+export async function killTree(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  const pids = await processTree(child.pid)
+  const exited = new Promise((r) => child.once('exit', r))
+  for (const pid of pids.reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {} // already gone
+  }
+  await exited
+  const deadline = Date.now() + 10_000
+  for (const pid of pids) {
+    while ((await running(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  }
 }

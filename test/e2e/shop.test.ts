@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Profile } from '../../sdk/profile'
 import type { VistaEvent } from '../../sdk/schema'
 import { makeEvent } from '../fixtures/events'
-import { launch, readDeviceStore, watchErrors } from './browser'
+import { launch, readDeviceStore, recordPosts, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 
 const OUT = 'test-results/e2e'
@@ -32,17 +32,6 @@ const storedFor = (anonymousId: string) =>
   worker.query<Row>(
     `SELECT id, type, item_id, anonymous_id FROM events WHERE site_id = 'demo' AND anonymous_id = '${anonymousId}' ORDER BY ts, id`,
   )
-
-/** Every event id the page posted to the Worker, retries and beacons included. */
-function recordPosts(page: Page): Set<string> {
-  const ids = new Set<string>()
-  page.on('request', (req) => {
-    if (req.method() === 'POST' && req.url().endsWith('/v1/events')) {
-      for (const e of (JSON.parse(req.postData() ?? '{}').events ?? []) as VistaEvent[]) ids.add(e.id)
-    }
-  })
-  return ids
-}
 
 /** Waits until every slot shows a fresh answer or decision, then until the outbox is empty. */
 async function drain(page: Page): Promise<void> {
