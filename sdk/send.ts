@@ -71,7 +71,9 @@ export async function flush(): Promise<void> {
 async function sendAll(): Promise<void> {
   for (;;) {
     waiting = (await read<VistaEvent[]>(OUTBOX)) ?? []
-    if (waiting.length === 0 || Date.now() < retryAt) return
+    if (waiting.length === 0) return
+    // Too early (a flush() by hand, or a timer firing a hair before the clock): try again then.
+    if (Date.now() < retryAt) return schedule(0)
     const batch = takeBatch(waiting)
     const res = await post(batch).catch(() => null)
     if (res?.ok) {
@@ -107,7 +109,7 @@ function backoff(res: Response | null): void {
   const exp = Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** attempt++)
   // Equal jitter: never sooner than half the step, so many devices spread out after an outage.
   const delay = retryAfter(res) ?? exp / 2 + Math.random() * (exp / 2)
-  retryAt = Date.now() + delay
+  retryAt = Date.now() + Math.ceil(delay)
   schedule(0)
 }
 

@@ -68,8 +68,10 @@ describe('outbox', () => {
     await send.flush()
     expect(send.stats.retries).toBe(1)
     expect(await outbox()).toHaveLength(1)
-    // The retry is scheduled half to all of BACKOFF_BASE later; waitFor moves the fake clock on.
-    // The real-time bound only guards against a hang: a loaded CI machine is slow here.
+    // The retry is scheduled half to all of BACKOFF_BASE later: move the fake clock past it at once
+    // (waitFor alone moves it 50 ms per check, too slowly on a loaded CI machine). The timer fires on a
+    // whole millisecond; a retry due a fraction later once found itself early and was never rescheduled.
+    await vi.advanceTimersByTimeAsync(send.BACKOFF_BASE)
     await vi.waitFor(async () => expect(await outbox()).toEqual([]), { timeout: 20_000 })
     expect(fetchMock).toHaveBeenCalledTimes(2)
   })
@@ -89,8 +91,12 @@ describe('outbox', () => {
     await send.flush()
     await send.flush() // too early: must not send
     expect(fetchMock).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(1900)
+    expect(fetchMock).toHaveBeenCalledTimes(1) // still waiting
+    await vi.advanceTimersByTimeAsync(200)
     await vi.waitFor(async () => expect(await outbox()).toEqual([]), { timeout: 20_000 })
-    expect(Date.now() - start).toBeGreaterThanOrEqual(1900)
+    expect(fetchMock).toHaveBeenCalledTimes(2)
+    expect(Date.now() - start).toBeGreaterThanOrEqual(2000)
   })
 
   it('drops only the events a 400 names and sends the rest', async () => {
