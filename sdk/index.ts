@@ -85,12 +85,17 @@ const serially = <T>(fn: () => Promise<T>): Promise<T> => {
   return run
 }
 
+// Events recorded but not yet in the outbox, drafted with the ids last stored: a page that leaves
+// before storage answers (a link to the next page) still hands them to the browser as it goes.
+const unsaved = new Map<string, VistaEvent>()
+let known: Ids | undefined
+
 const touch = (now: number, edit?: (ids: Ids) => Partial<Ids>) =>
   change<Ids>('ids', (old) => {
     const ids = old ?? { anonymousId: newId(), userId: null, sessionId: newId(), lastActivity: now }
     const sessionId = now - ids.lastActivity > SESSION_TIMEOUT ? newId() : ids.sessionId
     return { ...ids, sessionId, lastActivity: now, ...edit?.(ids) }
-  })
+  }).then((ids) => (known = ids))
 
 let referrer = document.referrer
 
@@ -118,7 +123,11 @@ const levelFor = (c: ConsentChoice | null): ConsentState['level'] =>
 async function applyConsent(c: ConsentChoice | null): Promise<void> {
   choice = c
   level = levelFor(c)
-  if (level !== 'full') dropWaiting()
+  if (level !== 'full') {
+    dropWaiting()
+    unsaved.clear()
+    known = undefined
+  }
   await persist(level === 'full', 'consent')
 }
 
@@ -126,24 +135,20 @@ function record<T extends EventType>(type: T, properties: EventProperties[T]): P
   // Time and page are read now: by the time storage answers, the SPA may be on the next route.
   const now = Date.now()
   const context = pageContext(referrer)
+  const props = properties as { order_id?: string }
+  // An order's id is its event id, so a reloaded thank-you page never counts it twice.
+  const id = type === 'Order Completed' && props.order_id ? `order:${props.order_id}` : newId()
+  const draft = ({ anonymousId, userId, sessionId }: Ids) =>
+    ({ id, type, timestamp: now, anonymousId, userId, sessionId, context, properties }) as VistaEvent
+  if (known && level !== 'off') unsaved.set(id, draft(known))
   return serially(async () => {
-    if (level === 'off') return
+    if (level === 'off') return void unsaved.delete(id)
     const ids = await touch(now)
-    const props = properties as { order_id?: string }
     await attribute(type, properties)
-    const event = {
-      // An order's id is its event id, so a reloaded thank-you page never counts it twice.
-      id: type === 'Order Completed' && props.order_id ? `order:${props.order_id}` : newId(),
-      type,
-      timestamp: now,
-      anonymousId: ids.anonymousId,
-      userId: ids.userId,
-      sessionId: ids.sessionId,
-      context,
-      properties,
-    } as VistaEvent
+    const event = draft(ids)
     await change<Profile>('profile', (p) => applyEvent(p ?? emptyProfile(ids.anonymousId), event))
     await enqueue(event)
+    unsaved.delete(id)
   })
 }
 
@@ -421,7 +426,10 @@ const api: Vista = {
 
 safe(() => {
   // First in the recording chain: nothing is recorded before the stored choice is known.
-  void serially(async () => applyConsent((await readDevice<ConsentChoice>('consent')) ?? null))
+  void serially(async () => {
+    await applyConsent((await readDevice<ConsentChoice>('consent')) ?? null)
+    if (level !== 'off') known = await read<Ids>('ids')
+  })
     .then(() => Promise.all([flush(), sendLink()]))
     .catch(() => {})
   const queued = (window as { vista?: unknown }).vista
@@ -438,8 +446,9 @@ safe(() => {
   addEventListener('online', safe(retryNow))
   document.addEventListener('click', safe(onClick), true)
   // pagehide fires on desktop unload; visibilitychange is the last reliable moment on mobile.
-  addEventListener('pagehide', safe(flushOnExit))
-  document.addEventListener('visibilitychange', safe(() => document.visibilityState === 'hidden' && flushOnExit()))
+  const exit = () => flushOnExit([...unsaved.values()])
+  addEventListener('pagehide', safe(exit))
+  document.addEventListener('visibilitychange', safe(() => document.visibilityState === 'hidden' && exit()))
   new MutationObserver(later).observe(document.documentElement, {
     childList: true,
     subtree: true,

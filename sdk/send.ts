@@ -148,12 +148,14 @@ async function drop(events: VistaEvent[]): Promise<void> {
 }
 
 /**
- * Hands whatever waits to the browser as the page goes away. The events stay in the outbox:
- * the next page sends them again unless confirmed, and the Worker drops the repeats.
+ * Hands whatever waits (and `unsaved`, events not yet in the outbox) to the browser as the page goes
+ * away. The outbox keeps them: the next page sends them again unless confirmed, and the Worker
+ * drops the repeats.
  */
-export function flushOnExit(): void {
+export function flushOnExit(unsaved: VistaEvent[] = []): void {
   if (!config) return
-  for (let rest = waiting; rest.length > 0; ) {
+  const queued = new Set(waiting.map((e) => e.id))
+  for (let rest = [...waiting, ...unsaved.filter((e) => !queued.has(e.id))]; rest.length > 0; ) {
     const batch = takeBatch(rest)
     rest = rest.slice(batch.length)
     if (!navigator.sendBeacon?.(`${config.endpoint}/events`, body(batch))) {

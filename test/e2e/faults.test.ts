@@ -330,6 +330,27 @@ describe('the SDK under faults in Chromium', () => {
     await context.close()
   })
 
+  it('delivers, once, what a page recorded just before it navigated away', async () => {
+    const { context, page, errors } = await open('/p/tea-01')
+    await drain(page)
+    const { anonymousId } = await withVista(page, (v) => v.profile())
+    // A multi-page shop: a link to a document that arrives at once and runs no Vista, so only what
+    // the leaving page handed to the browser can arrive.
+    await context.route(`${worker.url}/next-page`, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>next</title>' }))
+    const marks = Array.from({ length: 20 }, (_, i) => `leave-${i}`)
+    await page.evaluate((marks) => {
+      const { vista } = window as unknown as { vista: Vista }
+      for (const mark of marks) vista.track('Product Viewed', { product_id: 'tea-01', mark })
+      location.href = '/next-page'
+    }, marks)
+    await page.waitForURL('**/next-page')
+    const arrived = async () => (await rowsOf(anonymousId)).flatMap((r) => (r.mark?.startsWith('leave-') ? [r.mark] : []))
+    await expect.poll(async () => (await arrived()).length, { timeout: 20_000 }).toBe(marks.length)
+    expect((await arrived()).sort()).toEqual([...marks].sort())
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
   it('records one Page Viewed per SPA route change, none lost', async () => {
     const { context, posts, page, errors } = await open('/')
     const pageViews = () => withVista(page, (v) => v.profile().then((p) => p.pageViews))

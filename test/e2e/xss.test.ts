@@ -311,7 +311,7 @@ describe.each([
       ).map((r) => r.type)
     await expect
       .poll(stored, { timeout: 20_000 })
-      .toEqual(expect.arrayContaining(['Offer Accepted', 'Offer Dismissed', 'Offer Shown', 'Recommendation Shown']))
+      .toEqual(expect.arrayContaining(['Offer Accepted', 'Offer Dismissed', 'Offer Shown', 'Recommendation Clicked', 'Recommendation Shown']))
     await context.close()
   })
 })
