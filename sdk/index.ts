@@ -4,7 +4,7 @@ import { renderBanner } from './banner'
 import { pageContext } from './context'
 import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
-import type { DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
+import type { ConsentMode, DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from './schema'
 import { configure, dropWaiting, enqueue, flush, flushOnExit, retryNow, stats } from './send'
 import { change, persist, read, readDevice, remove, removeAll, writeDevice } from './store'
 
@@ -18,8 +18,6 @@ interface Ids {
   lastActivity: number
 }
 
-/** How a site's script tag treats shoppers before they choose (`data-consent`). */
-export type ConsentMode = 'no-tracking-until-consent' | 'anonymous-until-consent' | 'tracking-with-opt-out'
 /** A shopper's choice, kept on the device with its time. */
 export interface ConsentChoice {
   tracking: boolean
@@ -65,10 +63,12 @@ export interface Vista {
 const script = document.currentScript as HTMLScriptElement | null
 const data = script?.dataset ?? {}
 const endpoint = data.endpoint ?? new URL('/v1', script?.src || location.href).href
+const mode = (data.consent ?? 'tracking-with-opt-out') as ConsentMode
 configure({
   endpoint,
   site: data.site ?? '',
   key: data.key ?? '',
+  consent: mode,
   flushAt: Number(data.flushAt) || 10,
   flushInterval: Number(data.flushInterval) || 2000,
 })
@@ -101,7 +101,6 @@ let referrer = document.referrer
 
 // ---- Consent ------------------------------------------------------------------------------------
 
-const mode = (data.consent ?? 'tracking-with-opt-out') as ConsentMode
 const privacy = navigator as Navigator & { globalPrivacyControl?: boolean }
 const signal: ConsentState['signal'] =
   data.privacySignals === 'ignore' ? null : privacy.globalPrivacyControl ? 'gpc' : privacy.doNotTrack === '1' ? 'dnt' : null

@@ -132,11 +132,16 @@ export type VistaEvent = {
   [T in EventType]: z.infer<z.ZodObject<typeof base>> & { type: T; properties: EventProperties[T] }
 }[EventType]
 
-/** What the SDK posts to /v1/events: the site, its public key, the client clock at send time, the events. */
+/** How a site's script tag treats shoppers before they choose, strictest first (`data-consent`, site settings). */
+export const CONSENT_MODES = ['no-tracking-until-consent', 'anonymous-until-consent', 'tracking-with-opt-out'] as const
+export type ConsentMode = (typeof CONSENT_MODES)[number]
+
+/** What the SDK posts to /v1/events: the site, its public key, the client clock at send time, the tag's consent mode, the events. */
 export interface EventBatch {
   site: string
   key: string
   sentAt: number
+  consent?: ConsentMode
   events: VistaEvent[]
 }
 
@@ -207,6 +212,7 @@ export const batchSchema = z.object({
   site: id,
   key: z.string().min(1).max(200),
   sentAt: z.number().int().positive(),
+  consent: z.enum(CONSENT_MODES).optional(),
   events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
 })
 

@@ -1,6 +1,6 @@
 // The outbox: every event is stored before it is sent, sent in batches, and removed only once the
 // Worker confirms it. Retries are safe because the Worker stores each event id once.
-import type { ApiError, VistaEvent } from './schema'
+import type { ApiError, ConsentMode, VistaEvent } from './schema'
 import { change, read } from './store'
 
 /** Most events kept waiting; beyond it the oldest are dropped (and counted). */
@@ -16,6 +16,8 @@ export interface SendConfig {
   endpoint: string
   site: string
   key: string
+  /** The tag's consent mode, sent along so the Worker can refuse a tag laxer than the site's setting. */
+  consent?: ConsentMode
   /** Flush as soon as this many events wait. */
   flushAt: number
   /** Otherwise flush this many ms after the first waiting event. */
@@ -135,7 +137,7 @@ export function takeBatch(events: VistaEvent[], maxBytes = MAX_REQUEST_BYTES, ma
 }
 
 const body = (events: VistaEvent[]) =>
-  JSON.stringify({ site: config.site, key: config.key, sentAt: Date.now(), events })
+  JSON.stringify({ site: config.site, key: config.key, sentAt: Date.now(), consent: config.consent, events })
 
 // A string body goes as text/plain, which keeps the request "simple": no CORS preflight.
 // A request that never answers would hold up every later send: give up after 30 s and retry.

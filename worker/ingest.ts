@@ -1,7 +1,7 @@
 // From a parsed request body to event rows: validation, clock-skew correction, in-batch dedup.
 // Pure: no bindings, so it is tested directly.
 import type { z } from 'zod'
-import { batchSchema, parseEvent, type Issue, type VistaEvent } from '../sdk/schema'
+import { batchSchema, parseEvent, type ConsentMode, type Issue, type VistaEvent } from '../sdk/schema'
 import type { EventRow } from './db'
 
 /** Oldest accepted event, after skew correction: outboxes hold events while a shopper is offline. */
@@ -11,14 +11,14 @@ export const MAX_EVENT_LEAD_MS = 60 * 1000
 
 /** A batch ready to store, or the precise reasons it cannot be. */
 export type ReadBatch =
-  | { ok: true; site: string; key: string; rows: EventRow[]; duplicates: number }
+  | { ok: true; site: string; key: string; consent?: ConsentMode; rows: EventRow[]; duplicates: number }
   | { ok: false; issues: Issue[] }
 
 /** Validates a batch envelope and every event; corrects timestamps by the client's clock skew. */
 export function readBatch(body: unknown, receivedAt: number): ReadBatch {
   const envelope = batchSchema.safeParse(body)
   if (!envelope.success) return { ok: false, issues: toIssues(envelope.error) }
-  const { site, key, sentAt, events } = envelope.data
+  const { site, key, sentAt, consent, events } = envelope.data
   // The client stamped both sentAt and each event with its own clock: the difference to ours is its skew.
   const skew = receivedAt - sentAt
   const issues: Issue[] = []
@@ -44,7 +44,7 @@ export function readBatch(body: unknown, receivedAt: number): ReadBatch {
       rows.push(toRow(site, event, ts, receivedAt))
     }
   })
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, site, key, rows, duplicates }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, site, key, consent, rows, duplicates }
 }
 
 function toRow(site: string, e: VistaEvent, ts: number, receivedAt: number): EventRow {

@@ -1,5 +1,6 @@
 // What a marketer sets per site, validated on save (admin API) and read by the routes.
 import { z } from 'zod'
+import { CONSENT_MODES } from '../sdk/schema'
 import { contactPolicySchema } from './decide'
 import { rulesSchema } from './recommenders/rules'
 
@@ -15,7 +16,7 @@ export const siteSettingsSchema = z
     /** Next best action: share of shoppers held out, and the contact policy. */
     decide: z.object({ holdoutShare: z.number().min(0).max(1), policy: contactPolicySchema.partial() }).partial(),
     /** How the script tag treats shoppers before they choose. */
-    consent: z.enum(['no-tracking-until-consent', 'anonymous-until-consent', 'tracking-with-opt-out']),
+    consent: z.enum(CONSENT_MODES),
     /** Shopper rows older than this many days are deleted by the daily cron (default 395, see worker/retention.ts). */
     retentionDays: days,
   })

@@ -1,5 +1,6 @@
 // Site authentication: the public key the script tag carries, and the origins allowed to use it.
 import { HTTPException } from 'hono/http-exception'
+import { CONSENT_MODES, type ConsentMode } from '../sdk/schema'
 import { findSite } from './db'
 import type { Bindings, Site } from './env'
 import { hex } from './ids'
@@ -77,5 +78,18 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 export function checkOrigin(site: Site, origin: string | undefined): void {
   if (!originAllowed(site.origins, origin)) {
     throw new HTTPException(403, { message: `origin ${origin ?? '(none)'} is not allowed for site ${site.id}` })
+  }
+}
+
+/**
+ * Throws 409 when the script tag's consent mode (absent: opt-out) is laxer than the site's setting:
+ * a tag missing its `data-consent` must not store what the site promised its shoppers it would not.
+ */
+export function checkConsent(site: Site, tag: ConsentMode = 'tracking-with-opt-out'): void {
+  const required = site.settings?.consent
+  if (required && CONSENT_MODES.indexOf(tag) > CONSENT_MODES.indexOf(required)) {
+    throw new HTTPException(409, {
+      message: `site ${site.id} asks for consent mode ${required}, but its script tag says ${tag}: set data-consent="${required}"`,
+    })
   }
 }

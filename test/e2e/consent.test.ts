@@ -24,6 +24,8 @@ interface Shop {
   calls: string[]
   /** Ids of the events the page posted. */
   posted: string[]
+  /** The consent mode each batch declared (the Worker refuses a tag laxer than the site's setting). */
+  modes: Array<string | undefined>
   errors: string[]
 }
 
@@ -43,12 +45,15 @@ async function openShop(consent: string | null, signal?: 'gpc' | 'dnt'): Promise
     )
   }
   const page = await context.newPage()
-  const shop: Shop = { context, page, calls: [], posted: [], errors: watchErrors(page) }
+  const shop: Shop = { context, page, calls: [], posted: [], modes: [], errors: watchErrors(page) }
   page.on('request', (req) => {
     const url = new URL(req.url())
     if (!url.pathname.startsWith('/v1/') || url.pathname.endsWith('.js')) return
     shop.calls.push(`${req.method()} ${url.pathname}`)
-    if (url.pathname === '/v1/events') shop.posted.push(...(JSON.parse(req.postData() ?? '{}').events ?? []).map((e: { id: string }) => e.id))
+    if (url.pathname !== '/v1/events') return
+    const batch = JSON.parse(req.postData() ?? '{}') as { consent?: string; events?: Array<{ id: string }> }
+    shop.posted.push(...(batch.events ?? []).map((e) => e.id))
+    shop.modes.push(batch.consent)
   })
   return shop
 }
@@ -110,6 +115,7 @@ describe('consent in Chromium', () => {
     await flush(shop.page)
     expect(shop.posted.length).toBeGreaterThan(0)
     expect((await storedIds(shop.posted)).sort()).toEqual([...shop.posted].sort())
+    expect(new Set(shop.modes)).toEqual(new Set(['no-tracking-until-consent']))
     expect(await deviceKeys(shop.page)).toEqual(expect.arrayContaining(['consent', 'ids', 'outbox', 'profile']))
 
     // The choice holds on the next page load.

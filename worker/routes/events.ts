@@ -3,7 +3,7 @@ import { MAX_BATCH_BYTES, type IngestResult } from '../../sdk/schema'
 import { erasedAmong, storeEvents } from '../db'
 import type { AppEnv } from '../env'
 import { readBatch } from '../ingest'
-import { authenticate, checkOrigin } from '../sites'
+import { authenticate, checkConsent, checkOrigin } from '../sites'
 import { invalid, limitBody, readJson } from './body'
 
 /** POST /v1/events: a batch of events for one site, each stored once. */
@@ -16,6 +16,7 @@ export default new Hono<AppEnv>().post(
     if (!batch.ok) throw invalid('invalid event batch', batch.issues)
     const site = await authenticate(c.env, batch.site, batch.key)
     checkOrigin(site, c.req.header('Origin'))
+    checkConsent(site, batch.consent)
     // A browser whose shopper asked to be erased stays erased: its late retries are dropped.
     const erased = await erasedAmong(c.env.DB, site.id, [...new Set(batch.rows.map((r) => r[3]))])
     const rows = erased.size > 0 ? batch.rows.filter((r) => !erased.has(r[3])) : batch.rows
