@@ -9,6 +9,7 @@ import { hashKey } from '../../worker/sites'
 import { startWorker, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
+  benchCatalog,
   fetchOk,
   formatTable,
   load,
@@ -19,7 +20,6 @@ import {
   random,
   zipf,
   type LoadResult,
-  benchCatalog,
 } from './load'
 
 const SITE = 'bench'

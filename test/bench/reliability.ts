@@ -20,6 +20,7 @@ import { launch, readDeviceStore, recordPosts, watchErrors } from '../e2e/browse
 import { startWorker, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
+  benchCatalog,
   fetchOk,
   formatTable,
   load,
@@ -31,7 +32,6 @@ import {
   random,
   zipf,
   type LoadResult,
-  benchCatalog,
 } from './load'
 
 const SITE = 'bench'
