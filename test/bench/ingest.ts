@@ -1,15 +1,14 @@
 // `npm run bench:ingest -- [--batches N] [--concurrency C] [--size S]`: event ingestion throughput
 // of the real Worker under `wrangler dev` (local D1/KV), against the floor of an empty route, then
 // checks that D1 holds every event exactly once, also after the batches are sent again.
-import { getPlatformProxy } from 'wrangler'
 import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../sdk/schema'
 import { upsertItems, upsertSite } from '../../worker/db'
-import type { Bindings } from '../../worker/env'
 import { hashKey } from '../../worker/sites'
-import { startWorker, type LocalWorker } from '../e2e/server'
+import { startWorker, withLocalEnv, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
+  benchItem,
   fetchOk,
   formatTable,
   load,
@@ -30,20 +29,12 @@ const SHOPPERS = 300
 const WARMUP = 20
 const REPLAYED = 50
 
-async function seed(persistTo: string): Promise<void> {
-  const { env, dispose } = await getPlatformProxy<Bindings>({
-    configPath: 'wrangler.toml',
-    persist: { path: `${persistTo}/v3` },
-    remoteBindings: false,
-  })
-  try {
+const seed = (persistTo: string) =>
+  withLocalEnv(persistTo, async (env) => {
     const origins = ['http://127.0.0.1:*']
     await upsertSite(env.DB, { id: SITE, name: 'bench', keyHash: await hashKey(KEY), origins })
     await upsertItems(env.DB, SITE, benchCatalog(ITEMS, CATEGORIES))
-  } finally {
-    await dispose()
-  }
-}
+  })
 
 /** `count` batches of `size` events, each from one shopper's outbox, as the SDK flushes them. */
 function makeBatches(count: number, size: number): VistaEvent[][] {
@@ -54,7 +45,8 @@ function makeBatches(count: number, size: number): VistaEvent[][] {
     const who = { anonymousId, sessionId: `${anonymousId}-1` }
     return Array.from({ length: size }, (_, e) => {
       const rank = item()
-      const product = { product_id: `p${rank}`, category: `c${rank % CATEGORIES}`, price: 10 }
+      const { id: product_id, category } = benchItem(rank, CATEGORIES)
+      const product = { product_id, category, price: 10 }
       const r = rand()
       if (r < 0.7) return makeEvent('Product Viewed', product, who)
       if (r < 0.9) return makeEvent('Product Added', { ...product, quantity: 1 }, who)

@@ -1,15 +1,15 @@
 // `npm run bench:latency -- [--requests N] [--concurrency C]`: recommendation latency of the real
 // Worker under `wrangler dev` (local D1/KV) for a small and a large catalog, against the floor of
 // an empty route. Each catalog gets a fresh state seeded with synthetic shoppers' activity.
-import { getPlatformProxy } from 'wrangler'
 import type { VistaEvent } from '../../sdk/schema'
-import { storeEvents, upsertItems, upsertSite, type ItemRow } from '../../worker/db'
-import type { Bindings } from '../../worker/env'
+import { storeEvents, upsertItems, upsertSite } from '../../worker/db'
 import { readBatch } from '../../worker/ingest'
 import { hashKey } from '../../worker/sites'
-import { startWorker } from '../e2e/server'
+import { startWorker, withLocalEnv } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
+  benchCatalog,
+  benchItem,
   fetchOk,
   formatTable,
   load,
@@ -30,22 +30,7 @@ const LIMIT = 8
 const SITE = 'bench'
 const KEY = 'pk_bench_latency'
 const DAY = 24 * 3600_000
-
-const itemId = (rank: number) => `p${rank}`
-// Item ranks interleave the categories, so every category has a head of popular items.
-const categoryOf = (rank: number) => `c${rank % CATEGORIES}`
-const priceOf = (rank: number) => 5 + ((rank * 37) % 200)
-
-const catalog = (size: number): ItemRow[] =>
-  Array.from({ length: size }, (_, rank) => ({
-    id: itemId(rank),
-    title: `Product ${rank}`,
-    category: categoryOf(rank),
-    price: priceOf(rank),
-    image: null,
-    description: null,
-    in_stock: 1,
-  }))
+const itemId = (rank: number) => benchItem(rank, CATEGORIES).id
 
 /**
  * Each shopper's visit over the last 7 days: mostly product views, with adds, orders and reviews of
@@ -63,11 +48,10 @@ function activity(size: number, rand: () => number, now: number): VistaEvent[] {
 }
 
 function shopper(n: number, pickItem: () => number, rand: () => number, now: number): VistaEvent[] {
-  const product = (rank: number) => ({
-    product_id: itemId(rank),
-    category: categoryOf(rank),
-    price: priceOf(rank),
-  })
+  const product = (rank: number) => {
+    const { id, category, price } = benchItem(rank, CATEGORIES)
+    return { product_id: id, category, price }
+  }
   const viewed: number[] = []
   const added: number[] = []
   const events: VistaEvent[] = []
@@ -114,15 +98,10 @@ interface Seeded {
 /** Writes the site, catalog and activity through the Worker's own code into the local D1. */
 async function seed(persistTo: string, size: number): Promise<Seeded> {
   const start = performance.now()
-  const { env, dispose } = await getPlatformProxy<Bindings>({
-    configPath: 'wrangler.toml',
-    persist: { path: `${persistTo}/v3` },
-    remoteBindings: false,
-  })
-  try {
+  return withLocalEnv(persistTo, async (env) => {
     const db = env.DB
     await upsertSite(db, { id: SITE, name: 'bench', keyHash: await hashKey(KEY), origins: [] })
-    await upsertItems(db, SITE, catalog(size))
+    await upsertItems(db, SITE, benchCatalog(size, CATEGORIES))
     const now = Date.now()
     const events = activity(size, random(size), now).sort((a, b) => a.timestamp - b.timestamp)
     for (let i = 0; i < events.length; i += 100) {
@@ -150,9 +129,7 @@ async function seed(persistTo: string, size: number): Promise<Seeded> {
     const neighbours = lists.results.map((r) => r.n).sort((a, b) => a - b)
     const seconds = (performance.now() - start) / 1000
     return { events: events.length, pairs: pairs ?? 0, seconds, neighbours }
-  } finally {
-    await dispose()
-  }
+  })
 }
 
 interface Route {

@@ -159,14 +159,17 @@ export function machine(): string {
   return `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`
 }
 
-/** A synthetic catalog: `count` products spread over `categories` categories, prices 5-204. */
+/** The synthetic product of a rank: ranks interleave the categories, so each has a head of popular items; prices 5-204. */
+export const benchItem = (rank: number, categories: number) => ({
+  id: `p${rank}`,
+  title: `Product ${rank}`,
+  category: `c${rank % categories}`,
+  price: 5 + ((rank * 37) % 200),
+  image: null,
+  description: null,
+  in_stock: 1,
+})
+
+/** A synthetic catalog: the products of ranks 0 to `count` - 1. */
 export const benchCatalog = (count: number, categories: number) =>
-  Array.from({ length: count }, (_, i) => ({
-    id: `p${i}`,
-    title: `Product ${i}`,
-    category: `c${i % categories}`,
-    price: 5 + ((i * 37) % 200),
-    image: null,
-    description: null,
-    in_stock: 1,
-  }))
+  Array.from({ length: count }, (_, rank) => benchItem(rank, categories))

@@ -5,7 +5,6 @@
 import { build } from 'esbuild'
 import { connect } from 'node:net'
 import type { Page } from 'playwright-core'
-import { getPlatformProxy } from 'wrangler'
 import {
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
@@ -14,13 +13,13 @@ import {
   type VistaEvent,
 } from '../../sdk/schema'
 import { upsertItems, upsertSite } from '../../worker/db'
-import type { Bindings } from '../../worker/env'
 import { hashKey } from '../../worker/sites'
 import { launch, readDeviceStore, recordPosts, watchErrors } from '../e2e/browser'
-import { startWorker, type LocalWorker } from '../e2e/server'
+import { startWorker, withLocalEnv, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
+  benchItem,
   fetchOk,
   formatTable,
   load,
@@ -79,20 +78,12 @@ function report(o: Outcome): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const int = (n: number) => Math.round(n).toLocaleString('en-US')
 
-async function seed(persistTo: string): Promise<void> {
-  const { env, dispose } = await getPlatformProxy<Bindings>({
-    configPath: 'wrangler.toml',
-    persist: { path: `${persistTo}/v3` },
-    remoteBindings: false,
-  })
-  try {
+const seed = (persistTo: string) =>
+  withLocalEnv(persistTo, async (env) => {
     await upsertSite(env.DB, { id: SITE, name: 'bench', keyHash: await hashKey(KEY), origins: ['http://127.0.0.1:*'] })
     await upsertSite(env.DB, { id: OTHER.id, name: 'other', keyHash: await hashKey(OTHER.key), origins: [OTHER.origin] })
     await upsertItems(env.DB, SITE, benchCatalog(ITEMS, CATEGORIES))
-  } finally {
-    await dispose()
-  }
-}
+  })
 
 // ---- Batches -------------------------------------------------------------------------------------
 
@@ -109,7 +100,8 @@ function makeBatch(prefix: string, index: number, size: number): VistaEvent[] {
   return Array.from({ length: size }, (_, n) => {
     const id = `${batchId(prefix, index)}-${n}`
     const rank = pickItem()
-    const product = { product_id: `p${rank}`, category: `c${rank % CATEGORIES}`, price: 10 }
+    const { id: product_id, category } = benchItem(rank, CATEGORIES)
+    const product = { product_id, category, price: 10 }
     const r = rand()
     if (r < 0.7) return makeEvent('Product Viewed', product, { ...who, id })
     if (r < 0.9) return makeEvent('Product Added', { ...product, quantity: 1 }, { ...who, id })
