@@ -4,7 +4,7 @@
 import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../sdk/schema'
 import { upsertItems, upsertSite } from '../../worker/db'
 import { hashKey } from '../../worker/sites'
-import { startWorker, withLocalEnv, type LocalWorker } from '../e2e/server'
+import { startWorker, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
@@ -19,6 +19,7 @@ import {
   random,
   zipf,
   type LoadResult,
+  withLocalEnv,
 } from './load'
 
 const SITE = 'bench'

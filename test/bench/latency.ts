@@ -5,7 +5,7 @@ import type { VistaEvent } from '../../sdk/schema'
 import { storeEvents, upsertItems, upsertSite } from '../../worker/db'
 import { readBatch } from '../../worker/ingest'
 import { hashKey } from '../../worker/sites'
-import { startWorker, withLocalEnv } from '../e2e/server'
+import { startWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
@@ -18,6 +18,7 @@ import {
   parseFlags,
   percentile,
   random,
+  withLocalEnv,
   zipf,
 } from './load'
 

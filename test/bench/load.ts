@@ -1,6 +1,7 @@
 // What the load benchmarks share: a bounded closed-loop load generator, percentiles, a plain
-// table, flags, a seeded random source and the machine they ran on.
+// table, flags, a seeded random source, the machine they ran on, a synthetic catalog and local state.
 import { cpus } from 'node:os'
+import type { Bindings } from '../../worker/env'
 import { mulberry32 } from '../../worker/stats'
 
 /** Latencies in ms (sorted) and throughput of one bounded run. */
@@ -173,3 +174,19 @@ export const benchItem = (rank: number, categories: number) => ({
 /** A synthetic catalog: the products of ranks 0 to `count` - 1. */
 export const benchCatalog = (count: number, categories: number) =>
   Array.from({ length: count }, (_, rank) => benchItem(rank, categories))
+
+/** Runs `fn` with the Worker's bindings over the local state in `persistTo` (wrangler's platform proxy), then lets go of them. */
+export async function withLocalEnv<T>(persistTo: string, fn: (env: Bindings) => Promise<T>): Promise<T> {
+  // Imported on use: benchmarks that never open local state (decide) need not load wrangler.
+  const { getPlatformProxy } = await import('wrangler')
+  const { env, dispose } = await getPlatformProxy<Bindings>({
+    configPath: 'wrangler.toml',
+    persist: { path: `${persistTo}/v3` },
+    remoteBindings: false,
+  })
+  try {
+    return await fn(env)
+  } finally {
+    await dispose()
+  }
+}

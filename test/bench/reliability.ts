@@ -15,7 +15,7 @@ import {
 import { upsertItems, upsertSite } from '../../worker/db'
 import { hashKey } from '../../worker/sites'
 import { launch, readDeviceStore, recordPosts, watchErrors } from '../e2e/browser'
-import { startWorker, withLocalEnv, type LocalWorker } from '../e2e/server'
+import { startWorker, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
@@ -31,6 +31,7 @@ import {
   random,
   zipf,
   type LoadResult,
+  withLocalEnv,
 } from './load'
 
 const SITE = 'bench'

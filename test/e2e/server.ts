@@ -6,7 +6,6 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import type { Bindings } from '../../worker/env'
 
 const run = promisify(execFile)
 const WRANGLER = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js')
@@ -43,22 +42,6 @@ export async function migratedState(prefix = 'vista-e2e-'): Promise<string> {
   const persistTo = await mkdtemp(join(tmpdir(), prefix))
   await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo])
   return persistTo
-}
-
-/** Runs `fn` with the Worker's bindings over the local state in `persistTo` (wrangler's platform proxy), then lets go of them. */
-export async function withLocalEnv<T>(persistTo: string, fn: (env: Bindings) => Promise<T>): Promise<T> {
-  // Imported on use: the end-to-end tests that only start `wrangler dev` need not load it.
-  const { getPlatformProxy } = await import('wrangler')
-  const { env, dispose } = await getPlatformProxy<Bindings>({
-    configPath: 'wrangler.toml',
-    persist: { path: `${persistTo}/v3` },
-    remoteBindings: false,
-  })
-  try {
-    return await fn(env)
-  } finally {
-    await dispose()
-  }
 }
 
 /** How to prepare the state `startWorker` serves. */
