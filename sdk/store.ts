@@ -1,7 +1,7 @@
 // Device storage: IndexedDB through idb-keyval, and a Map when IndexedDB is missing, blocked or full,
 // so tracking keeps working for the life of the page either way. When the shopper's consent does not
 // allow storing (see `persist`), everything lives in the Map and IndexedDB keeps only the choice.
-import { clear, createStore, del, get, set, update, type UseStore } from 'idb-keyval'
+import { clear, createStore, del, get, update, type UseStore } from 'idb-keyval'
 
 const memory = new Map<string, unknown>()
 let idb: UseStore | null | undefined // undefined: not opened yet
@@ -52,31 +52,32 @@ export async function persist(on: boolean, keep: string): Promise<void> {
   }
 }
 
-/** Reads a value from IndexedDB even before storing is allowed (the consent choice itself). */
-export const readDevice = <T>(key: string) => run<T | undefined>((s) => get<T>(key, s), () => memory.get(key) as T | undefined, true)
-
-/** Writes a value to IndexedDB even when storing is not allowed (the consent choice itself). */
-export const writeDevice = (key: string, value: unknown) => run((s) => set(key, value, s), () => void memory.set(key, value), true)
-
 // While IndexedDB works, memory mirrors what this page last read or wrote there. Should IndexedDB
 // fail mid-page (a full disk), the page goes on from there, not from nothing: from nothing, events
 // stored but not yet sent would never leave this page, and the shopper would get a new anonymous id.
 const mirror = <T>(key: string) => (value: T) => (memory.set(key, value), value)
 
-/** The value under `key`, if any. */
-export const read = <T>(key: string) =>
-  run<T | undefined>((s) => get<T>(key, s).then(mirror(key)), () => memory.get(key) as T | undefined)
+/** The value under `key`, if any (`always`: from IndexedDB even where storing is not allowed). */
+export const read = <T>(key: string, always = false) =>
+  run<T | undefined>((s) => get<T>(key, s).then(mirror(key)), () => memory.get(key) as T | undefined, always)
 
 /** Replaces the value under `key` with `fn(old)` atomically and resolves to the new value. */
-export async function change<T>(key: string, fn: (old: T | undefined) => T): Promise<T> {
+export async function change<T>(key: string, fn: (old: T | undefined) => T, always = false): Promise<T> {
   let next!: T
   const apply = (old: T | undefined) => (next = fn(old))
   await run(
     (s) => update<T>(key, apply, s).then(() => mirror(key)(next)),
     () => void memory.set(key, apply(memory.get(key) as T | undefined)),
+    always,
   )
   return next
 }
+
+/** Reads a value from IndexedDB even before storing is allowed (the consent choice itself). */
+export const readDevice = <T>(key: string) => read<T>(key, true)
+
+/** Writes a value to IndexedDB even when storing is not allowed (the consent choice itself). */
+export const writeDevice = (key: string, value: unknown) => change(key, () => value, true)
 
 /** Deletes the value under `key`. */
 export const remove = (key: string) =>
