@@ -90,6 +90,16 @@ const serially = <T>(fn: () => Promise<T>): Promise<T> => {
 const unsaved = new Map<string, VistaEvent>()
 let known: Ids | undefined
 
+/** Forgets what this page holds for sending: waiting events, drafts and the ids they were drafted with. */
+function dropPending(): void {
+  dropWaiting()
+  unsaved.clear()
+  known = undefined
+}
+
+/** Resolves once everything recorded so far is stored. */
+const recorded = () => serially(async () => {})
+
 const touch = (now: number, edit?: (ids: Ids) => Partial<Ids>) =>
   change<Ids>('ids', (old) => {
     const ids = old ?? { anonymousId: newId(), userId: null, sessionId: newId(), lastActivity: now }
@@ -122,11 +132,7 @@ const levelFor = (c: ConsentChoice | null): ConsentState['level'] =>
 async function applyConsent(c: ConsentChoice | null): Promise<void> {
   choice = c
   level = levelFor(c)
-  if (level !== 'full') {
-    dropWaiting()
-    unsaved.clear()
-    known = undefined
-  }
+  if (level !== 'full') dropPending()
   await persist(level === 'full', 'consent')
 }
 
@@ -343,11 +349,11 @@ const api: Vista = {
     serially(async () => (await read<Profile>('profile')) ?? emptyProfile('')).catch(() => emptyProfile('')),
   // Waits for events already being recorded, then sends outside the chain so a slow network
   // never holds up recording.
-  flush: () => serially(async () => {}).then(flush).catch(() => {}),
+  flush: () => recorded().then(flush).catch(() => {}),
   decide: async (placement) => {
     try {
       // Events already being recorded come first: the landing page view creates the ids.
-      await serially(async () => {})
+      await recorded()
       if (level === 'off') return null
       const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])
       const shown = document.querySelector<HTMLElement>('[data-vista-view]')?.dataset
@@ -386,7 +392,7 @@ const api: Vista = {
       // Offline: keep everything, so the erasure can be asked again with the same id.
       if (ids && !res?.ok) return false
       await serially(async () => {
-        dropWaiting()
+        dropPending()
         await removeAll()
       })
       return true
@@ -396,7 +402,7 @@ const api: Vista = {
   },
   recommend: async (options = {}) => {
     try {
-      await serially(async () => {}) // the consent decides which store holds the ids
+      await recorded() // the consent decides which store holds the ids
       const [ids, profile] = await Promise.all([read<Ids>('ids'), read<Profile>('profile')])
       const cart = Object.keys(profile?.cart ?? {}).join(',')
       return await fetchRecommendations(endpoint, { site: data.site, key: data.key, anonymousId: ids?.anonymousId, cart }, options)
