@@ -947,8 +947,6 @@ export async function expireChunk(db: D1Database, siteId: string, cutoff: number
     ...inChunks(touched, (ids) => refreshVisitors(db, siteId, ids)),
     ...last.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)),
   ])
-  const changes = (r: D1Result | undefined) => r?.meta.changes ?? 0
-  const counts = Object.fromEntries(first.map((t, i) => [t, changes(results[i])])) as Partial<Expired>
-  last.forEach((t, i) => (counts[t] = changes(after[after.length - last.length + i])))
-  return counts as Expired
+  const counted = (tables: readonly string[], rs: D1Result[]) => tables.map((t, i) => [t, rs[i]?.meta.changes ?? 0])
+  return Object.fromEntries([...counted(first, results), ...counted(last, after.slice(-last.length))]) as Expired
 }
