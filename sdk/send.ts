@@ -32,7 +32,7 @@ let config: SendConfig
 // What this page last knew was waiting, so pagehide can beacon it without an async read.
 let waiting: VistaEvent[] = []
 let timer: ReturnType<typeof setTimeout> | undefined
-let busy = false
+let sending: Promise<void> | undefined
 let attempt = 0
 let retryAt = 0
 
@@ -57,17 +57,19 @@ function schedule(delay: number): void {
   timer = setTimeout(() => void flush().catch(() => {}), at - Date.now())
 }
 
-/** Sends waiting events until the outbox is empty or the Worker asks to wait. */
-export async function flush(): Promise<void> {
-  if (busy || !config) return
-  busy = true
-  try {
-    // Tabs of one shop share one outbox: one sends at a time, or each would send every event.
-    // The browser frees the lock when a tab closes mid-send.
-    await (navigator.locks ? navigator.locks.request('vista-outbox', sendAll) : sendAll())
-  } finally {
-    busy = false
-  }
+/** Sends waiting events until the outbox is empty or the Worker asks to wait; a call during a send waits for it. */
+export function flush(): Promise<void> {
+  if (!config) return Promise.resolve()
+  // Tabs of one shop share one outbox: one sends at a time, or each would send every event.
+  // The browser frees the lock when a tab closes mid-send.
+  sending ??= (async () => {
+    try {
+      await (navigator.locks ? navigator.locks.request('vista-outbox', sendAll) : sendAll())
+    } finally {
+      sending = undefined
+    }
+  })()
+  return sending
 }
 
 async function sendAll(): Promise<void> {

@@ -76,6 +76,25 @@ describe('outbox', () => {
     expect(fetchMock).toHaveBeenCalledTimes(2)
   })
 
+  it('makes a flush called during a send wait for that send', async () => {
+    let answer!: (res: Response) => void
+    fetchMock.mockImplementationOnce((_url: string, init: RequestInit) => {
+      posted.push(JSON.parse(init.body as string))
+      return new Promise<Response>((resolve) => (answer = resolve))
+    })
+    await send.enqueue(view())
+    const first = send.flush()
+    await vi.waitFor(() => expect(posted).toHaveLength(1))
+    let second = false
+    const done = send.flush().then(() => (second = true))
+    await new Promise((r) => setImmediate(r))
+    expect(second).toBe(false) // the send is still waiting for its answer
+    answer(reply(200, { accepted: 1, duplicates: 0 }))
+    await Promise.all([first, done])
+    expect(await outbox()).toEqual([])
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+  })
+
   it('keeps events when offline', async () => {
     fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'))
     await send.enqueue(view())
