@@ -62,7 +62,7 @@ async function openShop(consent: string | null, signal?: 'gpc' | 'dnt'): Promise
 async function browse(shop: Shop): Promise<void> {
   const { page } = shop
   await page.goto(worker.url)
-  await page.locator('a[href^="/p/"]').first().click()
+  await page.locator('main a[href^="/p/"]:not(.vista-item)').first().click()
   await page.locator('#add-to-cart').click()
   await page.evaluate(() => (window as unknown as { vista: Vista }).vista.identify('consent-shopper', { email: 'a@b.c' }))
   await flush(page)
@@ -187,7 +187,7 @@ describe('consent in Chromium', () => {
     expect(await deviceKeys(shop.page)).toEqual(['consent'])
     const calls = shop.calls.length
     await shop.page.goto(worker.url)
-    await shop.page.locator('a[href^="/p/"]').first().click()
+    await shop.page.locator('main a[href^="/p/"]:not(.vista-item)').first().click()
     await shop.page.locator('#add-to-cart').click()
     await shop.page.waitForLoadState('networkidle')
     await flush(shop.page)
