@@ -32,12 +32,18 @@ export interface ConsentState {
   signal: 'gpc' | 'dnt' | null
 }
 
+/** The site backend's HMAC-SHA256 of each id, hex: `user` over "user:<userId>", `email` over "email:<sha256 of the address>". */
+export type IdentitySignatures = { [K in 'user' | 'crm' | 'loyalty' | 'email']?: string }
+
 /** The global `vista`. */
 export interface Vista {
   /** Records an event; properties follow the event type. */
   track<T extends EventType>(type: T, properties: EventProperties[T]): void
-  /** Ties this device to a user id (and `traits.crmId`, `loyaltyId`, `email`, hashed here) under one UID. */
-  identify(userId: string, traits?: Record<string, unknown>): void
+  /**
+   * Ties this device to a user id (and `traits.crmId`, `loyaltyId`, `email`, hashed here) under one UID,
+   * for ids the site's backend signed (`signatures`); an unsigned id is only a claim of this device.
+   */
+  identify(userId: string, traits?: Record<string, unknown>, signatures?: IdentitySignatures): void
   /** Forgets the user on this device: new anonymous id, empty profile (events still waiting are kept). */
   reset(): void
   /** The profile kept on this device. */
@@ -177,7 +183,7 @@ const sha256 = async (text: string) =>
 
 /** Sends the pending identify (kept on the device until the Worker confirms it, like events). */
 async function sendLink(): Promise<void> {
-  const link = await read<Record<string, string>>('link')
+  const link = await read<Record<string, unknown>>('link')
   if (!link) return
   const res = await fetch(`${endpoint}/identify`, { method: 'POST', body: JSON.stringify(link) })
   // Retry on the next page only when the Worker could not answer; a 4xx will not get better.
@@ -319,7 +325,7 @@ function onClick(e: Event): void {
 
 const api: Vista = {
   track: safe((type, properties) => record(type, properties ?? {})),
-  identify: safe((userId: string, traits?: Record<string, unknown>) =>
+  identify: safe((userId: string, traits?: Record<string, unknown>, signatures?: IdentitySignatures) =>
     serially(async () => {
       // Anonymous means no user id either.
       if (typeof userId !== 'string' || !userId || level !== 'full') return
@@ -329,7 +335,7 @@ const api: Vista = {
         userId,
         traits: { ...p?.traits, ...traits },
       }))
-      const link: Record<string, string> = { site: data.site ?? '', key: data.key ?? '', anonymousId: ids.anonymousId, userId }
+      const link: Record<string, unknown> = { site: data.site ?? '', key: data.key ?? '', anonymousId: ids.anonymousId, userId, signatures }
       if (typeof traits?.crmId === 'string') link.crmId = traits.crmId
       if (typeof traits?.loyaltyId === 'string') link.loyaltyId = traits.loyaltyId
       // The e-mail address never leaves the device: only its SHA-256, after trim and lower-case.

@@ -11,11 +11,12 @@ export interface SiteRow {
   admin_key_hash: string | null
   origins: string
   settings: string
+  identity_secret: string | null
 }
 
 /** The site with this id, or null. */
 export const findSite = (db: D1Database, id: string) =>
-  db.prepare('SELECT id, name, key_hash, admin_key_hash, origins, settings FROM sites WHERE id = ?').bind(id).first<SiteRow>()
+  db.prepare('SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret FROM sites WHERE id = ?').bind(id).first<SiteRow>()
 
 /** Creates or replaces a site's name, key digest and origins. */
 export const upsertSite = (
@@ -372,19 +373,35 @@ export const indexPending = (db: D1Database, siteId: string) => [
   db.prepare(INDEX_SQL.done).bind(siteId),
 ]
 
-/** A shopper's most recent items, newest first. */
+// The browsers of the customer behind browser ?2: every browser joined to its UID (only verified
+// links join, see routes/identify.ts), or the browser alone; as many as anonymousIdsOf reads.
+const BROWSERS = `
+  browsers AS (
+    SELECT ?2 AS id UNION
+    SELECT * FROM (SELECT b.value FROM identities a
+                   JOIN identities b ON b.site_id = a.site_id AND b.uid = a.uid AND b.kind = 'anonymous'
+                   WHERE a.site_id = ?1 AND a.kind = 'anonymous' AND a.value = ?2 LIMIT 100)
+  )`
+
+/** A customer's most recent items over all their browsers, newest first (ts * 10 + rating keeps the newest rating). */
 export const visitorHistory = (db: D1Database, siteId: string, visitor: string, limit: number) =>
   db
     .prepare(
-      `SELECT item_id, last_ts, views, adds, purchases, rating, dismissed FROM visitor_items
-       WHERE site_id = ? AND anonymous_id = ? ORDER BY last_ts DESC, item_id LIMIT ?`,
+      `WITH ${BROWSERS}
+       SELECT item_id, MAX(last_ts) AS last_ts, SUM(views) AS views, SUM(adds) AS adds, SUM(purchases) AS purchases,
+              MAX(CASE WHEN rating IS NOT NULL THEN last_ts * 10 + rating END) % 10 AS rating, MAX(dismissed) AS dismissed
+       FROM visitor_items WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers)
+       GROUP BY item_id ORDER BY last_ts DESC, item_id LIMIT ?3`,
     )
     .bind(siteId, visitor, limit)
 
-/** Items the shopper said "not interested" to. */
+/** Items the customer said "not interested" to, on any of their browsers. */
 export const dismissedItems = (db: D1Database, siteId: string, visitor: string) =>
   db
-    .prepare('SELECT item_id FROM visitor_items WHERE site_id = ? AND anonymous_id = ? AND dismissed = 1')
+    .prepare(
+      `WITH ${BROWSERS}
+       SELECT DISTINCT item_id FROM visitor_items WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers) AND dismissed = 1`,
+    )
     .bind(siteId, visitor)
 
 /** The hottest items (optionally of one category) with their log-space trend. */
@@ -454,15 +471,23 @@ export const newestItems = (db: D1Database, siteId: string, limit: number) =>
     .prepare('SELECT id, category FROM items WHERE site_id = ? AND in_stock = 1 ORDER BY updated_at DESC, id LIMIT ?')
     .bind(siteId, limit)
 
-/** Stored identifiers among `ids`, with their UIDs. */
-export const findIdentities = (db: D1Database, siteId: string, ids: Identifier[]) =>
-  db
+/** Stored identifiers among `ids` with their UIDs, and the login (user id) each of those UIDs holds. */
+export async function findIdentities(db: D1Database, siteId: string, ids: Identifier[]) {
+  const pairs = ids.map((_, n) => `(?${2 * n + 2}, ?${2 * n + 3})`).join(', ')
+  const { results } = await db
     .prepare(
-      `SELECT kind, value, uid FROM identities WHERE site_id = ? AND (kind, value) IN (VALUES ${ids.map(() => '(?, ?)').join(', ')})`,
+      `WITH hit AS (SELECT kind, value, uid FROM identities WHERE site_id = ?1 AND (kind, value) IN (VALUES ${pairs}))
+       SELECT kind, value, uid, 1 AS asked FROM hit
+       UNION ALL
+       SELECT kind, value, uid, 0 FROM identities WHERE site_id = ?1 AND kind = 'user' AND uid IN (SELECT uid FROM hit)`,
     )
     .bind(siteId, ...ids.flatMap((i) => [i.kind, i.value]))
-    .all<Linked>()
-    .then((r) => r.results)
+    .all<Linked & { asked: number }>()
+  const logins: Record<string, string> = {}
+  for (const r of results) if (r.kind === 'user') logins[r.uid] = r.value
+  const known = results.filter((r) => r.asked === 1).map(({ kind, value, uid }) => ({ kind, value, uid }))
+  return { known, logins }
+}
 
 /** Carries out a link plan and its audit log in one transaction. */
 export async function applyLink(db: D1Database, siteId: string, plan: LinkPlan, now: number): Promise<void> {
@@ -475,6 +500,17 @@ export async function applyLink(db: D1Database, siteId: string, plan: LinkPlan, 
       .bind(now, plan.uid, plan.reason, siteId, from),
     db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND uid = ?').bind(plan.uid, now, siteId, from),
   ])
+  for (const m of plan.moves) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason)
+           VALUES (?, ?, 'move', ?, ?, ?, ?, ?)`,
+        )
+        .bind(siteId, now, m.kind, m.value, m.uid, plan.uid, `${plan.reason} (kept apart from the other login of ${m.uid})`),
+      db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND kind = ? AND value = ?').bind(plan.uid, now, siteId, m.kind, m.value),
+    )
+  }
   for (const i of plan.links) {
     statements.push(
       // A concurrent identify may have linked it first: then it keeps that link, and nothing is logged.
@@ -516,6 +552,32 @@ export async function moveIdentity(db: D1Database, siteId: string, id: Identifie
     db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND kind = ? AND value = ?').bind(to, now, siteId, id.kind, id.value),
   ])
   return (update?.meta.changes ?? 0) > 0 && (log?.meta.changes ?? 0) > 0
+}
+
+/** Keeps ids a browser named without a signature as claims of that browser alone: they link nothing. */
+export const saveClaims = (db: D1Database, siteId: string, anonymousId: string, ids: Identifier[], now: number) =>
+  db.batch(
+    ids.map((i) =>
+      db
+        .prepare(
+          `INSERT INTO claims (site_id, anonymous_id, kind, value, claimed_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (site_id, anonymous_id, kind, value) DO UPDATE SET claimed_at = excluded.claimed_at`,
+        )
+        .bind(siteId, anonymousId, i.kind, i.value, now),
+    ),
+  )
+
+/** The unverified claims of these browsers, oldest first (bounded). */
+export const claimsOf = (db: D1Database, siteId: string, anonymousIds: string[]) => {
+  const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 1)
+  return db
+    .prepare(
+      `SELECT anonymous_id, kind, value, claimed_at FROM claims WHERE site_id = ? AND anonymous_id IN (${marks(ids)})
+       ORDER BY claimed_at, kind, value LIMIT 100`,
+    )
+    .bind(siteId, ...ids)
+    .all<{ anonymous_id: string; kind: IdentityKind; value: string; claimed_at: number }>()
+    .then((r) => r.results)
 }
 
 /** Every identifier of a UID. */
@@ -736,6 +798,10 @@ export const updateSiteConfig = (db: D1Database, siteId: string, origins: string
 export const setKeyHash = (db: D1Database, siteId: string, which: 'public' | 'admin', hash: string) =>
   db.prepare(`UPDATE sites SET ${which === 'admin' ? 'admin_key_hash' : 'key_hash'} = ? WHERE id = ?`).bind(hash, siteId).run()
 
+/** Stores a site's sealed identity secret (worker/verification.ts), replacing the one before. */
+export const setIdentitySecret = (db: D1Database, siteId: string, sealed: string) =>
+  db.prepare('UPDATE sites SET identity_secret = ? WHERE id = ?').bind(sealed, siteId).run()
+
 /** Deletes a catalog item; false if there was none. */
 export const deleteItem = (db: D1Database, siteId: string, id: string) =>
   db
@@ -866,11 +932,12 @@ export const erasedAmong = (db: D1Database, siteId: string, anonymousIds: string
 export async function exportData(db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, limit: number) {
   const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
   const inIds = `anonymous_id IN (${marks(ids)})`
-  const [events, items, decisions, identities] = await db.batch([
+  const [events, items, decisions, identities, claims] = await db.batch([
     db.prepare(`SELECT id, type, ts, context, properties FROM events WHERE site_id = ? AND ${inIds} ORDER BY ts LIMIT ?`).bind(siteId, ...ids, limit),
     db.prepare(`SELECT item_id, first_ts, last_ts, views, adds, purchases, rating, dismissed FROM visitor_items WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
     db.prepare(`SELECT id, placement, action_id, created_at, reward FROM decisions WHERE site_id = ? AND ${inIds} ORDER BY created_at`).bind(siteId, ...ids),
     db.prepare('SELECT kind, value, linked_at FROM identities WHERE site_id = ? AND uid = ?').bind(siteId, uid ?? ''),
+    db.prepare(`SELECT anonymous_id, kind, value, claimed_at FROM claims WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
   ])
   const rows = (r: D1Result | undefined) => (r?.results ?? []) as Array<Record<string, unknown>>
   return {
@@ -878,6 +945,8 @@ export async function exportData(db: D1Database, siteId: string, anonymousIds: s
     items: rows(items),
     decisions: rows(decisions),
     identities: rows(identities),
+    /** Ids this browser named that nobody vouched for: they joined nothing. */
+    claims: rows(claims),
   }
 }
 
@@ -888,7 +957,7 @@ export async function exportData(db: D1Database, siteId: string, anonymousIds: s
 export const eraseShopper = (db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, now: number) => {
   const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
   const inIds = `anonymous_id IN (${marks(ids)})`
-  const statements = ['events', 'visitors', 'visitor_items', 'decisions', 'recommendations'].map((table) =>
+  const statements = ['events', 'visitors', 'visitor_items', 'decisions', 'recommendations', 'claims'].map((table) =>
     db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
   )
   if (uid) {
@@ -919,6 +988,8 @@ const EXPIRE_SQL = {
                    (SELECT anonymous_id, item_id FROM visitor_items WHERE site_id = ?1 AND last_ts < ?2 LIMIT ?3)`,
   identityLog: `DELETE FROM identity_log WHERE rowid IN
                   (SELECT rowid FROM identity_log WHERE site_id = ?1 AND at < ?2 LIMIT ?3)`,
+  claims: `DELETE FROM claims WHERE site_id = ?1 AND (anonymous_id, kind, value) IN
+             (SELECT anonymous_id, kind, value FROM claims WHERE site_id = ?1 AND claimed_at < ?2 LIMIT ?3)`,
   erased: `DELETE FROM erased WHERE site_id = ?1 AND anonymous_id IN
              (SELECT anonymous_id FROM erased WHERE site_id = ?1 AND erased_at < ?2 LIMIT ?3)`,
   // Browsers whose last event is older than the cutoff, then the identifiers that led only to them.
@@ -939,7 +1010,7 @@ export type Expired = Record<keyof typeof EXPIRE_SQL, number>
  * summaries of browsers that lost events (those left with none are deleted with their identifiers).
  */
 export async function expireChunk(db: D1Database, siteId: string, cutoff: number, limit: number): Promise<Expired> {
-  const first = ['events', 'decisions', 'recommendations', 'visitorItems', 'identityLog', 'erased'] as const
+  const first = ['events', 'decisions', 'recommendations', 'visitorItems', 'identityLog', 'erased', 'claims'] as const
   const results = await db.batch<{ anonymous_id: string }>(first.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)))
   const touched = [...new Set(results[0]!.results.map((r) => r.anonymous_id))]
   const last = ['visitors', 'browserIds', 'otherIds'] as const

@@ -11,6 +11,8 @@ export type Bindings = {
   CLIENT_LIMITER: RateLimit
   /** "off" turns both limiters off (load tests: `wrangler dev --var RATE_LIMITS:off`). */
   RATE_LIMITS?: string
+  /** Seals sites' identity secrets at rest (worker/verification.ts): `wrangler secret put IDENTITY_KEK`. */
+  IDENTITY_KEK?: string
 }
 /** Hono environment: bindings plus what middleware puts on the context. */
 export type AppEnv = { Bindings: Bindings; Variables: { site: Site } }
@@ -23,4 +25,6 @@ export interface Site {
   adminKeyHash: string | null
   origins: string[]
   settings?: SiteSettings
+  /** The identity secret, sealed under IDENTITY_KEK; null until one is created. */
+  identitySecret?: string | null
 }

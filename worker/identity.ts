@@ -15,11 +15,19 @@ export interface Linked extends Identifier {
   uid: string
 }
 
-/** What linking does: identifiers to add to `uid`, and UIDs whose identifiers all move to it. */
+/** Ids a browser may claim besides its own anonymous id. */
+export const CLAIM_KINDS = ['user', 'crm', 'loyalty', 'email'] as const
+export type ClaimKind = (typeof CLAIM_KINDS)[number]
+
+/**
+ * What linking does: identifiers to add to `uid`, UIDs whose identifiers all move to it, and single
+ * identifiers that move to it alone (they sat in a UID of another login: a shared computer).
+ */
 export interface LinkPlan {
   uid: string
   links: Identifier[]
   merges: string[]
+  moves: Linked[]
   reason: string
 }
 
@@ -28,21 +36,27 @@ const rank = (kind: IdentityKind) => IDENTITY_KINDS.indexOf(kind)
 const label = (i: Identifier) => `${i.kind} ${i.kind === 'email' ? `${i.value.slice(0, 8)}…` : i.value}`
 
 /**
- * Links `incoming` identifiers into one UID: the UID of the strongest identifier already known
- * (the first listed among equals), or `newUid` if none is. Other UIDs met on the way merge into it;
- * nothing is deleted, so every move can be logged with its old UID and undone.
+ * Links verified `incoming` identifiers into one UID: the UID of the strongest identifier already
+ * known (the first listed among equals), or `newUid` if none is. Other UIDs met on the way merge into
+ * it, except a UID holding another login (`logins`: UID → its user id): two logins are two people, so
+ * only the identifiers met there move. Nothing is deleted; every move is logged and can be undone.
  */
-export function planLink(known: Linked[], incoming: Identifier[], newUid: string): LinkPlan {
-  const strongest = [...known].sort((a, b) => rank(a.kind) - rank(b.kind))[0]
+export function planLink(known: Linked[], incoming: Identifier[], newUid: string, logins: Record<string, string> = {}): LinkPlan {
+  const login = incoming.find((i) => i.kind === 'user')?.value
+  const clash = (uid: string, user: string | undefined) => user !== undefined && logins[uid] !== undefined && logins[uid] !== user
+  const strongest = known.filter((k) => !clash(k.uid, login)).sort((a, b) => rank(a.kind) - rank(b.kind))[0]
   const uid = strongest?.uid ?? newUid
+  const user = login ?? logins[uid]
   const isKnown = (i: Identifier) => known.some((k) => k.kind === i.kind && k.value === i.value)
   const links = incoming.filter(
     (i, n) => !isKnown(i) && incoming.findIndex((j) => j.kind === i.kind && j.value === i.value) === n,
   )
+  const others = known.filter((k) => k.uid !== uid)
   return {
     uid,
     links,
-    merges: [...new Set(known.map((k) => k.uid).filter((u) => u !== uid))],
+    merges: [...new Set(others.filter((k) => !clash(k.uid, user)).map((k) => k.uid))],
+    moves: others.filter((k) => clash(k.uid, user)),
     reason: `identified together: ${incoming.map(label).join(', ')}`,
   }
 }

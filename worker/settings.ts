@@ -17,6 +17,12 @@ export const siteSettingsSchema = z
     decide: z.object({ holdoutShare: z.number().min(0).max(1), policy: contactPolicySchema.partial() }).partial(),
     /** How the script tag treats shoppers before they choose. */
     consent: z.enum(CONSENT_MODES),
+    /**
+     * Identity: `unverifiedLinking` lets ids a page names without the site's signature join
+     * customers. Off by default: anyone who knows a shopper's login id or e-mail could then read
+     * and erase that shopper's data.
+     */
+    identity: z.object({ unverifiedLinking: z.boolean() }).partial().strict(),
     /** Shopper rows older than this many days are deleted by the daily cron (default 395, see worker/retention.ts). */
     retentionDays: days,
   })

@@ -27,6 +27,7 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
     adminKeyHash: row.admin_key_hash,
     origins: JSON.parse(row.origins),
     settings: JSON.parse(row.settings),
+    identitySecret: row.identity_secret,
   }
   await env.CACHE.put(cacheKey, JSON.stringify(site), { expirationTtl: SITE_CACHE_TTL })
   return site

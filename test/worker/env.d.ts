@@ -3,6 +3,7 @@ declare namespace Cloudflare {
   // An interface cannot extend an import() type directly; a generic wrapper around it can.
   interface Env extends Readonly<import('../../worker/env').Bindings> {
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[]
+    IDENTITY_KEK: string
   }
 }
 

@@ -3,7 +3,8 @@ import type { VistaEvent } from '../../sdk/schema'
 import { storeEvents } from '../../worker/db'
 import { readBatch } from '../../worker/ingest'
 import { SITE } from '../fixtures/events'
-import { upsertSite } from '../../worker/db'
+import { setIdentitySecret, upsertSite } from '../../worker/db'
+import { seal, sign } from '../../worker/verification'
 import { hashKey } from '../../worker/sites'
 import app from '../../worker/index'
 
@@ -67,3 +68,23 @@ export const seedTestSite = async (site: TestSite) =>
 
 /** A batch envelope for `site`. */
 export const batchFor = (site: TestSite, events: unknown[]) => ({ site: site.id, key: site.key, sentAt: Date.now(), events })
+
+/** The identity secret test sites are given by `giveIdentitySecret`. */
+export const IDENTITY_SECRET = 'is_test_0123456789abcdef0123456789abcdef'
+
+/** Gives a site an identity secret, sealed as the admin API seals it, and drops its cached row. */
+export async function giveIdentitySecret(siteId: string, secret = IDENTITY_SECRET) {
+  await setIdentitySecret(env.DB, siteId, await seal(env.IDENTITY_KEK, siteId, secret))
+  await env.CACHE.delete(`site:${siteId}`)
+}
+
+/** The `signatures` of an identify body for each id it names, as the site's backend computes them. */
+export async function signIds(ids: { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string }, secret = IDENTITY_SECRET) {
+  const kinds = { userId: 'user', crmId: 'crm', loyaltyId: 'loyalty', emailHash: 'email' } as const
+  const signatures: Record<string, string> = {}
+  for (const [field, kind] of Object.entries(kinds)) {
+    const value = ids[field as keyof typeof kinds]
+    if (value) signatures[kind] = await sign(secret, { kind, value })
+  }
+  return signatures
+}

@@ -4,16 +4,17 @@ import { identitiesOf, identityLog, moveIdentity, previousUid } from '../../work
 import { planLink } from '../../worker/identity'
 import app from '../../worker/index'
 import { SITE } from '../fixtures/events'
-import { seedSite } from './helpers'
+import { giveIdentitySecret, seedSite, signIds } from './helpers'
 
-beforeAll(() => seedSite())
+beforeAll(async () => {
+  await seedSite()
+  await giveIdentitySecret(SITE.id)
+})
 
+// Signed as the site's backend would sign them: these tests are about merging, not verification.
 const identify = async (ids: Record<string, string>, origin = SITE.origin) => {
-  const res = await app.request(
-    '/v1/identify',
-    { method: 'POST', headers: { Origin: origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, ...ids }) },
-    env,
-  )
+  const body = { site: SITE.id, key: SITE.key, ...ids, signatures: await signIds(ids) }
+  const res = await app.request('/v1/identify', { method: 'POST', headers: { Origin: origin }, body: JSON.stringify(body) }, env)
   return { status: res.status, body: (await res.json()) as { uid: string; identities: Array<{ kind: string; value: string }>; error?: string; issues?: Array<{ path: string }> } }
 }
 const identitiesOfUid = async (uid: string) => ({ identities: await identitiesOf(env.DB, SITE.id, uid) })

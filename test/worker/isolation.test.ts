@@ -54,7 +54,7 @@ async function fill(site: TestSite, tag: string) {
   ]
   await ok(send(site, 'POST', '/v1/events', batchFor(site, events)))
   for (const anonymousId of [SAME_BROWSER, `${tag}-phone`]) {
-    await ok(send(site, 'POST', '/v1/identify', { site: site.id, key: site.key, anonymousId, userId: 'same-user' }))
+    await ok(admin(site.id, site.admin, 'POST', '/identify', { anonymousId, userId: 'same-user' }))
   }
   await ok(recommend(site, { anonymousId: SAME_BROWSER, strategy: 'for-you' }))
   await ok(send(site, 'POST', '/v1/decide', { site: site.id, key: site.key, anonymousId: SAME_BROWSER, placement: 'top' }))
@@ -115,7 +115,7 @@ describe("site A's keys and site B's data", () => {
       )),
       ['cart', await recommend(siteA, { ...own, strategy: 'cart', cart: 'b-secret-tea,b-secret-pot' })],
       ['decide', await send(siteA, 'POST', '/v1/decide', { ...asA, ...own, placement: 'top' })],
-      ['identify', await send(siteA, 'POST', '/v1/identify', { ...asA, anonymousId: 'a-own-laptop', userId: 'same-user' })],
+      ['identify', await admin(siteA.id, siteA.admin, 'POST', '/identify', { anonymousId: 'a-own-laptop', userId: 'same-user' })],
       ['admin profile', await admin(siteA.id, siteA.admin, 'GET', `/profiles/${SAME_BROWSER}`)],
       ['actions', await admin(siteA.id, siteA.admin, 'GET', '/actions')],
       ['settings', await admin(siteA.id, siteA.admin, 'GET', '/settings')],

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import app from '../../worker/index'
 import { makeEvent, SITE } from '../fixtures/events'
-import { batch, countEvents, postEvents, seedSite } from './helpers'
+import { batch, countEvents, giveIdentitySecret, postEvents, seedSite, signIds } from './helpers'
 
 const call = (path: string, init: RequestInit = {}) => app.request(path, { ...init, headers: { Origin: SITE.origin } }, env)
 const who = (anonymousId: string) => ({ site: SITE.id, key: SITE.key, anonymousId })
@@ -15,8 +15,9 @@ beforeAll(async () => {
   await seedSite()
   await postEvents(batch([makeEvent('Product Viewed', { product_id: 'tea-1' }, { anonymousId: 'phone' })]))
   await postEvents(batch([makeEvent('Order Completed', { order_id: 'pr-1', revenue: 12, products: [{ product_id: 'tea-1' }] }, { anonymousId: 'laptop' })]))
+  await giveIdentitySecret(SITE.id)
   for (const anonymousId of ['phone', 'laptop']) {
-    await call('/v1/identify', { method: 'POST', body: JSON.stringify({ ...who(anonymousId), userId: 'zoe' }) })
+    await call('/v1/identify', { method: 'POST', body: JSON.stringify({ ...who(anonymousId), userId: 'zoe', signatures: await signIds({ userId: 'zoe' }) }) })
   }
   await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId: 'bystander' })]))
 })

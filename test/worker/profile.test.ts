@@ -4,7 +4,7 @@ import type { VistaEvent } from '../../sdk/schema'
 import { upsertItems } from '../../worker/db'
 import app from '../../worker/index'
 import { makeEvent, SITE } from '../fixtures/events'
-import { seedSite, storeAsReceived } from './helpers'
+import { giveIdentitySecret, seedSite, signIds, storeAsReceived } from './helpers'
 
 const DAY = 24 * 3600_000
 const NOW = Date.now()
@@ -35,8 +35,10 @@ beforeAll(async () => {
   for (let week = 9; week >= 2; week--) phone.push(...views('phone', week * 7 + 3, 5), order('phone', week * 7 + 3, 60))
   await storeAsReceived(phone)
   await storeAsReceived(views('laptop', 1, 1, 'pot-1'))
+  await giveIdentitySecret(SITE.id)
+  const signatures = await signIds({ userId: 'dana' })
   for (const anonymousId of ['phone', 'laptop']) {
-    await app.request('/v1/identify', { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId, userId: 'dana' }) }, env)
+    await app.request('/v1/identify', { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId, userId: 'dana', signatures }) }, env)
   }
 })
 

@@ -14,8 +14,11 @@ import {
   deleteItem,
   existingItems,
   listActions,
+  claimsOf,
+  identitiesOf,
   recentVisitors,
   segmentSizes,
+  setIdentitySecret,
   setKeyHash,
   setStock,
   updateSiteConfig,
@@ -32,6 +35,8 @@ import { originsSchema, siteSettingsSchema } from '../settings'
 import { authenticateAdmin, hashKey } from '../sites'
 import { invalid, readJson } from './body'
 import { decideBody } from './decide'
+import { claimedIds, identifyBody, linkVerified, namedIds } from './identify'
+import { seal } from '../verification'
 
 /** Most catalog rows one import call takes (they are chunked to D1's limits). */
 export const MAX_IMPORT_ROWS = 5000
@@ -66,6 +71,9 @@ export const previewBody = z.object({
   anonymousId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).optional(),
   context: decideBody.shape.context,
 })
+
+/** The body of POST /v1/admin/:site/identify: ids the site's backend links (at least two). */
+export const adminIdentifyBody = claimedIds.extend({ anonymousId: identifyBody.shape.anonymousId.optional() }).strict()
 
 /** The query of GET /v1/admin/:site/segments. */
 export const segmentsQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) })
@@ -126,7 +134,9 @@ export default new Hono<AppEnv>()
     const updated = valid.filter((i) => known.has(i.id)).length
     return c.json({ created: valid.length - updated, updated, rejected })
   })
-  .get('/:site/settings', (c) => c.json({ origins: c.var.site.origins, settings: c.var.site.settings ?? {} }))
+  .get('/:site/settings', (c) =>
+    c.json({ origins: c.var.site.origins, settings: c.var.site.settings ?? {}, identitySecret: Boolean(c.var.site.identitySecret) }),
+  )
   .patch('/:site/settings', async (c) => {
     const parsed = settingsPatch.safeParse(await readJson(c.req.raw, 64 * 1024))
     if (!parsed.success) throw invalid('invalid settings', toIssues(parsed.error))
@@ -140,12 +150,30 @@ export default new Hono<AppEnv>()
   })
   .post('/:site/keys/:which/rotate', async (c) => {
     const which = c.req.param('which')
-    if (which !== 'public' && which !== 'admin') return c.json({ error: 'key must be public or admin' }, 404)
-    const key = randomId(`${which === 'admin' ? 'sk' : 'pk'}_${c.var.site.id}`, 24)
-    await setKeyHash(c.env.DB, c.var.site.id, which, await hashKey(key))
-    await c.env.CACHE.delete(`site:${c.var.site.id}`)
+    const { id } = c.var.site
+    if (which === 'identity') {
+      // Creates the identity secret, or replaces it: signatures made with the old one stop holding at once.
+      const secret = randomId(`is_${id}`, 32)
+      await setIdentitySecret(c.env.DB, id, await seal(c.env.IDENTITY_KEK, id, secret))
+      await c.env.CACHE.delete(`site:${id}`)
+      return c.json({ which, key: secret })
+    }
+    if (which !== 'public' && which !== 'admin') return c.json({ error: 'key must be public, admin or identity' }, 404)
+    const key = randomId(`${which === 'admin' ? 'sk' : 'pk'}_${id}`, 24)
+    await setKeyHash(c.env.DB, id, which, await hashKey(key))
+    await c.env.CACHE.delete(`site:${id}`)
     // Shown once: only its digest is kept.
     return c.json({ which, key })
+  })
+  .post('/:site/identify', async (c) => {
+    // Server to server: the admin key vouches for every id, so each one links.
+    const parsed = adminIdentifyBody.safeParse(await readJson(c.req.raw, 4096))
+    if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
+    const { anonymousId, ...rest } = parsed.data
+    const ids = [...(anonymousId ? [{ kind: 'anonymous' as const, value: anonymousId }] : []), ...namedIds(rest)]
+    if (ids.length < 2) throw invalid('invalid identify request', [{ path: '', message: 'name at least two ids to link' }])
+    const uid = await linkVerified(c.env.DB, c.var.site.id, ids, "linked by the site's backend", Date.now())
+    return c.json({ uid, identities: await identitiesOf(c.env.DB, c.var.site.id, uid) })
   })
   .delete('/:site/catalog/:id', async (c) =>
     (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id'))) ? c.body(null, 204) : c.json({ error: `no item ${c.req.param('id')}` }, 404),
@@ -252,6 +280,7 @@ export default new Hono<AppEnv>()
     }))
     return c.json({ days, sampled: days.at(-1)?.sampled ?? 0 })
   })
-  .get('/:site/profiles/:anonymousId', async (c) =>
-    c.json(profileAnswer(await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now()))),
-  )
+  .get('/:site/profiles/:anonymousId', async (c) => {
+    const customer = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
+    return c.json({ ...profileAnswer(customer), unverified: await claimsOf(c.env.DB, c.var.site.id, customer.browsers) })
+  })
