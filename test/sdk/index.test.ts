@@ -104,14 +104,15 @@ describe('the script tag', () => {
   })
 
   it('ties later events to an identified user and forgets them on reset', async () => {
-    vista().identify('user-42', { plan: 'gold', crmId: 'C-7', email: ' Ana@Example.com ' })
+    const signatures = { user: 'ab'.repeat(32), crm: 'cd'.repeat(32) }
+    vista().identify('user-42', { plan: 'gold', crmId: 'C-7', email: ' Ana@Example.com ' }, signatures)
     vista().track('Cart Viewed', { products: [] })
     let profile = await settle()
     expect((await outbox()).at(-1)!.userId).toBe('user-42')
     expect(profile).toMatchObject({ userId: 'user-42', traits: { plan: 'gold' } })
     // The link waits on the device until the Worker confirms it; the e-mail only as its hash.
-    const link = await read<Record<string, string>>('link')
-    expect(link).toMatchObject({ anonymousId: profile.anonymousId, userId: 'user-42', crmId: 'C-7' })
+    const link = await read<Record<string, unknown>>('link')
+    expect(link).toMatchObject({ anonymousId: profile.anonymousId, userId: 'user-42', crmId: 'C-7', signatures })
     expect(link!.emailHash).toBe(createHash('sha256').update('ana@example.com').digest('hex'))
     expect(JSON.stringify(link)).not.toMatch(/example\.com/i)
     const before = profile.anonymousId
