@@ -696,6 +696,8 @@ async function lookup(event) {
   fact('Browsers', (p.browsers ?? []).join(', ') || '—')
   const identities = (p.identities ?? []).map((i) => `${i.kind} ${String(i.value).slice(0, 12)}`)
   if (identities.length > 0) fact('Identities', identities.join(', '))
+  const claims = (p.unverified ?? []).map((i) => `${i.kind} ${String(i.value).slice(0, 12)}`)
+  if (claims.length > 0) fact('Unverified claims (linked to nothing)', claims.join(', '))
   fact('Orders', p.summary?.orders ?? 0)
   fact('Revenue', euro.format(p.summary?.revenue ?? 0))
   for (const [name, value] of Object.entries(p.scores ?? {})) {
@@ -731,6 +733,21 @@ function renderSettings(data) {
   const consent = data?.settings?.consent ?? 'tracking-with-opt-out'
   $('settings-tag').textContent =
     `<script src="${location.origin}/v1/vista.js" data-site="${session?.site ?? ''}" data-key="YOUR_PUBLIC_KEY" data-consent="${consent}" async></script>`
+  $('settings-identity').textContent = data?.identitySecret
+    ? 'This site has an identity secret: logins your backend signs join one customer across devices.'
+    : 'No identity secret yet: logins stay claims of their browser and join nothing. Create one for your backend to sign with.'
+  $('settings-identity-risk').hidden = data?.settings?.identity?.unverifiedLinking !== true
+}
+
+async function rotateIdentitySecret() {
+  const replacing = $('settings-identity').textContent.startsWith('This site has')
+  if (replacing && !confirm('Signatures made with the current secret stop working at once. Continue?')) return
+  const answer = await api('/keys/identity/rotate', { method: 'POST' })
+  if (!answer.ok) return status('settings-status', errorOf(answer), 'bad')
+  const box = $('identity-secret')
+  box.textContent = `${answer.data.key}\n\nShown once: store it with your backend's secrets; Vista keeps only a sealed copy.`
+  box.hidden = false
+  await reloadSettings()
 }
 
 function showSettingsErrors(lines) {
@@ -805,6 +822,7 @@ $('stock-out').addEventListener('click', () => setStock(false))
 $('stock-form').addEventListener('submit', (event) => event.preventDefault())
 $('settings-form').addEventListener('submit', saveSettings)
 $('settings-reload').addEventListener('click', reloadSettings)
+$('identity-rotate').addEventListener('click', rotateIdentitySecret)
 
 defaultRange()
 const saved = readSession()

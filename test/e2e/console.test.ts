@@ -222,6 +222,19 @@ describe('the marketer console in Chromium', () => {
     expect(await admin.locator('#settings-saved').textContent()).toContain('"retentionDays": 400')
     expect(await admin.locator('#settings-tag').textContent()).toContain('data-site="demo" data-key="YOUR_PUBLIC_KEY" data-consent="anonymous-until-consent"')
 
+    // 8b. Identity: no secret yet, then one shown once; unverified linking states its risk.
+    expect(await admin.locator('#settings-identity').textContent()).toContain('No identity secret yet')
+    expect(await admin.locator('#settings-identity-risk').isHidden()).toBe(true)
+    await admin.click('#identity-rotate')
+    await expect.poll(() => admin.locator('#identity-secret').textContent()).toMatch(/^is_demo_[0-9a-f]{64}\n/)
+    await expect.poll(() => admin.locator('#settings-identity').textContent()).toContain('This site has an identity secret')
+    await admin.fill('#settings-json', JSON.stringify({ ...valid, identity: { unverifiedLinking: true } }))
+    await admin.click('#settings-save')
+    await expect.poll(() => admin.locator('#settings-identity-risk').isVisible()).toBe(true)
+    await admin.fill('#settings-json', JSON.stringify({ ...valid, identity: { unverifiedLinking: false } }))
+    await admin.click('#settings-save')
+    await expect.poll(() => admin.locator('#settings-identity-risk').isHidden()).toBe(true)
+
     // 9. A preview of a condition over recent shoppers, and for the shopper from step 4.
     await admin.click('#new-action')
     await admin.fill('#preview-shopper', anonymousId)

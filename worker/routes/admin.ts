@@ -146,7 +146,7 @@ export default new Hono<AppEnv>()
     const origins = parsed.data.origins ?? site.origins
     await updateSiteConfig(c.env.DB, site.id, origins, settings)
     await Promise.all([c.env.CACHE.delete(`site:${site.id}`), c.env.CACHE.delete(`population:${site.id}`)])
-    return c.json({ origins, settings })
+    return c.json({ origins, settings, identitySecret: Boolean(site.identitySecret) })
   })
   .post('/:site/keys/:which/rotate', async (c) => {
     const which = c.req.param('which')
