@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { batchSchema, eventSchema } from '../sdk/schema'
 import { actionSchema } from './decide'
 import { RATE_PERIOD } from './ratelimit'
-import { catalogImport, itemSchema, previewBody, reportRange, segmentsQuery, settingsPatch, stockPatch } from './routes/admin'
+import { adminIdentifyBody, catalogImport, itemSchema, previewBody, reportRange, segmentsQuery, settingsPatch, stockPatch } from './routes/admin'
 import { decideBody } from './routes/decide'
 import { identifyBody, unlinkBody } from './routes/identify'
 import { shopperRequest } from './routes/privacy'
@@ -34,7 +34,7 @@ export const OPERATIONS: Operation[] = [
     body: batchSchema.extend({ events: z.array(eventSchema).min(1).max(100) }),
   },
   { method: 'GET', path: '/v1/recommendations', summary: 'Items for a shopper, with reasons and an id', auth: 'site', query: recommendationQuery },
-  { method: 'POST', path: '/v1/identify', summary: "Links a browser to the shopper's other ids under one UID", auth: 'site', body: identifyBody },
+  { method: 'POST', path: '/v1/identify', summary: "Links a browser to the shopper's other ids under one UID: only ids the site signed; unsigned ones stay claims of the browser", auth: 'site', body: identifyBody },
   { method: 'POST', path: '/v1/identify/unlink', summary: 'Takes a browser out of its UID', auth: 'site', body: unlinkBody },
   { method: 'GET', path: '/v1/profile', summary: 'The 360 view of the shopper behind a browser', auth: 'site', query: profileQuery },
   { method: 'GET', path: '/v1/privacy/export', summary: 'Everything stored about the shopper behind a browser, as JSON', auth: 'site', query: shopperRequest },
@@ -48,7 +48,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'DELETE', path: '/v1/admin/:site/catalog/:id', summary: 'Deletes a catalog item', auth: 'admin' },
   { method: 'GET', path: '/v1/admin/:site/settings', summary: 'Origins and settings', auth: 'admin' },
   { method: 'PATCH', path: '/v1/admin/:site/settings', summary: 'Changes origins and settings, section by section', auth: 'admin', body: settingsPatch },
-  { method: 'POST', path: '/v1/admin/:site/keys/:which/rotate', summary: 'Issues a new public or admin key, shown once', auth: 'admin' },
+  { method: 'POST', path: '/v1/admin/:site/keys/:which/rotate', summary: 'Issues a new public or admin key, or identity secret, shown once', auth: 'admin' },
+  { method: 'POST', path: '/v1/admin/:site/identify', summary: "Links ids the site's backend vouches for under one UID", auth: 'admin', body: adminIdentifyBody },
   { method: 'GET', path: '/v1/admin/:site/reports', summary: 'Daily reports per action and strategy, and uplift', auth: 'admin', query: reportRange },
   { method: 'POST', path: '/v1/admin/:site/preview', summary: 'Dry run: who an action would reach, and what a shopper would see and why', auth: 'admin', body: previewBody.extend({ action: actionSchema }) },
   { method: 'GET', path: '/v1/admin/:site/segments', summary: 'Segment sizes by day (counted daily among recent shoppers)', auth: 'admin', query: segmentsQuery },

@@ -118,7 +118,7 @@ describe('admin settings and keys', () => {
       method: 'PATCH',
       body: JSON.stringify({ origins: [SITE.origin, 'https://new.example'], settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 } }),
     })
-    expect(await res.json()).toEqual({ origins: [SITE.origin, 'https://new.example'], settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 } })
+    expect(await res.json()).toEqual({ origins: [SITE.origin, 'https://new.example'], settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 }, identitySecret: false })
     expect((await postEvents(batch([makeEvent('Page Viewed', {})]), { Origin: 'https://new.example' })).status).toBe(200)
     expect(await (await admin('/settings')).json()).toMatchObject({ settings: { retentionDays: 365 } })
   })
