@@ -21,6 +21,10 @@ import {
   type GammaGammaParams,
 } from '../../worker/value'
 
+// A fit over 40,000 customers takes a few CPU seconds: more than vitest's default 5 s when the
+// two cores are shared, so it gets room (a guard against a stuck fit, not a speed check).
+const FIT_TIMEOUT = 60_000
+
 /** Asserts |actual / expected − 1| ≤ tolerance, with both numbers in the failure message. */
 const expectRelative = (actual: number, expected: number, tolerance: number) =>
   expect(Math.abs(actual / expected - 1), `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance)
@@ -106,7 +110,7 @@ describe('BG/NBD', () => {
     expectRelative(fit.a, CDNOW_BGNBD.a, 0.25)
     expectRelative(fit.b, CDNOW_BGNBD.b, 0.25)
     expect(fit.logLikelihood).toBeGreaterThanOrEqual(bgnbdLogLikelihood(CDNOW_BGNBD, data))
-  })
+  }, FIT_TIMEOUT)
 
   it('P(alive) is 1 without repeats and falls with time since the last purchase', () => {
     expect(probabilityAlive(CDNOW_BGNBD, { x: 0, tx: 0, T: 39 })).toBe(1)
@@ -210,7 +214,7 @@ describe('Gamma-Gamma', () => {
     expect(fit.logLikelihood).toBeGreaterThanOrEqual(
       gammaGammaLogLikelihood(CDNOW_GAMMA_GAMMA, data),
     )
-  })
+  }, FIT_TIMEOUT)
 
   it('expected spend shrinks the observed mean towards the population mean', () => {
     const { p, q, gamma } = CDNOW_GAMMA_GAMMA
