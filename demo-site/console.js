@@ -306,6 +306,7 @@ async function previewAction() {
     fact('Why', (one.why ?? []).filter(Boolean).join('; ') || '—')
     fact('Would see now', one.wouldSee?.action ?? 'nothing')
     fact('Because', (one.wouldSee?.reasons ?? []).join('; ') || '—')
+    fact('Trace', one.wouldSee?.trace?.summary ?? '—')
     parts.push(facts)
   }
   box.replaceChildren(...parts)

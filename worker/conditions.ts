@@ -279,23 +279,135 @@ export function describe(condition: Condition): string {
   return parts.length > 0 ? parts.join(' and ') : 'always'
 }
 
-/** The clauses that held, in plain words, or null when the condition does not hold. */
-function check(condition: Condition, context: DecisionContext): string[] | null {
+// What a shopper may read of a clause that held: second person, about them and their visit, from a
+// closed set of templates. Segment ids, scores, profile traits and campaign names are the
+// marketer's words (some unkind: "at-risk", "tier-d"), so they are never shown; a negative clause
+// ($ne, $nin, $exists: false, $not) says what the shopper is not, which explains nothing to them.
+const STAGES: Record<string, string> = {
+  new: "Because you're new here",
+  active: "Because you're a regular here",
+  reactivated: "Because you're back after a while",
+  'at-risk': "Because it's been a while since your last visit",
+  lapsed: "Because it's been a while since your last visit",
+  prospect: "Because you haven't ordered yet",
+}
+const PAGES: Record<string, string> = {
+  home: "Because you're on our home page",
+  product: "Because of the product you're looking at",
+  category: "Because of the category you're browsing",
+  cart: "Because you're looking at your cart",
+  checkout: "Because you're checking out",
+  search: 'Because of what you searched for',
+}
+const DEVICES: Record<string, string> = {
+  mobile: "Because you're on your phone",
+  tablet: "Because you're on a tablet",
+  desktop: "Because you're on a computer",
+}
+const LINK = 'Because of the link that brought you here'
+const MEDIA: Record<string, string> = {
+  email: 'Because you came from our newsletter',
+  newsletter: 'Because you came from our newsletter',
+  social: 'Because you came from social media',
+  cpc: 'Because you came from one of our ads',
+  paid: 'Because you came from one of our ads',
+  affiliate: 'Because you came from a partner site',
+}
+const CART = "Because of what's in your cart"
+
+// Own keys only: a page type such as "constructor" must not find Object's prototype.
+const lookup = (table: Record<string, string>, key: unknown) =>
+  typeof key === 'string' && Object.hasOwn(table, key) ? table[key]! : null
+
+const segmentWords = (id: unknown) =>
+  lookup(STAGES, id) ?? (typeof id === 'string' && id.startsWith('likes:') ? `Because you often look at ${id.slice(6)}` : null)
+
+const partOfDay = (hour: number) =>
+  hour >= 5 && hour < 12 ? 'morning' : hour >= 12 && hour < 18 ? 'afternoon' : hour >= 18 && hour < 23 ? 'evening' : 'night'
+
+function cartTotal(op: Operator, operand: unknown, total: number): string {
+  if (total === 0) return 'Because your cart is empty'
+  if (typeof operand !== 'number' || operand <= 0) return CART
+  if (op === '$gt') return `Because your cart is over ${operand}`
+  if (op === '$gte') return `Because your cart is ${operand} or more`
+  if (op === '$lt') return `Because your cart is under ${operand}`
+  if (op === '$lte') return `Because your cart is ${operand} or less`
+  return CART
+}
+
+/** One clause that held, as the shopper may read it, or null when it has nothing to tell them. */
+function forShopper({ path, op, operand }: Clause, actual: unknown): string | null {
+  if (op === '$ne' || op === '$nin' || (op === '$exists' && !operand)) return null
+  const text = typeof actual === 'string' && actual !== '' ? actual : undefined
+  const count = typeof actual === 'number' ? actual : undefined
+  switch (path) {
+    case 'lifecycle':
+      return lookup(STAGES, actual)
+    case 'segments': {
+      if (op === '$exists' || !Array.isArray(actual)) return null
+      const hits = op === '$in' && Array.isArray(operand) ? actual.filter((s) => operand.includes(s)) : [operand]
+      return hits.map(segmentWords).find(Boolean) ?? null
+    }
+    case 'profile.orders':
+      return count === undefined ? null : count > 0 ? "Because you've ordered from us before" : STAGES.prospect!
+    case 'cart.total':
+      return count === undefined ? null : cartTotal(op, operand, count)
+    case 'cart.count':
+      if (count === undefined) return null
+      return count === 0 ? 'Because your cart is empty' : `Because you have ${count} item${count === 1 ? '' : 's'} in your cart`
+    case 'cart.items':
+      return CART
+    case 'page.type':
+      return lookup(PAGES, actual)
+    case 'page.category':
+      return text ? `Because you're looking at ${text}` : null
+    case 'page.item':
+      return PAGES.product!
+    case 'page.path':
+      return "Because of the page you're on"
+    case 'device':
+      return lookup(DEVICES, actual)
+    case 'time.hour':
+      return count === undefined ? null : `Because it's ${partOfDay(count)} where you are`
+    case 'time.weekday':
+      return count !== undefined && WEEKDAYS[count] ? `Because it's ${WEEKDAYS[count]}` : null
+    case 'referrer':
+      return LINK
+    case 'utm.medium':
+      return lookup(MEDIA, text?.toLowerCase()) ?? LINK
+    default:
+      // Other utm fields hold the marketer's campaign names; scores and profile traits are theirs too.
+      return path.startsWith('utm.') ? LINK : null
+  }
+}
+
+interface Words {
+  clause: (clause: Clause, actual: unknown) => string | null
+  negation: (condition: Condition) => string | null
+}
+const MARKETER: Words = { clause: sentence, negation }
+const SHOPPER: Words = { clause: forShopper, negation: () => null }
+
+/** The clauses that held, in `words`, or null when the condition does not hold. */
+function check(condition: Condition, context: DecisionContext, words = MARKETER): string[] | null {
   const held: string[] = []
+  const say = (text: string | null) => {
+    if (text !== null) held.push(text)
+  }
   for (const [key, value] of Object.entries(condition)) {
     if (key === '$and' || key === '$or') {
-      const branches = (value as Condition[]).map((c) => check(c, context))
+      const branches = (value as Condition[]).map((c) => check(c, context, words))
       const passed = branches.filter((b) => b !== null)
       if (key === '$and' ? passed.length < branches.length : passed.length === 0) return null
       held.push(...passed.flat())
     } else if (key === '$not') {
-      if (check(value as Condition, context) !== null) return null
-      held.push(negation(value as Condition))
+      if (check(value as Condition, context, words) !== null) return null
+      say(words.negation(value as Condition))
     } else {
       const actual = resolve(context, key)
       for (const clause of clausesOf(key, value)) {
         if (!holds(clause, actual)) return null
-        held.push(sentence(clause, actual))
+        say(words.clause(clause, actual))
       }
     }
   }
@@ -309,6 +421,10 @@ export const evaluate = (condition: Condition, context: DecisionContext): boolea
 /** The clauses that held, in plain words ("cart total 92 > 80", "segment at-risk"); [] if none. */
 export const explain = (condition: Condition, context: DecisionContext): string[] =>
   check(condition, context) ?? []
+
+/** The clauses that held, as the shopper may read them ("Because you're new here"); [] if none. */
+export const explainToShopper = (condition: Condition, context: DecisionContext): string[] =>
+  check(condition, context, SHOPPER) ?? []
 
 type Where = Array<string | number>
 

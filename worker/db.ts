@@ -759,18 +759,18 @@ export const offerContacts = (db: D1Database, siteId: string, anonymousId: strin
     )
     .bind(siteId, anonymousId, since)
 
-/** Logs a decision (context, action, probability) for attribution and offline evaluation. */
+/** Logs a decision (context, action, probability, the marketer's trace) for attribution and offline evaluation. */
 export const logDecision = (
   db: D1Database,
   siteId: string,
-  d: { id: string; anonymousId: string; placement: string; actionId: string | null; segmentKey: string; probability: number; propensity: number; holdout: boolean; context: object; at: number },
+  d: { id: string; anonymousId: string; placement: string; actionId: string | null; segmentKey: string; probability: number; propensity: number; holdout: boolean; context: object; trace: object; at: number },
 ) =>
   db
     .prepare(
-      `INSERT INTO decisions (site_id, id, anonymous_id, placement, action_id, segment_key, probability, propensity, holdout, context, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO decisions (site_id, id, anonymous_id, placement, action_id, segment_key, probability, propensity, holdout, context, trace, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(siteId, d.id, d.anonymousId, d.placement, d.actionId, d.segmentKey, d.probability, d.propensity, d.holdout ? 1 : 0, JSON.stringify(d.context), d.at)
+    .bind(siteId, d.id, d.anonymousId, d.placement, d.actionId, d.segmentKey, d.probability, d.propensity, d.holdout ? 1 : 0, JSON.stringify(d.context), JSON.stringify(d.trace), d.at)
     .run()
 
 /** Deletes one action; false if the site had none with that id. */

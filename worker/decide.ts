@@ -3,7 +3,7 @@
 // of each choice for off-policy evaluation (IPS) and the reasons behind it. Pure: storage,
 // routes and clocks are the caller's; randomness comes from the injected `rng`.
 import { z } from 'zod'
-import { conditionSchema, describe, explain, evaluate, type DecisionContext } from './conditions'
+import { conditionSchema, describe, explain, explainToShopper, evaluate, type DecisionContext } from './conditions'
 import { lgamma, sampleBeta } from './stats'
 
 export { sampleBeta, sampleGamma } from './stats'
@@ -28,8 +28,16 @@ export const actionSchema = z
     start: z.number().int().min(0).optional(),
     end: z.number().int().min(0).optional(),
     when: conditionSchema.default({}),
-    /** Shown among the decision's reasons, e.g. "free shipping offer". */
-    reason: z.string().max(200).optional(),
+    /**
+     * What the shopper reads under "Why this?", instead of the reasons Vista words from the
+     * condition: public like the title and text, so write it to them ("Because your cart is over
+     * €50"), never about values or odds. Kept to one line of plain text.
+     */
+    reason: z
+      .string()
+      .max(200)
+      .transform((r) => r.replace(/[\p{Cc}\s]+/gu, ' ').trim())
+      .optional(),
   })
   .refine((a) => a.start === undefined || a.end === undefined || a.start < a.end, {
     path: ['end'],
@@ -82,8 +90,41 @@ export interface Decision {
   propensity: number
   score: number
   holdout: boolean
+  /** What the shopper may read: plain words about them and their visit; [] when nothing is shown. */
   reasons: string[]
   considered: Array<{ id: string; eligible: boolean; why: string }>
+  /** The marketer's account; logged and previewed, never sent to the shopper. */
+  trace: Trace
+}
+
+/** One action of the placement as the decision saw it. */
+export interface Candidate {
+  id: string
+  title: string
+  value: number
+  lever: number
+  eligible: boolean
+  /** Why it may (not) be shown, in the marketer's words. */
+  why: string
+  /** Posterior mean acceptance rate of its arm, if it was eligible. */
+  propensity?: number
+  /** propensity × value × lever. */
+  expected?: number
+  /** This decision's Thompson draw × value × lever: the highest wins. */
+  score?: number
+  outcome: 'chosen' | 'lost' | 'ineligible' | 'held out'
+}
+
+/** Why a decision came out as it did, for the marketer: admin preview and the decision log. */
+export interface Trace {
+  choice: 'holdout' | 'nothing-eligible' | 'only-eligible' | 'exploited' | 'explored'
+  /** The choice in one sentence, e.g. "explored to learn: 20% propensity × value 10, against 50% × value 10 for A". */
+  summary: string
+  /** The chosen action's condition clauses that held ("cart total 92 > 80"). */
+  held: string[]
+  segmentKey: string
+  probability: number
+  candidates: Candidate[]
 }
 
 /** One logged decision: enough to evaluate another policy offline. */
@@ -107,8 +148,10 @@ export interface Eligibility {
 export const DAY = 24 * 60 * 60 * 1000
 /** Extra Thompson draws that estimate a choice's probability. */
 export const DRAWS = 200
-/** The reason a decision in the holdout group gives. */
+/** The trace summary of a decision in the holdout group; the shopper is told nothing. */
 export const HOLDOUT_REASON = 'holdout group: no offer shown, so uplift can be measured'
+/** What the shopper reads when no clause of the condition speaks to them and the marketer wrote no reason. */
+export const SHOPPER_FALLBACK = 'Picked for your visit'
 
 /** The key of an action's arm in a segment; action ids never contain `|`. */
 export const armKey = (actionId: string, segmentKey: string) => `${actionId}|${segmentKey}`
@@ -242,9 +285,21 @@ export function decide(input: DecideInput): Decision {
     input.now,
   )
   const considered = checked.map(({ action, eligible, why }) => ({ id: action.id, eligible, why }))
-  const none = { action: null, probability: 1, propensity: 0, score: 0, considered }
+  const candidate = ({ action, eligible, why }: Eligibility): Candidate => ({
+    id: action.id,
+    title: action.title,
+    value: action.value,
+    lever: action.lever,
+    eligible,
+    why,
+    outcome: 'ineligible',
+  })
+  const none = { action: null, probability: 1, propensity: 0, score: 0, considered, reasons: [] }
+  const trace = (choice: Trace['choice'], summary: string, candidates: Candidate[]): Trace =>
+    ({ choice, summary, held: [], segmentKey, probability: 1, candidates })
   if (inHoldout(input.unitId, input.holdoutShare)) {
-    return { ...none, holdout: true, reasons: [HOLDOUT_REASON] }
+    const candidates = checked.map((c): Candidate => ({ ...candidate(c), outcome: c.eligible ? 'held out' : 'ineligible' }))
+    return { ...none, holdout: true, trace: trace('holdout', HOLDOUT_REASON, candidates) }
   }
   const arms_ = checked
     .filter((c) => c.eligible)
@@ -255,8 +310,8 @@ export function decide(input: DecideInput): Decision {
       return { ...c, a, b, mean: a / (a + b), weight: c.action.value * c.action.lever }
     })
   if (arms_.length === 0) {
-    const reason = `no eligible action for ${placement} (${checked.length} considered)`
-    return { ...none, holdout: false, reasons: [reason] }
+    const summary = `no eligible action for ${placement} (${checked.length} considered)`
+    return { ...none, holdout: false, trace: trace('nothing-eligible', summary, checked.map(candidate)) }
   }
   const thetas = arms_.map((arm) => sampleBeta(arm.a, arm.b, rng))
   const scores = thetas.map((theta, i) => theta * arms_[i]!.weight)
@@ -275,20 +330,37 @@ export function decide(input: DecideInput): Decision {
   const top = arms_.reduce((a, b) => (b.mean * b.weight > a.mean * a.weight ? b : a))
   const expected = `${percent(pick.mean)} propensity × ${times(pick.action)}`
   const best = `${percent(top.mean)} × ${times(top.action)} for ${top.action.title}`
-  const choice =
+  const choice: Trace['choice'] =
     arms_.length === 1
-      ? `the only eligible action: ${expected}`
+      ? 'only-eligible'
       : top === pick || top.mean * top.weight === pick.mean * pick.weight
-        ? `chosen for the highest expected value: ${expected}`
-        : `explored to learn: ${expected}, against ${best}`
+        ? 'exploited'
+        : 'explored'
+  const summary = {
+    'only-eligible': `the only eligible action: ${expected}`,
+    exploited: `chosen for the highest expected value: ${expected}`,
+    explored: `explored to learn: ${expected}, against ${best}`,
+  }[choice]
+  const probability = sum / (draws + 1)
+  const candidates = checked.map((c): Candidate => {
+    const i = arms_.findIndex((arm) => arm.action === c.action)
+    const arm = arms_[i]
+    if (!arm) return candidate(c)
+    const expected = arm.mean * arm.weight
+    const outcome = i === index ? 'chosen' : 'lost'
+    return { ...candidate(c), propensity: arm.mean, expected, score: scores[i]!, outcome }
+  })
+  // The marketer's own reason replaces the templates: they know the offer, and one line reads best.
+  const told = pick.action.reason ? [pick.action.reason] : explainToShopper(pick.action.when, context)
   return {
     action: pick.action,
-    probability: sum / (draws + 1),
+    probability,
     propensity: pick.mean,
     score: scores[index]!,
     holdout: false,
-    reasons: [...pick.held, ...(pick.action.reason ? [pick.action.reason] : []), choice],
+    reasons: told.length > 0 ? told : [SHOPPER_FALLBACK],
     considered,
+    trace: { choice, summary, held: pick.held, segmentKey, probability, candidates },
   }
 }
 

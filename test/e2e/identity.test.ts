@@ -6,10 +6,11 @@ import { createHash, createHmac } from 'node:crypto'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Vista } from '../../sdk/index'
-import { DEMO_ADMIN_KEY } from '../../demo-site/seed'
 import { launch, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 
+// The demo seed's admin key (demo-site/seed.ts), for local use only.
+const DEMO_ADMIN_KEY = 'sk_demo_vista_local_only'
 let worker: LocalWorker
 let browser: Browser
 let secret: string

@@ -173,6 +173,14 @@ describe('admin preview', () => {
     expect(all.population.segments.map((s: { id: string }) => s.id)).toContain('new')
     const buyer = await preview({ action, anonymousId: 'buyer-1' })
     expect(buyer.shopper).toMatchObject({ eligible: true, why: ['orders 1 > 0'], wouldSee: { action: 'buyers-only' } })
+    // The shopper's words beside the marketer's trace.
+    expect(buyer.shopper.wouldSee.reasons).toEqual(["Because you've ordered from us before"])
+    expect(buyer.shopper.wouldSee.trace).toMatchObject({
+      choice: 'only-eligible',
+      held: ['orders 1 > 0'],
+      summary: 'the only eligible action: 50% propensity × value 5',
+      candidates: [{ id: 'buyers-only', title: 'Thanks', value: 5, lever: 1, propensity: 0.5, outcome: 'chosen' }],
+    })
     const browser = await preview({ action, anonymousId: 'browser-1', context: { cart: { total: 10 } } })
     expect(browser.shopper.eligible).toBe(false)
     expect(browser.shopper.why[0]).toMatch(/^condition not met/)

@@ -1,14 +1,14 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { upsertActions } from '../../worker/db'
-import { actionSchema, HOLDOUT_REASON } from '../../worker/decide'
+import { actionSchema, HOLDOUT_REASON, type Trace } from '../../worker/decide'
 import app from '../../worker/index'
 import type { DecisionAnswer } from '../../sdk/schema'
 import { makeEvent, SITE } from '../fixtures/events'
 import { batch, postEvents, seedSite } from './helpers'
 
 const ACTIONS = [
-  { id: 'free-shipping', title: 'Free shipping', text: 'On this order', placement: 'top', value: 3, when: { 'cart.total': { $gt: 80 } }, reason: 'free shipping offer' },
+  { id: 'free-shipping', title: 'Free shipping', text: 'On this order', placement: 'top', value: 3, when: { 'cart.total': { $gt: 80 } }, reason: 'Because your cart is over €80' },
   { id: 'welcome', title: 'Welcome', text: '10% off your first order', placement: 'top', value: 2, when: { lifecycle: 'new' } },
   { id: 'side', title: 'Elsewhere', text: 'Another placement', placement: 'footer', value: 100 },
 ].map((a) => actionSchema.parse(a))
@@ -35,10 +35,25 @@ describe('POST /v1/decide', () => {
     expect(status).toBe(200)
     expect(body.id).toMatch(/^dec_[0-9a-f]{24}$/)
     expect(body.action).toMatchObject({ id: 'welcome', title: 'Welcome', text: '10% off your first order' })
-    expect(body.reasons.join(' | ')).toMatch(/new/)
-    expect(body.reasons.at(-1)).toMatch(/^the only eligible action/)
+    expect(body.reasons).toEqual(["Because you're new here"])
     const logged = await env.DB.prepare('SELECT action_id, segment_key, probability, holdout FROM decisions WHERE id = ?').bind(body.id).first()
     expect(logged).toEqual({ action_id: 'welcome', segment_key: 'new', probability: 1, holdout: 0 })
+  })
+
+  it("answers with the shopper's reasons only, and logs the marketer's trace", async () => {
+    const { body } = await decideFor('d1', { cart: { total: 92 } })
+    expect(Object.keys(body).sort()).toEqual(['action', 'holdout', 'id', 'placement', 'reasons'])
+    expect(body.reasons.join(' ')).not.toMatch(/[%×]|propensity|value|lever|Free shipping|Welcome/)
+    const row = await env.DB.prepare('SELECT trace FROM decisions WHERE id = ?').bind(body.id).first<{ trace: string }>()
+    const trace = JSON.parse(row!.trace) as Trace
+    expect(trace.choice).toMatch(/^(exploited|explored)$/)
+    expect(trace.summary).toMatch(/propensity × value/)
+    expect(trace.candidates.map((c) => [c.id, c.title, c.value, c.outcome]).sort()).toEqual(
+      [
+        ['free-shipping', 'Free shipping', 3, body.action!.id === 'free-shipping' ? 'chosen' : 'lost'],
+        ['welcome', 'Welcome', 2, body.action!.id === 'welcome' ? 'chosen' : 'lost'],
+      ],
+    )
   })
 
   it('changes with the cart: a big cart makes free shipping eligible, with its reason', async () => {
@@ -46,7 +61,7 @@ describe('POST /v1/decide', () => {
     for (let i = 0; i < 30; i++) {
       const { body } = await decideFor('d2', { cart: { total: 92 } })
       seen.add(body.action!.id)
-      if (body.action!.id === 'free-shipping') expect(body.reasons).toEqual(expect.arrayContaining(['free shipping offer']))
+      if (body.action!.id === 'free-shipping') expect(body.reasons).toEqual(['Because your cart is over €80'])
     }
     // Neither has evidence yet: Thompson sampling shows both (welcome wins a third of draws; all 30
     // free shipping would have chance 5e-6), and never the other placement's action.
@@ -86,14 +101,18 @@ describe('POST /v1/decide', () => {
     }
     const { body } = await decideFor('d4', { cart: { total: 20 } })
     expect(body.action).toBeNull()
-    expect(body.reasons[0]).toMatch(/^no eligible action for top/)
+    expect(body.reasons).toEqual([])
+    const row = await env.DB.prepare('SELECT trace FROM decisions WHERE id = ?').bind(body.id).first<{ trace: string }>()
+    expect(JSON.parse(row!.trace).summary).toMatch(/^no eligible action for top/)
   })
 
   it('holds out its share of shoppers, so uplift can be measured', async () => {
     await seedSite(undefined, { decide: { holdoutShare: 1 } })
     await env.CACHE.delete(`site:${SITE.id}`)
     const { body } = await decideFor('d1', { cart: { total: 20 } })
-    expect(body).toMatchObject({ action: null, holdout: true, reasons: [HOLDOUT_REASON] })
+    expect(body).toMatchObject({ action: null, holdout: true, reasons: [] })
+    const row = await env.DB.prepare('SELECT trace FROM decisions WHERE id = ?').bind(body.id).first<{ trace: string }>()
+    expect(JSON.parse(row!.trace)).toMatchObject({ choice: 'holdout', summary: HOLDOUT_REASON })
     await seedSite(undefined, { decide: { holdoutShare: 0 } })
     await env.CACHE.delete(`site:${SITE.id}`)
   })

@@ -171,7 +171,7 @@ describe('decide()', () => {
       expect(decide(input({ unitId: `shopper-${i}`, holdoutShare: 0.1, rng: seeded(-i) })).holdout).toBe(d.holdout)
     })
     const held = decisions.find((d) => d.holdout)!
-    expect(held).toMatchObject({ action: null, probability: 1, reasons: [HOLDOUT_REASON] })
+    expect(held).toMatchObject({ action: null, probability: 1, reasons: [], trace: { choice: 'holdout', summary: HOLDOUT_REASON } })
     expect(held.considered).toEqual([{ id: 'a', eligible: true, why: 'eligible: shown to everyone' }])
     expect(decisions.filter((d) => !d.holdout).every((d) => d.action?.id === 'a')).toBe(true)
   })
@@ -224,26 +224,27 @@ describe('decide()', () => {
     ]
     const decision = decide(input({ actions, context: { device: 'desktop' } }))
     expect(decision).toMatchObject({ action: null, holdout: false, probability: 1 })
-    expect(decision.reasons).toEqual(['no eligible action for banner (2 considered)'])
+    expect(decision.reasons).toEqual([])
+    expect(decision.trace).toMatchObject({ choice: 'nothing-eligible', summary: 'no eligible action for banner (2 considered)' })
     expect(decision.considered).toEqual([
       { id: 'a', eligible: false, why: 'condition not met: device is mobile' },
       { id: 'b', eligible: false, why: `ended ${new Date(NOW - 1).toISOString()}` },
     ])
   })
 
-  it('gives the clauses that held, the marketer reason and the choice as reasons', () => {
+  it('tells the shopper the marketer reason, and traces the clauses that held and the choice', () => {
     const when: Condition = { 'cart.total': { $gt: 80 }, segments: { $contains: 'at-risk' } }
-    const shipping = action('shipping', { value: 20, when, reason: 'free shipping offer' })
+    const shipping = action('shipping', { value: 20, when, reason: 'Because your cart is over €80' })
     const arms: Arms = { [armKey('shipping', 'at-risk')]: { successes: 11, failures: 87 } }
     const context: DecisionContext = { cart: { total: 92 }, segments: ['at-risk'] }
     const decision = decide(input({ actions: [shipping], arms, segmentKey: 'at-risk', context }))
     expect(decision.action?.id).toBe('shipping')
-    expect(decision.reasons).toEqual([
-      'cart total 92 > 80',
-      'segment at-risk',
-      'free shipping offer',
-      'the only eligible action: 12% propensity × value 20',
-    ])
+    expect(decision.reasons).toEqual(['Because your cart is over €80'])
+    expect(decision.trace).toMatchObject({
+      choice: 'only-eligible',
+      held: ['cart total 92 > 80', 'segment at-risk'],
+      summary: 'the only eligible action: 12% propensity × value 20',
+    })
     expect(decision.propensity).toBeCloseTo(12 / 100)
     expect(decision.probability).toBe(1)
   })
@@ -259,7 +260,7 @@ describe('decide()', () => {
     const reasons = new Map<string, string>()
     for (let i = 0; i < 300 && reasons.size < 2; i++) {
       const decision = decide(input({ actions, arms, rng, draws: 10 }))
-      reasons.set(decision.action!.id, decision.reasons.at(-1)!)
+      reasons.set(decision.action!.id, decision.trace.summary)
     }
     expect(reasons.get('a')).toBe('chosen for the highest expected value: 50% propensity × value 10')
     expect(reasons.get('b')).toBe(

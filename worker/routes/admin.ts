@@ -258,7 +258,7 @@ export default new Hono<AppEnv>()
         segments: customer.view.segments,
         eligible: check?.eligible ?? false,
         why: check?.eligible ? check.held : [check?.why ?? ''],
-        wouldSee: { action: decision.action?.id ?? null, reasons: decision.reasons },
+        wouldSee: { action: decision.action?.id ?? null, reasons: decision.reasons, trace: decision.trace },
       },
     })
   })

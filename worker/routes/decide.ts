@@ -97,6 +97,7 @@ export default new Hono<AppEnv>().post('/', async (c) => {
       image: decision.action.image,
       link: decision.action.link,
     },
+    // Only what the shopper may read; the trace (rivals, odds, values) stays in the log.
     reasons: decision.reasons,
     holdout: decision.holdout,
   }
@@ -110,6 +111,7 @@ export default new Hono<AppEnv>().post('/', async (c) => {
     propensity: decision.propensity,
     holdout: decision.holdout,
     context,
+    trace: decision.trace,
     at: now,
   })
   await afterResponse(c, log)
