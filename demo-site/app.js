@@ -678,9 +678,10 @@ async function fillProfile(box) {
       `${view.summary.events} events, ${view.summary.orders} orders, ${money} spent.`),
     h('h2', {}, 'Your segments, and why'),
     h('ul', { class: 'segments' }, view.segments.map((s) => h('li', { 'data-segment': s.id }, h('strong', {}, s.id), ' — ', s.reason))),
-    view.identities.length
-      ? h('p', { class: 'caption' }, 'Linked ids: ', view.identities.map((i) => `${i.kind} ${i.kind === 'email' ? i.value.slice(0, 10) + '…' : i.value}`).join(', '))
-      : null,
+    // replaceChildren, unlike h(), would print a null child as the text "null".
+    ...(view.identities.length
+      ? [h('p', { class: 'caption' }, 'Linked ids: ', view.identities.map((i) => `${i.kind} ${i.kind === 'email' ? i.value.slice(0, 10) + '…' : i.value}`).join(', '))]
+      : []),
   )
 }
 

@@ -7,6 +7,3 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: str
   if (text !== undefined) node.textContent = text
   return node
 }
-
-/** The URL if it is https or a path on this origin, else '' (no javascript:, data:, //host, /\host or /<tab>/host). */
-export const safeUrl = (url = '') => (/^(https:\/\/|\/(?![\/\\\t\n\r]))/.test(url) ? url : '')

@@ -1,8 +1,9 @@
 // Recommendations on the page: fetched for a slot, shown from the device cache at once, then refreshed.
 // Rendering uses DOM APIs and textContent only: no server string ever becomes HTML.
-import { el, safeUrl } from './dom'
+import { el } from './dom'
 import type { RecommendationAnswer, Strategy } from './schema'
 import { change, read } from './store'
+import { safeUrl } from './url'
 
 /** What `vista.recommend()` takes; `rules` follow the Worker's business rules (filter, boost, pin...). */
 export interface RecommendOptions {

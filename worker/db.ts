@@ -962,7 +962,13 @@ export const eraseShopper = (db: D1Database, siteId: string, anonymousIds: strin
   )
   if (uid) {
     statements.push(
-      db.prepare('DELETE FROM identity_log WHERE site_id = ? AND (from_uid = ? OR to_uid = ?)').bind(siteId, uid, uid),
+      // By identifier too: links made under a UID that later merged into this one name neither side.
+      db
+        .prepare(
+          `DELETE FROM identity_log WHERE site_id = ?1 AND (from_uid = ?2 OR to_uid = ?2
+             OR (kind, value) IN (SELECT kind, value FROM identities WHERE site_id = ?1 AND uid = ?2))`,
+        )
+        .bind(siteId, uid),
       db.prepare('DELETE FROM identities WHERE site_id = ? AND uid = ?').bind(siteId, uid),
     )
   }

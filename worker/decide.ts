@@ -3,6 +3,7 @@
 // of each choice for off-policy evaluation (IPS) and the reasons behind it. Pure: storage,
 // routes and clocks are the caller's; randomness comes from the injected `rng`.
 import { z } from 'zod'
+import { SAFE_URL } from '../sdk/url'
 import { conditionSchema, describe, explain, explainToShopper, evaluate, type DecisionContext } from './conditions'
 import { lgamma, sampleBeta } from './stats'
 
@@ -12,14 +13,17 @@ const id = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -')
 
+// The SDK renders nothing else, so an action that would lose its link or image is refused on save.
+const URL_RULE = 'must start with https:// or be a path on this site (/…)'
+
 /** A banner or offer as a marketer saves it. */
 export const actionSchema = z
   .object({
     id,
     title: z.string().min(1).max(200),
     text: z.string().max(1000),
-    image: z.string().max(2048).optional(),
-    link: z.string().max(2048).optional(),
+    image: z.string().max(2048).regex(SAFE_URL, URL_RULE).optional(),
+    link: z.string().max(2048).regex(SAFE_URL, URL_RULE).optional(),
     placement: z.string().min(1).max(64),
     /** Business value of one acceptance, e.g. the expected margin of the order it brings. */
     value: z.number().finite().positive().max(1e9),

@@ -291,6 +291,10 @@ describe('the demo shop in Chromium', () => {
     await a.waitForSelector('[data-vista-order]')
     await drain(a)
     await a.click('#me-link')
+    // Before signing in there are segments but no linked ids: nothing missing may print as text.
+    await expect.poll(() => a.locator('.lead').first().textContent(), { timeout: 10_000 }).toMatch(/^Not signed in/)
+    expect(await a.locator('.segments li').count()).toBeGreaterThan(0)
+    expect(await a.locator('#app').textContent()).not.toMatch(/null|undefined/)
     await a.fill('input[name="user"]', 'e2e-reader')
     await a.fill('input[name="email"]', 'Reader@Example.com')
     await a.click('#sign-in')
@@ -306,6 +310,7 @@ describe('the demo shop in Chromium', () => {
     const segments = await b.locator('.segments li').allTextContents()
     expect(segments.some((s) => /^rfm:[a-z-]+ — R\d F\d M\d: last order 0 days ago, 1 order, \d+\.\d\d spent$/.test(s))).toBe(true)
     expect(segments).toContain('likes:books — 100% of their interest is in books')
+    expect(await b.locator('#app').textContent()).not.toMatch(/null|undefined/)
     const linked = await b.locator('.caption').last().textContent()
     expect(linked).toMatch(/email [0-9a-f]{10}…/)
     expect(linked).not.toMatch(/example/i)

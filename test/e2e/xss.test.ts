@@ -4,6 +4,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import products from '../../demo-site/products.json'
+import type { DecisionAnswer } from '../../sdk/schema'
 import { makeEvent } from '../fixtures/events'
 import { launch, readDeviceStore, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
@@ -100,6 +101,9 @@ const OFF_ORIGIN = [
   { id: 'xss-y', link: '/\t/evil.example/offer', image: '/\n/evil.example/pixel.png' },
 ].map((a) => ({ placement: a.id, title: `Offer ${a.id}`, text: `Text of ${a.id}`, value: 5, ...a }))
 
+/** Each action's link and image as planted, served in decisions even where the Worker refuses them on save. */
+const PLANTED = new Map([...ACTIONS, ...OFF_ORIGIN].map((a) => [a.id, { link: a.link, image: a.image }]))
+
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
@@ -131,12 +135,27 @@ async function admin(method: string, path: string, body: unknown): Promise<unkno
   return res.json()
 }
 
+/** Saves an action; if the Worker refuses its link or image (and nothing else), saves it without them. */
+async function saveAction(action: Record<string, unknown> & { id: string }): Promise<void> {
+  const res = await fetch(`${worker.url}/v1/admin/demo/actions/${action.id}`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(action),
+  })
+  if (res.ok) return
+  expect(res.status).toBe(400)
+  const refused = ((await res.json()) as { issues: Array<{ path: string }> }).issues.map((i) => i.path)
+  expect(refused.length).toBeGreaterThan(0)
+  expect(refused.filter((path) => path !== 'link' && path !== 'image')).toEqual([])
+  await admin('PUT', `/actions/${action.id}`, Object.fromEntries(Object.entries(action).filter(([key]) => !refused.includes(key))))
+}
+
 /** Replaces the demo catalog by the payload items, saves the payload actions and co-views xss-1 with the rest. */
 async function plantPayloads(): Promise<void> {
   await admin('PATCH', '/catalog/stock', { items: products.map((p) => ({ id: p.id, in_stock: false })) })
   const imported = (await admin('POST', '/catalog', { items: ITEMS })) as { rejected: unknown[] }
   expect(imported.rejected).toEqual([])
-  for (const action of [...ACTIONS, ...OFF_ORIGIN]) await admin('PUT', `/actions/${action.id}`, action)
+  for (const action of [...ACTIONS, ...OFF_ORIGIN]) await saveAction(action)
   // Two other shoppers who viewed xss-1 and the rest: its title becomes an also-viewed reason.
   const events = ['co-1', 'co-2'].flatMap((anonymousId) =>
     ITEMS.map((item) => makeEvent('Product Viewed', { product_id: item.id }, { anonymousId, sessionId: anonymousId })),
@@ -192,6 +211,17 @@ async function openHost(csp: boolean, placements: string[]): Promise<Watch> {
             headers: csp ? { 'Content-Security-Policy': CSP } : {},
             body: hostPage(placements),
           }),
+  )
+  // The Worker refuses these links and images on save; served anyway (an older Worker, a tampered
+  // answer), the renderer must still drop them.
+  await context.route(
+    (url) => url.origin === worker.url && url.pathname === '/v1/decide',
+    async (route) => {
+      const response = await route.fetch()
+      const answer = (await response.json()) as DecisionAnswer
+      if (answer.action) Object.assign(answer.action, PLANTED.get(answer.action.id))
+      await route.fulfill({ response, json: answer })
+    },
   )
   // Init scripts run outside the page's policy: they only listen.
   await context.addInitScript(() => {

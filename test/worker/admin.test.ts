@@ -76,6 +76,46 @@ describe('admin actions', () => {
   })
 })
 
+/** Links and images the SDK's renderer would drop: a save must refuse them too. */
+const UNSAFE_URLS = [
+  'javascript:alert(1)',
+  'JAVASCRIPT:alert(1)',
+  ' javascript:alert(1)',
+  '\tjavascript:alert(1)',
+  '\njavascript:alert(1)',
+  'data:text/html,<script>alert(1)</script>',
+  '//evil.example/offer',
+  '/\\evil.example/offer',
+  '/\t/evil.example/offer',
+  'http://shop.example/offer',
+]
+const UNSAFE_FIELDS = (['link', 'image'] as const).flatMap((field) => UNSAFE_URLS.map((url) => [field, url] as const))
+const OFFER = { title: 'Offer', text: 'Text', placement: 'top', value: 1 }
+
+describe('admin action links and images', () => {
+  it.each(UNSAFE_FIELDS)('refuses %s %j on save with 400 naming the field', async (field, url) => {
+    const res = await admin('/actions/unsafe', { method: 'PUT', body: JSON.stringify({ ...OFFER, [field]: url }) })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toEqual([field])
+    expect(((await (await admin('/actions')).json()) as { actions: unknown[] }).actions).toEqual([])
+  })
+
+  it.each(UNSAFE_FIELDS)('refuses %s %j in a preview with 400 naming action.<field>', async (field, url) => {
+    const res = await admin('/preview', { method: 'POST', body: JSON.stringify({ action: { id: 'unsafe', ...OFFER, [field]: url } }) })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toEqual([`action.${field}`])
+  })
+
+  it('accepts https URLs and paths on the site', async () => {
+    for (const [link, image] of [['https://shop.example/offers/x', 'https://cdn.example/x.png'], ['/offers/x', '/img/x.png']]) {
+      const res = await admin('/actions/safe', { method: 'PUT', body: JSON.stringify({ ...OFFER, link, image }) })
+      expect(res.status).toBe(200)
+      expect(((await res.json()) as { action: object }).action).toMatchObject({ link, image })
+    }
+    expect((await admin('/actions/safe', { method: 'DELETE' })).status).toBe(204)
+  })
+})
+
 describe('admin catalog import', () => {
   it('counts created, updated and rejected rows, with the reason per rejected row', async () => {
     const items = [

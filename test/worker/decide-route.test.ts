@@ -117,6 +117,15 @@ describe('POST /v1/decide', () => {
     await env.CACHE.delete(`site:${SITE.id}`)
   })
 
+  it('never serves a stored action that no longer validates, such as a javascript: link saved before the rule', async () => {
+    const legacy = { ...ACTIONS[2]!, id: 'legacy', placement: 'legacy', link: 'javascript:alert(1)' }
+    await upsertActions(env.DB, SITE.id, [legacy], Date.now())
+    const { status, body } = await decideFor('d1', {}, { placement: 'legacy' })
+    expect(status).toBe(200)
+    expect(body.action).toBeNull()
+    await env.DB.prepare("DELETE FROM actions WHERE site_id = ? AND id = 'legacy'").bind(SITE.id).run()
+  })
+
   it('refuses bad requests with the path, and foreign origins', async () => {
     const bad = await decideFor('d1', { cart: { total: -5 } })
     expect(bad.status).toBe(400)
