@@ -30,7 +30,12 @@ export async function seedDemo(persistTo?: string): Promise<number> {
       adminKeyHash: await hashKey(DEMO_ADMIN_KEY),
       origins: DEMO_ORIGINS,
       // The demo shows offers to everyone and often; a real shop keeps a holdout (default 10%).
-      settings: { decide: { holdoutShare: 0, policy: { maxPerDay: 50, maxPerActionPerDay: 20 } } },
+      // It has no server to sign its sign-ins, so it links them unverified (the console states the
+      // risk); a real shop signs them with its identity secret and leaves this off.
+      settings: {
+        decide: { holdoutShare: 0, policy: { maxPerDay: 50, maxPerActionPerDay: 20 } },
+        identity: { unverifiedLinking: true },
+      },
     })
     // Validated as on save: a bad action stops the seed with the field and the problem.
     await upsertActions(env.DB, 'demo', actions.map((a) => actionSchema.parse(a)), Date.now())

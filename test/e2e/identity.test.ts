@@ -15,8 +15,9 @@ let worker: LocalWorker
 let browser: Browser
 let secret: string
 
-const admin = async (method: string, path: string) => {
-  const res = await fetch(`${worker.url}/v1/admin/demo${path}`, { method, headers: { Authorization: `Bearer ${DEMO_ADMIN_KEY}` } })
+const admin = async (method: string, path: string, body?: unknown) => {
+  const init = { method, headers: { Authorization: `Bearer ${DEMO_ADMIN_KEY}` }, body: body === undefined ? undefined : JSON.stringify(body) }
+  const res = await fetch(`${worker.url}/v1/admin/demo${path}`, init)
   expect(res.status).toBe(200)
   return res.json() as Promise<any>
 }
@@ -26,6 +27,8 @@ const sign = (text: string) => createHmac('sha256', secret).update(text).digest(
 beforeAll(async () => {
   ;[worker, browser] = await Promise.all([startWorker({ prefix: 'vista-identity-' }), launch()])
   secret = (await admin('POST', '/keys/identity/rotate')).key
+  // The demo links unsigned sign-ins (it has no server to sign them); a real shop does not.
+  await admin('PATCH', '/settings', { settings: { identity: { unverifiedLinking: false } } })
 })
 afterAll(async () => {
   await browser?.close()
