@@ -258,6 +258,24 @@ const PENDING = `
     SELECT visitor, item, weight FROM weights WHERE bought AND COALESCE(old_purchases, 0) = 0 AND weight > 0
   )`
 
+// The decisions that pending offer events name, with what each knew before (was_*) and after this
+// batch. Only the browser a decision was made for, naming the action it chose, can answer it: an
+// event from anyone else, or for a holdout (action_id null), matches no decision.
+const OFFERS = `
+  offers AS (
+    SELECT d.id, d.action_id, d.segment_key,
+           d.shown_at IS NOT NULL AS was_shown, d.accepted_at IS NOT NULL AS was_accepted,
+           COALESCE(d.shown_at, MIN(CASE WHEN e.type = 'Offer Shown' THEN e.received_at END)) AS shown_at,
+           COALESCE(d.accepted_at, MIN(CASE WHEN e.type = 'Offer Accepted' THEN e.received_at END)) AS accepted_at,
+           d.shown_at IS NOT NULL OR MAX(e.type = 'Offer Shown') AS shown,
+           d.accepted_at IS NOT NULL OR MAX(e.type = 'Offer Accepted') AS accepted
+    FROM events e INDEXED BY events_pending
+    JOIN decisions d ON d.site_id = ?1 AND d.id = json_extract(e.properties, '$.decision_id')
+      AND d.anonymous_id = e.anonymous_id AND d.action_id = json_extract(e.properties, '$.action_id')
+    WHERE e.site_id = ?1 AND e.indexed = 0 AND e.type IN ('Offer Shown', 'Offer Accepted')
+    GROUP BY d.id
+  )`
+
 // Pairs each new shopper-item with the shopper's recent items (and with the other new ones), once,
 // with the smaller of the two weights, so a pair never outweighs the support of either item.
 const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) => `
@@ -337,23 +355,28 @@ export const INDEX_SQL = {
     last_ts = max(last_ts, excluded.last_ts), views = views + excluded.views, adds = adds + excluded.adds,
     purchases = purchases + excluded.purchases, rating = COALESCE(excluded.rating, rating),
     dismissed = max(dismissed, excluded.dismissed)`,
-  // Every impression is a trial; an acceptance turns its trial into a success.
+  // Each decision is one trial: a failure once shown, a success once shown and accepted (in any
+  // order, in any batches). The delta is the new state less the stored one, read before `outcomes`
+  // stores it, so a late acceptance turns its failure into a success and a repeat changes nothing.
+  // max(0, ...): arms folded before 0012 may hold fewer failures than their shown decisions.
   arms: `
-  WITH offers AS (
-    SELECT json_extract(properties, '$.decision_id') AS decision_id, type FROM events INDEXED BY events_pending
-    WHERE site_id = ?1 AND indexed = 0 AND type IN ('Offer Shown', 'Offer Accepted')
+  WITH ${OFFERS},
+  moved AS (
+    SELECT action_id, segment_key,
+           (shown AND accepted) - (was_shown AND was_accepted) AS successes,
+           (shown AND NOT accepted) - (was_shown AND NOT was_accepted) AS failures
+    FROM offers
   )
   INSERT INTO arms (site_id, action_id, segment_key, successes, failures)
-  SELECT ?1, d.action_id, d.segment_key, SUM(o.type = 'Offer Accepted'),
-         max(0, SUM(o.type = 'Offer Shown') - SUM(o.type = 'Offer Accepted'))
-  FROM offers o JOIN decisions d ON d.site_id = ?1 AND d.id = o.decision_id
-  WHERE d.action_id IS NOT NULL GROUP BY d.action_id, d.segment_key
+  SELECT ?1, action_id, segment_key, SUM(successes), SUM(failures) FROM moved WHERE true
+  GROUP BY action_id, segment_key HAVING SUM(successes) != 0 OR SUM(failures) != 0
   ON CONFLICT (site_id, action_id, segment_key) DO UPDATE SET successes = successes + excluded.successes,
     failures = max(0, failures + excluded.failures)`,
-  rewards: `
-  UPDATE decisions SET reward = 1 WHERE site_id = ?1 AND id IN (
-    SELECT json_extract(properties, '$.decision_id') FROM events INDEXED BY events_pending
-    WHERE site_id = ?1 AND indexed = 0 AND type = 'Offer Accepted')`,
+  // The IN list makes SQLite look the decisions up by id rather than walk all of the site's.
+  outcomes: `
+  WITH ${OFFERS}
+  UPDATE decisions SET shown_at = o.shown_at, accepted_at = o.accepted_at, reward = o.shown AND o.accepted
+  FROM offers o WHERE decisions.site_id = ?1 AND decisions.id IN (SELECT id FROM offers) AND decisions.id = o.id`,
   done: `UPDATE events INDEXED BY events_pending SET indexed = 1 WHERE site_id = ?1 AND indexed = 0`,
 }
 
@@ -369,7 +392,7 @@ export const indexPending = (db: D1Database, siteId: string) => [
   db.prepare(INDEX_SQL.budget).bind(siteId),
   db.prepare(INDEX_SQL.visitorItems).bind(siteId),
   db.prepare(INDEX_SQL.arms).bind(siteId),
-  db.prepare(INDEX_SQL.rewards).bind(siteId),
+  db.prepare(INDEX_SQL.outcomes).bind(siteId),
   db.prepare(INDEX_SQL.done).bind(siteId),
 ]
 

@@ -368,17 +368,6 @@ export function decide(input: DecideInput): Decision {
   }
 }
 
-/** Reward of an outcome: 1 for accepted or clicked, 0 for dismissed, ignored or unanswered. */
-export const reward = (kind: Contact['kind'] | 'ignored'): 0 | 1 =>
-  kind === 'accepted' || kind === 'clicked' ? 1 : 0
-
-/** The arms after one reward (0-1, fractions allowed) of the arm `key`; `arms` is not modified. */
-export function learn(arms: Arms, key: string, reward: number): Arms {
-  const r = Math.min(1, Math.max(0, reward))
-  const arm = arms[key] ?? { successes: 0, failures: 0 }
-  return { ...arms, [key]: { successes: arm.successes + r, failures: arm.failures + 1 - r } }
-}
-
 /** Off-policy estimate of a policy's mean reward from another policy's logs. */
 export interface Estimate {
   /** Inverse propensity scoring: Σ reward / probability over the matched logs, divided by n. */

@@ -49,4 +49,12 @@ describe('query plans', () => {
       }
     })
   }
+
+  it('reaches decisions only by their primary key, not by walking the site', async () => {
+    for (const sql of [INDEX_SQL.arms, INDEX_SQL.outcomes]) {
+      const steps = (await plan(sql)).filter((d) => /^(SCAN|SEARCH) (decisions|d)\b/.test(d))
+      expect(steps.length).toBeGreaterThan(0)
+      for (const step of steps) expect(step).toMatch(/USING PRIMARY KEY \(site_id=\? AND id=\?\)/)
+    }
+  })
 })
