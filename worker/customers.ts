@@ -49,11 +49,17 @@ const predict = (m: ValueModel, c: Customer, monetary: number) =>
   expectedPurchases(m.bgnbd, c, VALUE_HORIZON_WEEKS) *
   (m.spend && c.x > 0 && monetary > 0 && m.spend.q > 1 ? expectedSpend(m.spend, c.x, monetary) : m.averageOrder)
 
-/** The site's value model: from KV, else fitted on every customer's orders (null with too few buyers). */
+// A fit that ran off (a, b near 1e6 on odd order histories, which any shopper can send) gives NaN
+// predictions, and JSON turns NaN into null in KV: such a model is no model, never a 500.
+const usable = (m: ValueModel | null) =>
+  m !== null &&
+  [m.bgnbd.r, m.bgnbd.alpha, m.bgnbd.a, m.bgnbd.b, m.averageOrder, m.medians?.current, m.medians?.future].every((v) => Number.isFinite(v))
+
+/** The site's value model: from KV, else fitted on every customer's orders (null with too few buyers or a fit that ran off). */
 async function siteValueModel(env: Bindings, siteId: string, now: number): Promise<ValueModel | null> {
   const key = `value:${siteId}`
   const cached = await env.CACHE.get<{ model: ValueModel | null }>(key, 'json')
-  if (cached) return cached.model
+  if (cached) return usable(cached.model) ? cached.model : null
   const today = Math.floor(now / 86_400_000)
   const rows = await orderHistories(env.DB, siteId, VALUE_MAX_CUSTOMERS)
   const customers = rows.map((r) => ({
@@ -79,7 +85,7 @@ async function siteValueModel(env: Bindings, siteId: string, now: number): Promi
       current: median(customers.map((c) => c.revenue)),
       future: median(customers.map((c) => predict(partial, c, c.monetary))),
     }
-    model = partial
+    model = usable(partial) ? partial : null
   }
   await env.CACHE.put(key, JSON.stringify({ model }), { expirationTtl: VALUE_MODEL_TTL })
   return model
@@ -119,7 +125,8 @@ export async function customerView(env: Bindings, site: Site, anonymousId: strin
       expectedPurchases: expectedPurchases(valueModel.bgnbd, c, VALUE_HORIZON_WEEKS),
       predictedValue: predict(valueModel, c, monetary),
     }
-    summary.predictedValue = value.predictedValue
+    if (Object.values(value).every(Number.isFinite)) summary.predictedValue = value.predictedValue
+    else value = null
   }
   const view = segmentOne(summary, { ...population, medians: valueModel?.medians ?? null }, now, {
     ...DEFAULT_LIFECYCLE,

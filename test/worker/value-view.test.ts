@@ -53,3 +53,17 @@ describe('predicted value in the customer view', () => {
     expect(gone.scores.quadrant).toBe('win-back')
   })
 })
+
+describe('a value model that ran off', () => {
+  it('counts as no model: the profile and decide answer 200 without value, never 500', async () => {
+    // What KV holds after a fit whose predictions were NaN: JSON writes NaN as null.
+    const ranOff = { bgnbd: { r: 0.2, alpha: 4, a: 1e6, b: 1e6 }, spend: null, averageOrder: 30, medians: { current: 30, future: null } }
+    await env.CACHE.put(`value:${SITE.id}`, JSON.stringify({ model: ranOff }))
+    const loyal = await profile('often-3')
+    expect(loyal.value).toBeNull()
+    expect(loyal.scores.quadrant).toBeNull()
+    const res = await app.request('/v1/decide', { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId: 'often-3', placement: 'top' }) }, env)
+    expect(res.status).toBe(200)
+    await env.CACHE.delete(`value:${SITE.id}`)
+  })
+})
