@@ -198,13 +198,12 @@ export interface RecommendationAnswer {
   items: RecommendedItem[]
 }
 
-/** POST /v1/decide: the action to show in a placement (or none: holdout, nothing eligible), and why. */
+/** POST /v1/decide: the action to show in a placement (or none), and why, in words for the shopper; whether they are in the holdout stays with the marketer. */
 export interface DecisionAnswer {
   id: string
   placement: string
   action: { id: string; title: string; text: string; image?: string; link?: string } | null
   reasons: string[]
-  holdout: boolean
 }
 
 /** Validates a parsed batch; `events` are checked one by one so issues name the offending index. */

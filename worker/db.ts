@@ -406,26 +406,27 @@ const BROWSERS = `
                    WHERE a.site_id = ?1 AND a.kind = 'anonymous' AND a.value = ?2 LIMIT 100)
   )`
 
-/** A customer's most recent items over all their browsers, newest first (ts * 10 + rating keeps the newest rating). */
+/** What a recommendation reads of the customer (exported for the query-plan test). */
+export const HISTORY_SQL = {
+  // ts * 10 + rating keeps the newest rating of an item rated on two browsers.
+  history: `
+  WITH ${BROWSERS}
+  SELECT item_id, MAX(last_ts) AS last_ts, SUM(views) AS views, SUM(adds) AS adds, SUM(purchases) AS purchases,
+         MAX(CASE WHEN rating IS NOT NULL THEN last_ts * 10 + rating END) % 10 AS rating, MAX(dismissed) AS dismissed
+  FROM visitor_items WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers)
+  GROUP BY item_id ORDER BY last_ts DESC, item_id LIMIT ?3`,
+  dismissed: `
+  WITH ${BROWSERS}
+  SELECT DISTINCT item_id FROM visitor_items WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers) AND dismissed = 1`,
+}
+
+/** A customer's most recent items over all their browsers, newest first. */
 export const visitorHistory = (db: D1Database, siteId: string, visitor: string, limit: number) =>
-  db
-    .prepare(
-      `WITH ${BROWSERS}
-       SELECT item_id, MAX(last_ts) AS last_ts, SUM(views) AS views, SUM(adds) AS adds, SUM(purchases) AS purchases,
-              MAX(CASE WHEN rating IS NOT NULL THEN last_ts * 10 + rating END) % 10 AS rating, MAX(dismissed) AS dismissed
-       FROM visitor_items WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers)
-       GROUP BY item_id ORDER BY last_ts DESC, item_id LIMIT ?3`,
-    )
-    .bind(siteId, visitor, limit)
+  db.prepare(HISTORY_SQL.history).bind(siteId, visitor, limit)
 
 /** Items the customer said "not interested" to, on any of their browsers. */
 export const dismissedItems = (db: D1Database, siteId: string, visitor: string) =>
-  db
-    .prepare(
-      `WITH ${BROWSERS}
-       SELECT DISTINCT item_id FROM visitor_items WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers) AND dismissed = 1`,
-    )
-    .bind(siteId, visitor)
+  db.prepare(HISTORY_SQL.dismissed).bind(siteId, visitor)
 
 /** The hottest items (optionally of one category) with their log-space trend. */
 export const trendingItems = (db: D1Database, siteId: string, limit: number, category?: string) =>

@@ -43,7 +43,7 @@ describe('POST /v1/decide', () => {
 
   it("answers with the shopper's reasons only, and logs the marketer's trace", async () => {
     const { body } = await decideFor('d1', { cart: { total: 92 } })
-    expect(Object.keys(body).sort()).toEqual(['action', 'holdout', 'id', 'placement', 'reasons'])
+    expect(Object.keys(body).sort()).toEqual(['action', 'id', 'placement', 'reasons'])
     expect(body.reasons.join(' ')).not.toMatch(/[%×]|propensity|value|lever|Free shipping|Welcome/)
     const row = await env.DB.prepare('SELECT trace FROM decisions WHERE id = ?').bind(body.id).first<{ trace: string }>()
     const trace = JSON.parse(row!.trace) as Trace
@@ -111,8 +111,10 @@ describe('POST /v1/decide', () => {
     await seedSite(undefined, { decide: { holdoutShare: 1 } })
     await env.CACHE.delete(`site:${SITE.id}`)
     const { body } = await decideFor('d1', { cart: { total: 20 } })
-    expect(body).toMatchObject({ action: null, holdout: true, reasons: [] })
-    const row = await env.DB.prepare('SELECT trace FROM decisions WHERE id = ?').bind(body.id).first<{ trace: string }>()
+    // The shopper is not told they are in the control group; the log says so.
+    expect(body).toEqual({ id: body.id, placement: 'top', action: null, reasons: [] })
+    const row = await env.DB.prepare('SELECT trace, holdout FROM decisions WHERE id = ?').bind(body.id).first<{ trace: string; holdout: number }>()
+    expect(row!.holdout).toBe(1)
     expect(JSON.parse(row!.trace)).toMatchObject({ choice: 'holdout', summary: HOLDOUT_REASON })
     await seedSite(undefined, { decide: { holdoutShare: 0 } })
     await env.CACHE.delete(`site:${SITE.id}`)

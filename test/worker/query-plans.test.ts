@@ -3,7 +3,7 @@
 // never scan a shopper table.
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { INDEX_SQL } from '../../worker/db'
+import { HISTORY_SQL, INDEX_SQL } from '../../worker/db'
 
 /** SQLite's plan for `sql`, one line per step. */
 const plan = async (sql: string) => {
@@ -57,4 +57,25 @@ describe('query plans', () => {
       for (const step of steps) expect(step).toMatch(/USING PRIMARY KEY \(site_id=\? AND id=\?\)/)
     }
   })
+})
+
+describe('query plans of what a recommendation reads of the customer', () => {
+  // The browsers of a verified customer are found through the identity graph's indexes, and their
+  // items by primary key: the cost follows the customer's own history, never the site's.
+  const rule = /^SEARCH \S+ USING (COVERING )?(INDEX|PRIMARY KEY) (?!.*AUTOMATIC)/
+  for (const [name, sql] of Object.entries(HISTORY_SQL)) {
+    it(`${name} searches identities and visitor_items by index`, async () => {
+      const steps = await plan(sql)
+      for (const table of ['identities', 'visitor_items']) {
+        const names = namesOf(sql, table)
+        const checked = steps.filter((d) => names.has(/^(?:SCAN|SEARCH) (\S+)/.exec(d)?.[1] ?? ''))
+        expect(checked.length, `steps reading ${table} in ${steps.join(' | ')}`).toBeGreaterThan(0)
+        for (const step of checked) {
+          expect(step).toMatch(rule)
+          // A search keyed by the site alone walks every row of the site.
+          expect(step).not.toMatch(/\(site_id=\?\)$/)
+        }
+      }
+    })
+  }
 })

@@ -97,9 +97,8 @@ export default new Hono<AppEnv>().post('/', async (c) => {
       image: decision.action.image,
       link: decision.action.link,
     },
-    // Only what the shopper may read; the trace (rivals, odds, values) stays in the log.
+    // Only what the shopper may read; the trace (rivals, odds, values, the holdout) stays in the log.
     reasons: decision.reasons,
-    holdout: decision.holdout,
   }
   const log = logDecision(c.env.DB, site.id, {
     id: answer.id,
