@@ -28,6 +28,7 @@ async function shop(anonymousId: string, days: number, n = 4) {
   await insert("INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'anonymous', ?, ?, ?) ON CONFLICT DO NOTHING", anonymousId, `uid-${anonymousId}`, at)
   await insert("INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'user', ?, ?, ?) ON CONFLICT DO NOTHING", `user-${anonymousId}`, `uid-${anonymousId}`, at)
   await insert("INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason) VALUES (?, ?, 'link', 'user', ?, NULL, ?, 'test')", at, `user-${anonymousId}`, `uid-${anonymousId}`)
+  await insert("INSERT OR IGNORE INTO claims (site_id, anonymous_id, kind, value, claimed_at) VALUES (?, ?, 'crm', ?, ?)", anonymousId, `crm-${anonymousId}-${days}`, at)
 }
 
 beforeEach(async () => {
@@ -59,6 +60,8 @@ describe('retention', () => {
     for (const table of ['decisions', 'recommendations']) expect(await rows(table, `created_at < ${ago(30)}`)).toBe(0)
     expect(await rows('visitor_items', `last_ts < ${ago(30)}`)).toBe(0)
     expect(await rows('identity_log', `at < ${ago(30)}`)).toBe(0)
+    expect(await rows('claims', `claimed_at < ${ago(30)}`)).toBe(0)
+    expect(await rows('claims')).toBe(2) // mixed's and recent's recent claims
 
     // The browser seen only long ago is gone with its identifiers; the mixed one keeps a summary of what is left.
     expect(await rows('visitors', "anonymous_id = 'gone'")).toBe(0)
