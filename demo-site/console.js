@@ -742,7 +742,7 @@ function renderSettings(data) {
 
 async function rotateIdentitySecret() {
   const replacing = $('settings-identity').textContent.startsWith('This site has')
-  if (replacing && !confirm('Signatures made with the current secret stop working at once. Continue?')) return
+  if (replacing && !confirm('Signatures made with the current secret stop working within a minute. Continue?')) return
   const answer = await api('/keys/identity/rotate', { method: 'POST' })
   if (!answer.ok) return status('settings-status', errorOf(answer), 'bad')
   const box = $('identity-secret')

@@ -152,7 +152,7 @@ export default new Hono<AppEnv>()
     const which = c.req.param('which')
     const { id } = c.var.site
     if (which === 'identity') {
-      // Creates the identity secret, or replaces it: signatures made with the old one stop holding at once.
+      // Creates the identity secret, or replaces it: signatures made with the old one stop holding once the cached site row expires (60 s).
       const secret = randomId(`is_${id}`, 32)
       await setIdentitySecret(c.env.DB, id, await seal(c.env.IDENTITY_KEK, id, secret))
       await c.env.CACHE.delete(`site:${id}`)
