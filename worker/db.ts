@@ -773,12 +773,14 @@ export const listActions = (db: D1Database, siteId: string) =>
 export const segmentArms = (db: D1Database, siteId: string, segmentKey: string) =>
   db.prepare('SELECT action_id, successes, failures FROM arms WHERE site_id = ? AND segment_key = ?').bind(siteId, segmentKey)
 
-/** A browser's offer contacts since `since`, newest first (bounded). */
+/** A customer's offer contacts since `since` on every verified browser, newest first (bounded): caps are per person. */
 export const offerContacts = (db: D1Database, siteId: string, anonymousId: string, since: number) =>
   db
     .prepare(
-      `SELECT json_extract(properties, '$.action_id') AS action_id, ts, type FROM events
-       WHERE site_id = ? AND anonymous_id = ? AND ts > ? AND type IN ('Offer Shown', 'Offer Accepted', 'Offer Dismissed')
+      `WITH ${BROWSERS}
+       SELECT json_extract(properties, '$.action_id') AS action_id, ts, type FROM events
+       WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers) AND ts > ?3
+         AND type IN ('Offer Shown', 'Offer Accepted', 'Offer Dismissed')
        ORDER BY ts DESC LIMIT 500`,
     )
     .bind(siteId, anonymousId, since)

@@ -6,7 +6,7 @@ import app from '../../worker/index'
 import type { DecisionAnswer } from '../../sdk/schema'
 import { makeEvent, SITE } from '../fixtures/events'
 import { hashKey } from '../../worker/sites'
-import { batch, batchFor, postEvents, seedSite, testSite, type TestSite } from './helpers'
+import { batch, batchFor, giveIdentitySecret, postEvents, seedSite, signIds, testSite, type TestSite } from './helpers'
 
 const ACTIONS = [
   { id: 'free-shipping', title: 'Free shipping', text: 'On this order', placement: 'top', value: 3, when: { 'cart.total': { $gt: 80 } }, reason: 'Because your cart is over €80' },
@@ -105,6 +105,26 @@ describe('POST /v1/decide', () => {
     expect(body.reasons).toEqual([])
     const row = await env.DB.prepare('SELECT trace FROM decisions WHERE id = ?').bind(body.id).first<{ trace: string }>()
     expect(JSON.parse(row!.trace).summary).toMatch(/^no eligible action for top/)
+  })
+
+  it("rests an action dismissed on the customer's other verified device", async () => {
+    await giveIdentitySecret(SITE.id)
+    const signatures = await signIds({ userId: 'two-devices' })
+    for (const anonymousId of ['d5-phone', 'd5-laptop']) {
+      await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId })]))
+      const res = await app.request('/v1/identify', { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId, userId: 'two-devices', signatures }) }, env)
+      expect(res.status).toBe(200)
+    }
+    for (let i = 0; i < 2; i++) {
+      const { body } = await decideFor('d5-phone', { cart: { total: 20 } })
+      expect(body.action?.id).toBe('welcome')
+      const offer = { decision_id: body.id, action_id: 'welcome' }
+      await postEvents(batch([makeEvent('Offer Shown', offer, { anonymousId: 'd5-phone' }), makeEvent('Offer Dismissed', offer, { anonymousId: 'd5-phone' })]))
+    }
+    expect((await decideFor('d5-laptop', { cart: { total: 20 } })).body.action).toBeNull()
+    // A stranger's browser is not rested by them.
+    await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId: 'd5-other' })]))
+    expect((await decideFor('d5-other', { cart: { total: 20 } })).body.action?.id).toBe('welcome')
   })
 
   it('holds out its share of shoppers, so uplift can be measured', async () => {
