@@ -977,33 +977,32 @@ export async function exportData(db: D1Database, siteId: string, anonymousIds: s
 }
 
 /**
- * Deletes every row about these browsers and their UID, and tombstones the browsers so late
- * retries are dropped. Aggregates that name no shopper (item pairs, item stats, arms) stay.
+ * Deletes every row about these browsers and every browser of their UID (read in SQL, however many),
+ * and tombstones the browsers so late retries are dropped; answers the browsers erased. Aggregates
+ * that name no shopper (item pairs, item stats, arms) stay.
  */
-export const eraseShopper = (db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, now: number) => {
-  const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
-  const inIds = `anonymous_id IN (${marks(ids)})`
-  const statements = ['events', 'visitors', 'visitor_items', 'decisions', 'recommendations', 'claims'].map((table) =>
-    db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
-  )
-  if (uid) {
-    statements.push(
-      // By identifier too: links made under a UID that later merged into this one name neither side.
-      db
-        .prepare(
-          `DELETE FROM identity_log WHERE site_id = ?1 AND (from_uid = ?2 OR to_uid = ?2
-             OR (kind, value) IN (SELECT kind, value FROM identities WHERE site_id = ?1 AND uid = ?2))`,
-        )
-        .bind(siteId, uid),
-      db.prepare('DELETE FROM identities WHERE site_id = ? AND uid = ?').bind(siteId, uid),
-    )
-  }
-  statements.push(
-    ...ids.map((id) =>
-      db.prepare('INSERT INTO erased (site_id, anonymous_id, erased_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').bind(siteId, id, now),
-    ),
-  )
-  return db.batch(statements)
+export async function eraseShopper(db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, now: number) {
+  // The ids as one JSON parameter: no bound-parameter limit on how many browsers a customer has.
+  const browsers = `SELECT value FROM identities WHERE site_id = ?1 AND uid = ?2 AND kind = 'anonymous' UNION SELECT value FROM json_each(?3)`
+  const params = [siteId, uid ?? '', JSON.stringify(anonymousIds)] as const
+  const tables = ['events', 'visitors', 'visitor_items', 'decisions', 'recommendations', 'claims']
+  // In order: everything that reads the identities runs before they are deleted.
+  const [erased] = await db.batch<{ value: string }>([
+    db.prepare(`${browsers} ORDER BY 1`).bind(...params),
+    db
+      .prepare(`INSERT INTO erased (site_id, anonymous_id, erased_at) SELECT ?1, value, ?4 FROM (${browsers}) WHERE true ON CONFLICT DO NOTHING`)
+      .bind(...params, now),
+    ...tables.map((table) => db.prepare(`DELETE FROM ${table} WHERE site_id = ?1 AND anonymous_id IN (${browsers})`).bind(...params)),
+    // By identifier too: links made under a UID that later merged into this one name neither side.
+    db
+      .prepare(
+        `DELETE FROM identity_log WHERE site_id = ?1 AND (from_uid = ?2 OR to_uid = ?2
+           OR (kind, value) IN (SELECT kind, value FROM identities WHERE site_id = ?1 AND uid = ?2))`,
+      )
+      .bind(siteId, uid ?? ''),
+    db.prepare('DELETE FROM identities WHERE site_id = ? AND uid = ?').bind(siteId, uid ?? ''),
+  ])
+  return (erased?.results ?? []).map((r) => r.value)
 }
 
 // ---- Retention: rows older than a site keeps, deleted a bounded chunk at a time -------------------

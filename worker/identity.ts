@@ -42,11 +42,11 @@ const label = (i: Identifier) => `${i.kind} ${i.kind === 'email' ? `${i.value.sl
  * only the identifiers met there move. Nothing is deleted; every move is logged and can be undone.
  */
 export function planLink(known: Linked[], incoming: Identifier[], newUid: string, logins: Record<string, string> = {}): LinkPlan {
-  const login = incoming.find((i) => i.kind === 'user')?.value
-  const clash = (uid: string, user: string | undefined) => user !== undefined && logins[uid] !== undefined && logins[uid] !== user
-  const strongest = known.filter((k) => !clash(k.uid, login)).sort((a, b) => rank(a.kind) - rank(b.kind))[0]
-  const uid = strongest?.uid ?? newUid
-  const user = login ?? logins[uid]
+  const ranked = [...known].sort((a, b) => rank(a.kind) - rank(b.kind))
+  // The login the customer has: the one signed now, else that of the strongest id's UID that has one.
+  const user = incoming.find((i) => i.kind === 'user')?.value ?? ranked.map((k) => logins[k.uid]).find((u) => u !== undefined)
+  const clash = (uid: string) => user !== undefined && logins[uid] !== undefined && logins[uid] !== user
+  const uid = ranked.find((k) => !clash(k.uid))?.uid ?? newUid
   const isKnown = (i: Identifier) => known.some((k) => k.kind === i.kind && k.value === i.value)
   const links = incoming.filter(
     (i, n) => !isKnown(i) && incoming.findIndex((j) => j.kind === i.kind && j.value === i.value) === n,
@@ -55,11 +55,8 @@ export function planLink(known: Linked[], incoming: Identifier[], newUid: string
   return {
     uid,
     links,
-    merges: [...new Set(others.filter((k) => !clash(k.uid, user)).map((k) => k.uid))],
-    moves: others.filter((k) => clash(k.uid, user)),
+    merges: [...new Set(others.filter((k) => !clash(k.uid)).map((k) => k.uid))],
+    moves: others.filter((k) => clash(k.uid)),
     reason: `identified together: ${incoming.map(label).join(', ')}`,
   }
 }
-
-/** The UID an unlinked identifier returns to: the one it had before its last move, else a new one. */
-export const unlinkTarget = (previousUid: string | null, newUid: string) => previousUid ?? newUid

@@ -1,10 +1,10 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
-import { applyLink, findIdentities, identitiesOf, moveIdentity, previousUid, saveClaims, uidOf } from '../db'
+import { applyLink, findIdentities, identitiesOf, moveIdentity, saveClaims, uidOf } from '../db'
 import type { AppEnv, Bindings, Site } from '../env'
 import { randomId } from '../ids'
-import { planLink, unlinkTarget, type ClaimKind, type Identifier } from '../identity'
+import { planLink, type ClaimKind, type Identifier } from '../identity'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
 import { open, verify } from '../verification'
@@ -77,7 +77,9 @@ export default new Hono<AppEnv>()
     const browser: Identifier = { kind: 'anonymous', value: parsed.data.anonymousId }
     const from = await uidOf(c.env.DB, site.id, browser.value)
     if (!from) return c.json({ uid: null, identities: [] })
-    const to = unlinkTarget(await previousUid(c.env.DB, site.id, browser), newUid())
+    // Always to a UID of its own: the one it had before may hold a login someone planted on a shared
+    // computer, and moving back there would hand this browser's history to them.
+    const to = newUid()
     await moveIdentity(c.env.DB, site.id, browser, to, 'unlinked by the shopper', Date.now())
     return c.json({ uid: to, previousUid: from, identities: await identitiesOf(c.env.DB, site.id, to) })
   })
