@@ -205,3 +205,17 @@ export function profileAnswer(customer: Customer360) {
     segments: explainedSegments(customer),
   }
 }
+
+/**
+ * What a shopper's own browser may be shown of the customer's browsers: another browser's anonymous
+ * id is that browser's credential, so only the asking browser's appears in full (others as their
+ * first characters); the admin lookup shows them whole.
+ */
+export function forBrowser<T extends { browsers: string[]; identities: Array<{ kind: string; value: string }> }>(answer: T, self: string): T {
+  const mask = (id: string) => (id === self ? id : `${id.slice(0, 6)}…`)
+  return {
+    ...answer,
+    browsers: answer.browsers.map(mask),
+    identities: answer.identities.map((i) => (i.kind === 'anonymous' ? { ...i, value: mask(i.value) } : i)),
+  }
+}

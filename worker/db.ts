@@ -970,7 +970,7 @@ export async function exportData(db: D1Database, siteId: string, anonymousIds: s
     events: rows(events).map((e) => ({ ...e, context: JSON.parse(String(e.context)), properties: JSON.parse(String(e.properties)) })),
     items: rows(items),
     decisions: rows(decisions),
-    identities: rows(identities),
+    identities: rows(identities) as Array<{ kind: string; value: string; linked_at: number }>,
     /** Ids this browser named that nobody vouched for: they joined nothing. */
     claims: rows(claims),
   }

@@ -48,6 +48,25 @@ beforeAll(async () => {
 })
 
 describe('identity under attack', () => {
+  it("never hands one browser another browser's full anonymous id, which is that browser's credential", async () => {
+    const ana = { userId: 'mask-ana' }
+    for (const anonymousId of ['mask-phone-0123456789', 'mask-laptop-0123456789']) {
+      expect((await identify(site, anonymousId, ana, await signIds(ana))).status).toBe(200)
+    }
+    const answers = [
+      JSON.stringify(await profileOf(site, 'mask-laptop-0123456789')),
+      JSON.stringify(await exportOf(site, 'mask-laptop-0123456789')),
+      JSON.stringify((await identify(site, 'mask-laptop-0123456789', ana, await signIds(ana))).body),
+    ]
+    for (const text of answers) {
+      expect(text).not.toContain('mask-phone-0123456789')
+      expect(text).toContain('mask-p…')
+    }
+    // The marketer's lookup shows the browsers whole.
+    const lookup = (await (await admin(site, 'GET', '/profiles/mask-laptop-0123456789')).json()) as { browsers: string[] }
+    expect([...lookup.browsers].sort()).toEqual(['mask-laptop-0123456789', 'mask-phone-0123456789'])
+  })
+
   it('a planted login on a shared computer gets nothing when the next shopper unlinks', async () => {
     const attacker = { userId: 'a2-attacker' }
     const victim = { userId: 'a2-victim' }

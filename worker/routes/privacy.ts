@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { customerView, explainedSegments } from '../customers'
+import { customerView, explainedSegments, forBrowser } from '../customers'
 import { eraseShopper, exportData } from '../db'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
@@ -27,13 +27,8 @@ export default new Hono<AppEnv>()
     if (origin) checkOrigin(site, origin)
     const customer = await customerView(c.env, site, parsed.data.anonymousId, Date.now())
     const data = await exportData(c.env.DB, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
-    return c.json({
-      uid: customer.uid,
-      browsers: customer.browsers,
-      segments: explainedSegments(customer),
-      value: customer.value,
-      ...data,
-    })
+    const answer = { uid: customer.uid, browsers: customer.browsers, segments: explainedSegments(customer), value: customer.value, ...data }
+    return c.json(forBrowser(answer, parsed.data.anonymousId))
   })
   .post('/erase', async (c) => {
     const parsed = shopperRequest.safeParse(await readJson(c.req.raw, 4096))
@@ -42,5 +37,5 @@ export default new Hono<AppEnv>()
     checkOrigin(site, c.req.header('Origin'))
     const customer = await customerView(c.env, site, parsed.data.anonymousId, Date.now())
     const browsers = await eraseShopper(c.env.DB, site.id, customer.browsers, customer.uid, Date.now())
-    return c.json({ erased: { uid: customer.uid, browsers } })
+    return c.json({ erased: forBrowser({ uid: customer.uid, browsers, identities: [] }, parsed.data.anonymousId) })
   })

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { customerView, profileAnswer } from '../customers'
+import { customerView, forBrowser, profileAnswer } from '../customers'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
@@ -20,5 +20,6 @@ export default new Hono<AppEnv>().get('/', async (c) => {
   const site = await authenticate(c.env, parsed.data.site, parsed.data.key)
   const origin = c.req.header('Origin')
   if (origin) checkOrigin(site, origin)
-  return c.json(profileAnswer(await customerView(c.env, site, parsed.data.anonymousId, Date.now())))
+  const customer = await customerView(c.env, site, parsed.data.anonymousId, Date.now())
+  return c.json(forBrowser(profileAnswer(customer), parsed.data.anonymousId))
 })
