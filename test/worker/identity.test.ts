@@ -42,6 +42,27 @@ describe('planLink()', () => {
     expect(plan.reason).toBe('identified together: anonymous a1, user u1, crm c1, crm c1')
   })
 
+  it('keeps two logins apart when the strongest known id sits in a UID without one', () => {
+    const plan = planLink(
+      [
+        { kind: 'crm', value: 'c', uid: 'U-nologin' },
+        { kind: 'loyalty', value: 'l', uid: 'U-ana' },
+        { kind: 'email', value: 'e', uid: 'U-bo' },
+      ],
+      [
+        { kind: 'anonymous', value: 'b' },
+        { kind: 'crm', value: 'c' },
+        { kind: 'loyalty', value: 'l' },
+        { kind: 'email', value: 'e' },
+      ],
+      'U-new',
+      { 'U-ana': 'ana', 'U-bo': 'bo' },
+    )
+    expect(plan.uid).toBe('U-nologin')
+    // Both U-ana and U-bo merge into U-nologin: one UID, two logins.
+    expect(plan.merges.filter((u) => u === 'U-ana' || u === 'U-bo').length).toBeLessThanOrEqual(1)
+  })
+
   it('makes a new UID when nothing is known', () => {
     expect(planLink([], [{ kind: 'anonymous', value: 'a' }], 'U-new')).toMatchObject({ uid: 'U-new', merges: [] })
   })
