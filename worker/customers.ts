@@ -212,10 +212,12 @@ export function profileAnswer(customer: Customer360) {
  * first characters); the admin lookup shows them whole.
  */
 export function forBrowser<T extends { browsers: string[]; identities: Array<{ kind: string; value: string }> }>(answer: T, self: string): T {
-  const mask = (id: string) => (id === self ? id : `${id.slice(0, 6)}…`)
-  return {
-    ...answer,
-    browsers: answer.browsers.map(mask),
-    identities: answer.identities.map((i) => (i.kind === 'anonymous' ? { ...i, value: mask(i.value) } : i)),
-  }
+  return { ...answer, browsers: answer.browsers.map(maskedFor(self)), identities: identitiesFor(answer.identities, self) }
 }
+
+/** A browser id as `self` may see it: whole if it is `self`'s own, else its first characters. */
+export const maskedFor = (self: string) => (id: string) => (id === self ? id : `${id.slice(0, 6)}…`)
+
+/** Identities as `self` may see them: other browsers' ids masked. */
+export const identitiesFor = <I extends { kind: string; value: string }>(identities: I[], self: string) =>
+  identities.map((i) => (i.kind === 'anonymous' ? { ...i, value: maskedFor(self)(i.value) } : i))

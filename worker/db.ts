@@ -773,17 +773,17 @@ export const listActions = (db: D1Database, siteId: string) =>
 export const segmentArms = (db: D1Database, siteId: string, segmentKey: string) =>
   db.prepare('SELECT action_id, successes, failures FROM arms WHERE site_id = ? AND segment_key = ?').bind(siteId, segmentKey)
 
-/** A customer's offer contacts since `since` on every verified browser, newest first (bounded): caps are per person. */
-export const offerContacts = (db: D1Database, siteId: string, anonymousId: string, since: number) =>
-  db
+/** A customer's offer contacts since `since` on all their browsers, newest first (bounded): caps are per person. */
+export const offerContacts = (db: D1Database, siteId: string, anonymousIds: string[], since: number) => {
+  const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
+  return db
     .prepare(
-      `WITH ${BROWSERS}
-       SELECT json_extract(properties, '$.action_id') AS action_id, ts, type FROM events
-       WHERE site_id = ?1 AND anonymous_id IN (SELECT id FROM browsers) AND ts > ?3
-         AND type IN ('Offer Shown', 'Offer Accepted', 'Offer Dismissed')
+      `SELECT json_extract(properties, '$.action_id') AS action_id, ts, type FROM events
+       WHERE site_id = ? AND anonymous_id IN (${marks(ids)}) AND ts > ? AND type IN ('Offer Shown', 'Offer Accepted', 'Offer Dismissed')
        ORDER BY ts DESC LIMIT 500`,
     )
-    .bind(siteId, anonymousId, since)
+    .bind(siteId, ...ids, since)
+}
 
 /** Logs a decision (context, action, probability, the marketer's trace) for attribution and offline evaluation. */
 export const logDecision = (

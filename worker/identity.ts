@@ -16,8 +16,7 @@ export interface Linked extends Identifier {
 }
 
 /** Ids a browser may claim besides its own anonymous id. */
-export const CLAIM_KINDS = ['user', 'crm', 'loyalty', 'email'] as const
-export type ClaimKind = (typeof CLAIM_KINDS)[number]
+export type ClaimKind = Exclude<IdentityKind, 'anonymous'>
 
 /**
  * What linking does: identifiers to add to `uid`, UIDs whose identifiers all move to it, and single

@@ -56,7 +56,7 @@ export default new Hono<AppEnv>().post('/', async (c) => {
   const [actionRows, armRows, contactRows] = await c.env.DB.batch([
     listActions(c.env.DB, site.id),
     segmentArms(c.env.DB, site.id, segmentKey),
-    offerContacts(c.env.DB, site.id, req.anonymousId, now - CONTACT_WINDOW_DAYS * 86_400_000),
+    offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
   ])
   // Saved actions were validated on save; one that no longer parses is skipped, never shown.
   const actions = ((actionRows?.results ?? []) as Array<{ definition: string }>).flatMap((r) => {

@@ -8,7 +8,7 @@ import { planLink, type ClaimKind, type Identifier } from '../identity'
 import { toIssues } from '../ingest'
 import { authenticate, checkOrigin } from '../sites'
 import { open, verify } from '../verification'
-import { forBrowser } from '../customers'
+import { identitiesFor } from '../customers'
 import { invalid, readJson } from './body'
 
 const id = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : @ -')
@@ -82,8 +82,7 @@ export default new Hono<AppEnv>()
     // computer, and moving back there would hand this browser's history to them.
     const to = newUid()
     await moveIdentity(c.env.DB, site.id, browser, to, 'unlinked by the shopper', Date.now())
-    const { identities } = forBrowser({ browsers: [], identities: await identitiesOf(c.env.DB, site.id, to) }, browser.value)
-    return c.json({ uid: to, previousUid: from, identities })
+    return c.json({ uid: to, previousUid: from, identities: identitiesFor(await identitiesOf(c.env.DB, site.id, to), browser.value) })
   })
   .post('/', async (c) => {
     const parsed = identifyBody.safeParse(await readJson(c.req.raw, 4096))
@@ -105,7 +104,7 @@ export default new Hono<AppEnv>()
     const uid = linking.length > 0 ? await linkVerified(c.env.DB, site.id, [browser, ...linking], how, now) : await uidOf(c.env.DB, site.id, browser.value)
     return c.json({
       uid,
-      identities: forBrowser({ browsers: [], identities: uid ? await identitiesOf(c.env.DB, site.id, uid) : [] }, browser.value).identities,
+      identities: uid ? identitiesFor(await identitiesOf(c.env.DB, site.id, uid), browser.value) : [],
       // Kept on this browser alone, for the marketer to see as unverified.
       unverified: unverified.map(({ kind, value }) => ({ kind, value })),
     })

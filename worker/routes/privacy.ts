@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { customerView, explainedSegments, forBrowser } from '../customers'
+import { customerView, explainedSegments, forBrowser, maskedFor } from '../customers'
 import { eraseShopper, exportData } from '../db'
 import type { AppEnv } from '../env'
 import { toIssues } from '../ingest'
@@ -37,5 +37,5 @@ export default new Hono<AppEnv>()
     checkOrigin(site, c.req.header('Origin'))
     const customer = await customerView(c.env, site, parsed.data.anonymousId, Date.now())
     const browsers = await eraseShopper(c.env.DB, site.id, customer.browsers, customer.uid, Date.now())
-    return c.json({ erased: forBrowser({ uid: customer.uid, browsers, identities: [] }, parsed.data.anonymousId) })
+    return c.json({ erased: { uid: customer.uid, browsers: browsers.map(maskedFor(parsed.data.anonymousId)) } })
   })
