@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { bundle } from '../sdk/build'
+import { bundle } from '../scripts/build-sdk'
 
 /** Budget for the script tag (tracker, outbox, profile, identity, consent, recommendation and banner slots), minified and gzipped: the peers weigh 3.8-30 KB. */
 const BUDGET = 6.5 * 1024
 
 describe('sdk bundle', () => {
   it('stays within its gzip budget and ships no validation library', async () => {
-    // The same build `npm run build` ships (sdk/build.ts).
+    // The same build `npm run build` ships (scripts/build-sdk.ts).
     const { code, gzipBytes } = await bundle()
     console.log(`sdk bundle: ${code.byteLength} B minified, ${gzipBytes} B gzip (budget ${BUDGET} B)`)
     expect(gzipBytes).toBeLessThan(BUDGET)

@@ -1,7 +1,7 @@
 // Every SQL statement the Worker runs lives here, as small typed functions.
 import { chunkRows, D1_MAX_PARAMS } from './chunk'
-import type { IdentityKind, Identifier, LinkPlan, Linked } from './identity'
-import { TIER_SHARES } from './segments'
+import type { IdentityKind, Identifier, LinkPlan, Linked } from './identity/link'
+import { TIER_SHARES } from './customer/segments'
 
 /** A site row as stored. */
 export interface SiteRow {
@@ -397,7 +397,7 @@ export const indexPending = (db: D1Database, siteId: string) => [
 ]
 
 // The browsers of the customer behind browser ?2: every browser joined to its UID (only verified
-// links join, see routes/identify.ts), or the browser alone; as many as anonymousIdsOf reads.
+// links join, see identity/route.ts), or the browser alone; as many as anonymousIdsOf reads.
 const BROWSERS = `
   browsers AS (
     SELECT ?2 AS id UNION

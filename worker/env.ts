@@ -1,11 +1,11 @@
-import type { SiteSettings } from './settings'
+import type { SiteSettings } from './admin/settings'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export type Bindings = {
   DB: D1Database
   CACHE: KVNamespace
   ASSETS: Fetcher
-  /** Requests per site id and window (worker/ratelimit.ts). */
+  /** Requests per site id and window (worker/http/ratelimit.ts). */
   SITE_LIMITER: RateLimit
   /** Requests per client address and window. */
   CLIENT_LIMITER: RateLimit

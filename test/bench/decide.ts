@@ -9,13 +9,13 @@
 // the same visits (the contexts D1 logged, its holdout, the same acceptance draws), each under the
 // contact policy with a history of its own, and fixed priority is valued by IPS from the logs.
 // --seed fixes the shoppers, visits and answers; the Worker's own Thompson draws are not seeded.
-import type { DecisionAnswer, EventType, VistaEvent } from '../../sdk/schema'
-import type { Condition, DecisionContext } from '../../worker/conditions'
+import type { DecisionAnswer, EventType, VistaEvent } from '../../contract/events'
+import type { Condition, DecisionContext } from '../../worker/decide/conditions'
 import { storeEvents, upsertActions, upsertSite } from '../../worker/db'
-import { actionSchema, DEFAULT_POLICY, eligible, ipsEstimate, type Action, type Contact } from '../../worker/decide'
-import { readBatch } from '../../worker/ingest'
-import { HOLDOUT_SHARE } from '../../worker/routes/decide'
-import { hashKey } from '../../worker/sites'
+import { actionSchema, DEFAULT_POLICY, eligible, ipsEstimate, type Action, type Contact } from '../../worker/decide/engine'
+import { readBatch } from '../../worker/events/ingest'
+import { HOLDOUT_SHARE } from '../../worker/decide/route'
+import { hashKey } from '../../worker/http/site-auth'
 import { startWorker } from '../e2e/server'
 import { fetchOk, formatTable, machine, parseFlags, random, withLocalEnv } from './load'
 

@@ -1,10 +1,10 @@
 // `npm run bench:latency -- [--requests N] [--concurrency C]`: recommendation latency of the real
 // Worker under `wrangler dev` (local D1/KV) for a small and a large catalog, against the floor of
 // an empty route. Each catalog gets a fresh state seeded with synthetic shoppers' activity.
-import type { VistaEvent } from '../../sdk/schema'
+import type { VistaEvent } from '../../contract/events'
 import { storeEvents, upsertItems, upsertSite } from '../../worker/db'
-import { readBatch } from '../../worker/ingest'
-import { hashKey } from '../../worker/sites'
+import { readBatch } from '../../worker/events/ingest'
+import { hashKey } from '../../worker/http/site-auth'
 import { startWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import {

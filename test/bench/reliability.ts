@@ -11,9 +11,9 @@ import {
   type ApiError,
   type IngestResult,
   type VistaEvent,
-} from '../../sdk/schema'
+} from '../../contract/events'
 import { upsertItems, upsertSite } from '../../worker/db'
-import { hashKey } from '../../worker/sites'
+import { hashKey } from '../../worker/http/site-auth'
 import { launch, readDeviceStore, recordPosts, watchErrors } from '../e2e/browser'
 import { startWorker, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'

@@ -1,5 +1,5 @@
 // The benchmark's input: a `customer_id,date,amount` CSV, read into transactions for `summarise`.
-import type { TimeUnit, Transaction } from '../../worker/value'
+import type { TimeUnit, Transaction } from '../../worker/customer/value'
 
 /** The only header the transactions file may have. */
 export const HEADER = ['customer_id', 'date', 'amount']

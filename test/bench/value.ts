@@ -19,7 +19,7 @@ import {
   type Customer,
   type GammaGammaParams,
   type TimeUnit,
-} from '../../worker/value'
+} from '../../worker/customer/value'
 import { formatValue, parseTransactions, parseValueArgs } from './value-data'
 
 /** The seed of `--simulate`, as in the recovery tests. */

@@ -3,11 +3,11 @@
 // and each user is ranked by the real loader and recommender the route uses.
 import { rm } from 'node:fs/promises'
 import { getPlatformProxy } from 'wrangler'
-import type { VistaEvent } from '../../sdk/schema'
+import type { VistaEvent } from '../../contract/events'
 import { storeEvents, upsertItems, upsertSite } from '../../worker/db'
 import type { Bindings } from '../../worker/env'
-import { MAX_EVENT_AGE_MS, readBatch } from '../../worker/ingest'
-import { loadModelData, recommend } from '../../worker/routes/recommendations'
+import { MAX_EVENT_AGE_MS, readBatch } from '../../worker/events/ingest'
+import { loadModelData, recommend } from '../../worker/recommend/route'
 import { migratedState } from '../e2e/server'
 import type { Ranker, Rating } from './ratings'
 

@@ -9,7 +9,7 @@ import type { Vista } from '../../sdk/index'
 import { launch, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 
-// The demo seed's admin key (demo-site/seed.ts), for local use only.
+// The demo seed's admin key (scripts/seed-demo.ts), for local use only.
 const DEMO_ADMIN_KEY = 'sk_demo_vista_local_only'
 let worker: LocalWorker
 let browser: Browser

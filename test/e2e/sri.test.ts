@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { version } from '../../package.json'
-import type { Manifest } from '../../sdk/build'
+import type { Manifest } from '../../scripts/build-sdk'
 import { launch, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 

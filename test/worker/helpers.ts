@@ -1,12 +1,12 @@
 import { env } from 'cloudflare:test'
-import type { VistaEvent } from '../../sdk/schema'
+import type { VistaEvent } from '../../contract/events'
 import { storeEvents } from '../../worker/db'
-import { readBatch } from '../../worker/ingest'
+import { readBatch } from '../../worker/events/ingest'
 import { SITE } from '../fixtures/events'
 import { setIdentitySecret, upsertSite } from '../../worker/db'
-import { seal, sign } from '../../worker/verification'
-import { hashKey } from '../../worker/sites'
-import app from '../../worker/index'
+import { seal, sign } from '../../worker/identity/verification'
+import { hashKey } from '../../worker/http/site-auth'
+import app from '../../worker/app'
 
 /** Registers the test site with its hashed key and allowed origins. */
 export const seedSite = async (origins = [SITE.origin, 'http://localhost:*'], settings: object = {}) =>

@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { MAX_BATCH_BYTES } from '../../sdk/schema'
+import { MAX_BATCH_BYTES } from '../../contract/events'
 import { listEvents } from '../../worker/db'
-import app from '../../worker/index'
-import { hashKey } from '../../worker/sites'
+import app from '../../worker/app'
+import { hashKey } from '../../worker/http/site-auth'
 import { makeEvent } from '../fixtures/events'
 import { batchFor, seedTestSite, testSite, type TestSite } from './helpers'
 

@@ -2,12 +2,12 @@
 // against what only the marketer may read (other actions' titles, values, levers, odds, scores,
 // rules, segment names, campaign names), for every template the code can produce.
 import { describe, expect, it } from 'vitest'
-import { evaluate, OPERATORS, problems, resolve, type Condition, type DecisionContext } from '../../worker/conditions'
-import { actionSchema, armKey, decide, type Action, type Arms, type Decision } from '../../worker/decide'
-import type { CatalogItem, HistoryItem, ModelData, Strategy } from '../../worker/recommenders'
-import { STRATEGIES } from '../../worker/recommenders'
-import type { Rules } from '../../worker/recommenders/rules'
-import { recommend } from '../../worker/routes/recommendations'
+import { evaluate, OPERATORS, problems, resolve, type Condition, type DecisionContext } from '../../worker/decide/conditions'
+import { actionSchema, armKey, decide, type Action, type Arms, type Decision } from '../../worker/decide/engine'
+import type { CatalogItem, HistoryItem, ModelData, Strategy } from '../../worker/recommend/strategies'
+import { STRATEGIES } from '../../worker/recommend/strategies'
+import type { Rules } from '../../worker/recommend/rules'
+import { recommend } from '../../worker/recommend/route'
 import { mulberry32 } from '../../worker/stats'
 
 const NOW = Date.UTC(2026, 0, 15, 12)

@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import app from '../../worker/index'
-import { loadSite } from '../../worker/sites'
-import { sweepSite } from '../../worker/retention'
+import app from '../../worker/app'
+import { loadSite } from '../../worker/http/site-auth'
+import { sweepSite } from '../../worker/retention/sweep'
 import { makeEvent, SITE } from '../fixtures/events'
 import { seedSite, storeAsReceived } from './helpers'
 

@@ -1,0 +1,286 @@
+// The marketer's API: every route under /v1/admin/:site needs the site's secret admin key
+// (Authorization: Bearer …). A test enumerates the app's routes so a new one cannot skip it.
+import { Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
+import { HTTPException } from 'hono/http-exception'
+import { z } from 'zod'
+import { readCatalog } from './catalog'
+import { customerView, decisionContext, profileAnswer, snapshotSegments } from '../customer/view'
+import {
+  actionReport,
+  deleteAction,
+  holdoutGroups,
+  recommendationReport,
+  deleteItem,
+  existingItems,
+  listActions,
+  claimsOf,
+  identitiesOf,
+  recentVisitors,
+  segmentSizes,
+  setIdentitySecret,
+  setKeyHash,
+  setStock,
+  updateSiteConfig,
+  upsertActions,
+  upsertItems,
+  type ItemRow,
+} from '../db'
+import { actionSchema, decide, DEFAULT_POLICY, eligible } from '../decide/engine'
+import type { AppEnv } from '../env'
+import { randomId } from '../ids'
+import { toIssues } from '../events/ingest'
+import { mergeRows, uplift } from './reports'
+import { originsSchema, siteSettingsSchema } from './settings'
+import { authenticateAdmin, hashKey } from '../http/site-auth'
+import { invalid, readJson } from '../http/body'
+import { decideBody } from '../decide/route'
+import { claimedIds, identifyBody, linkVerified, namedIds } from '../identity/route'
+import { seal } from '../identity/verification'
+
+/** Most catalog rows one import call takes (they are chunked to D1's limits). */
+export const MAX_IMPORT_ROWS = 5000
+/** Most stock changes one call takes (one statement each, in one transaction). */
+export const MAX_STOCK_ROWS = 1000
+
+/** One catalog row of an import. */
+export const itemSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -'),
+  title: z.string().min(1).max(300),
+  category: z.string().min(1).max(128),
+  price: z.number().finite().min(0).max(1e9),
+  image: z.string().max(2048).nullish(),
+  description: z.string().max(5000).nullish(),
+  in_stock: z.boolean().default(true),
+})
+
+/** The body of POST /v1/admin/:site/catalog: rows are checked one by one against itemSchema. */
+export const catalogImport = z.object({ items: z.array(z.unknown()).min(1).max(MAX_IMPORT_ROWS) })
+/** The body of PATCH /v1/admin/:site/catalog/stock. */
+export const stockPatch = z.object({
+  items: z.array(z.object({ id: itemSchema.shape.id, in_stock: z.boolean() })).min(1).max(MAX_STOCK_ROWS),
+})
+/** The body of PATCH /v1/admin/:site/settings. */
+export const settingsPatch = z.object({ origins: originsSchema, settings: siteSettingsSchema }).partial().strict()
+/** How many recent shoppers a preview checks an action against. */
+export const PREVIEW_SAMPLE = 100
+
+/** The body of POST /v1/admin/:site/preview: an action as it would be saved, and optionally a shopper. */
+export const previewBody = z.object({
+  action: z.record(z.string(), z.unknown()),
+  anonymousId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).optional(),
+  context: decideBody.shape.context,
+})
+
+/** The body of POST /v1/admin/:site/identify: ids the site's backend links (at least two). */
+export const adminIdentifyBody = claimedIds.extend({ anonymousId: identifyBody.shape.anonymousId.optional() }).strict()
+
+/** The query of GET /v1/admin/:site/segments. */
+export const segmentsQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) })
+
+/** The query of GET /v1/admin/:site/reports. */
+export const reportRange = z
+  .object({ from: z.iso.date(), to: z.iso.date() })
+  .refine((r) => r.from <= r.to, { path: ['to'], message: 'must not be before from' })
+
+const parseDefinition = (definition: string) => actionSchema.safeParse(JSON.parse(definition))
+
+/** /v1/admin/:site/…: actions, catalog import and the customer 360, behind the admin key. */
+export default new Hono<AppEnv>()
+  .use('/:site/*', secureHeaders(), async (c, next) => {
+    const bearer = c.req.header('Authorization')?.match(/^Bearer\s+(\S+)$/)?.[1]
+    c.set('site', await authenticateAdmin(c.env, c.req.param('site') ?? '', bearer))
+    await next()
+  })
+  .get('/:site/actions', async (c) => {
+    const rows = (await listActions(c.env.DB, c.var.site.id).all<{ definition: string }>()).results
+    return c.json({ actions: rows.flatMap((r) => (parseDefinition(r.definition).data ?? [])) })
+  })
+  .put('/:site/actions/:id', async (c) => {
+    const body = (await readJson(c.req.raw, 64 * 1024)) as Record<string, unknown>
+    const parsed = actionSchema.safeParse({ ...body, id: c.req.param('id') })
+    if (!parsed.success) throw invalid('invalid action', toIssues(parsed.error))
+    await upsertActions(c.env.DB, c.var.site.id, [parsed.data], Date.now())
+    return c.json({ action: parsed.data })
+  })
+  .delete('/:site/actions/:id', async (c) => {
+    const deleted = await deleteAction(c.env.DB, c.var.site.id, c.req.param('id'))
+    return deleted ? c.body(null, 204) : c.json({ error: `no action ${c.req.param('id')}` }, 404)
+  })
+  .post('/:site/catalog', async (c) => {
+    // A CSV body (text/csv) is read into the same rows a JSON body carries.
+    const csv = /^text\/csv\b/i.test(c.req.header('Content-Type') ?? '')
+    let body: unknown
+    if (csv) {
+      const text = await c.req.text()
+      if (new TextEncoder().encode(text).byteLength > 8 * 1024 * 1024) throw new HTTPException(413, { message: 'body exceeds 8 MB' })
+      try {
+        body = { items: readCatalog(text, 'csv') }
+      } catch (e) {
+        throw new HTTPException(400, { message: `malformed CSV: ${e instanceof Error ? e.message : e}` })
+      }
+    } else body = await readJson(c.req.raw, 8 * 1024 * 1024)
+    const rows = catalogImport.safeParse(body)
+    if (!rows.success) throw invalid('invalid catalog import', toIssues(rows.error))
+    const valid: ItemRow[] = []
+    const rejected: Array<{ row: number; id?: unknown; errors: string[] }> = []
+    rows.data.items.forEach((raw, row) => {
+      const item = itemSchema.safeParse(raw)
+      if (item.success) valid.push({ ...item.data, image: item.data.image ?? null, description: item.data.description ?? null, in_stock: item.data.in_stock ? 1 : 0 })
+      else rejected.push({ row, id: (raw as { id?: unknown })?.id, errors: toIssues(item.error).map((i) => `${i.path}: ${i.message}`) })
+    })
+    const known = valid.length > 0 ? await existingItems(c.env.DB, c.var.site.id, valid.map((i) => i.id)) : new Set<string>()
+    if (valid.length > 0) await upsertItems(c.env.DB, c.var.site.id, valid)
+    const updated = valid.filter((i) => known.has(i.id)).length
+    return c.json({ created: valid.length - updated, updated, rejected })
+  })
+  .get('/:site/settings', (c) =>
+    c.json({ origins: c.var.site.origins, settings: c.var.site.settings ?? {}, identitySecret: Boolean(c.var.site.identitySecret) }),
+  )
+  .patch('/:site/settings', async (c) => {
+    const parsed = settingsPatch.safeParse(await readJson(c.req.raw, 64 * 1024))
+    if (!parsed.success) throw invalid('invalid settings', toIssues(parsed.error))
+    const site = c.var.site
+    // Each section given replaces that section; the others stay.
+    const settings = { ...site.settings, ...parsed.data.settings }
+    const origins = parsed.data.origins ?? site.origins
+    await updateSiteConfig(c.env.DB, site.id, origins, settings)
+    await Promise.all([c.env.CACHE.delete(`site:${site.id}`), c.env.CACHE.delete(`population:${site.id}`)])
+    return c.json({ origins, settings, identitySecret: Boolean(site.identitySecret) })
+  })
+  .post('/:site/keys/:which/rotate', async (c) => {
+    const which = c.req.param('which')
+    const { id } = c.var.site
+    if (which === 'identity') {
+      // Creates the identity secret, or replaces it: signatures made with the old one stop holding once the cached site row expires (60 s).
+      const secret = randomId(`is_${id}`, 32)
+      await setIdentitySecret(c.env.DB, id, await seal(c.env.IDENTITY_KEK, id, secret))
+      await c.env.CACHE.delete(`site:${id}`)
+      return c.json({ which, key: secret })
+    }
+    if (which !== 'public' && which !== 'admin') return c.json({ error: 'key must be public, admin or identity' }, 404)
+    const key = randomId(`${which === 'admin' ? 'sk' : 'pk'}_${id}`, 24)
+    await setKeyHash(c.env.DB, id, which, await hashKey(key))
+    await c.env.CACHE.delete(`site:${id}`)
+    // Shown once: only its digest is kept.
+    return c.json({ which, key })
+  })
+  .post('/:site/identify', async (c) => {
+    // Server to server: the admin key vouches for every id, so each one links.
+    const parsed = adminIdentifyBody.safeParse(await readJson(c.req.raw, 4096))
+    if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
+    const { anonymousId, ...rest } = parsed.data
+    const ids = [...(anonymousId ? [{ kind: 'anonymous' as const, value: anonymousId }] : []), ...namedIds(rest)]
+    if (ids.length < 2) throw invalid('invalid identify request', [{ path: '', message: 'name at least two ids to link' }])
+    const uid = await linkVerified(c.env.DB, c.var.site.id, ids, "linked by the site's backend", Date.now())
+    return c.json({ uid, identities: await identitiesOf(c.env.DB, c.var.site.id, uid) })
+  })
+  .delete('/:site/catalog/:id', async (c) =>
+    (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id'))) ? c.body(null, 204) : c.json({ error: `no item ${c.req.param('id')}` }, 404),
+  )
+  .patch('/:site/catalog/stock', async (c) => {
+    const parsed = stockPatch.safeParse(await readJson(c.req.raw, 1024 * 1024))
+    if (!parsed.success) throw invalid('invalid stock update', toIssues(parsed.error))
+    const updated = await setStock(c.env.DB, c.var.site.id, parsed.data.items, Date.now())
+    return c.json({ updated, unknown: parsed.data.items.length - updated })
+  })
+  .get('/:site/reports', async (c) => {
+    const range = reportRange.safeParse(c.req.query())
+    if (!range.success) throw invalid('invalid report range', toIssues(range.error))
+    const [from, to] = [Date.parse(range.data.from), Date.parse(range.data.to) + 86_400_000 - 1]
+    const id = c.var.site.id
+    const [[offers, credited], [shown, bought], groups] = await Promise.all([
+      actionReport(c.env.DB, id, from, to),
+      recommendationReport(c.env.DB, id, from, to),
+      holdoutGroups(c.env.DB, id, from, to),
+    ])
+    type Counts = Parameters<typeof mergeRows>[0]
+    const rows = (r: D1Result | undefined) => (r?.results ?? []) as Counts
+    const group = (holdout: number) => groups.find((g) => g.holdout === holdout) ?? { shoppers: 0, converted: 0 }
+    return c.json({
+      from: range.data.from,
+      to: range.data.to,
+      actions: mergeRows(rows(offers), rows(credited)),
+      recommendations: mergeRows(rows(shown), rows(bought)),
+      uplift: uplift(group(0), group(1)),
+    })
+  })
+  .post('/:site/preview', async (c) => {
+    const parsed = previewBody.safeParse(await readJson(c.req.raw, 64 * 1024))
+    if (!parsed.success) throw invalid('invalid preview', toIssues(parsed.error))
+    const action = actionSchema.safeParse(parsed.data.action)
+    if (!action.success) throw invalid('invalid action', toIssues(action.error, 'action'))
+    const { site } = c.var
+    const now = Date.now()
+    // Who would be eligible: the condition against recent shoppers' profiles (no page, no caps).
+    const sample = await recentVisitors(c.env.DB, site.id, PREVIEW_SAMPLE)
+    const counts = new Map<string, number>()
+    let matched = 0
+    for (const anonymousId of sample) {
+      const customer = await customerView(c.env, site, anonymousId, now)
+      const [check] = eligible([action.data], decisionContext(customer), [], DEFAULT_POLICY, now)
+      if (!check?.eligible) continue
+      matched++
+      for (const segment of customer.view.segments) counts.set(segment, (counts.get(segment) ?? 0) + 1)
+    }
+    const population = {
+      sampled: sample.length,
+      eligible: matched,
+      share: sample.length > 0 ? matched / sample.length : 0,
+      segments: [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id, shoppers]) => ({ id, shoppers })),
+    }
+    if (!parsed.data.anonymousId) return c.json({ action: action.data, population })
+    // What this shopper would see now, among the saved actions and this one (nothing is logged).
+    const customer = await customerView(c.env, site, parsed.data.anonymousId, now)
+    const context = decisionContext(customer, parsed.data.context)
+    const saved = (await listActions(c.env.DB, site.id).all<{ definition: string }>()).results
+      .flatMap((r) => parseDefinition(r.definition).data ?? [])
+      .filter((a) => a.id !== action.data.id)
+    const [check] = eligible([action.data], context, [], { ...DEFAULT_POLICY, ...site.settings?.decide?.policy }, now)
+    const decision = decide({
+      actions: [...saved, action.data],
+      context,
+      contacts: [],
+      policy: { ...DEFAULT_POLICY, ...site.settings?.decide?.policy },
+      arms: {},
+      segmentKey: customer.view.lifecycle,
+      holdoutShare: 0,
+      unitId: parsed.data.anonymousId,
+      placement: action.data.placement,
+      now,
+      rng: Math.random,
+    })
+    return c.json({
+      action: action.data,
+      population,
+      shopper: {
+        anonymousId: parsed.data.anonymousId,
+        segments: customer.view.segments,
+        eligible: check?.eligible ?? false,
+        why: check?.eligible ? check.held : [check?.why ?? ''],
+        wouldSee: { action: decision.action?.id ?? null, reasons: decision.reasons, trace: decision.trace },
+      },
+    })
+  })
+  .get('/:site/segments', async (c) => {
+    const parsed = segmentsQuery.safeParse(c.req.query())
+    if (!parsed.success) throw invalid('invalid query', toIssues(parsed.error))
+    const now = Date.now()
+    const since = new Date(now - (parsed.data.days - 1) * 86_400_000).toISOString().slice(0, 10)
+    let rows = await segmentSizes(c.env.DB, c.var.site.id, since)
+    // Today's sizes are counted on first request when the daily cron has not run yet.
+    if (!rows.some((r) => r.day === new Date(now).toISOString().slice(0, 10))) {
+      await snapshotSegments(c.env, c.var.site, now)
+      rows = await segmentSizes(c.env.DB, c.var.site.id, since)
+    }
+    const days = [...new Set(rows.map((r) => r.day))].map((day) => ({
+      day,
+      sampled: rows.find((r) => r.day === day)!.sampled,
+      sizes: rows.filter((r) => r.day === day).map(({ segment, shoppers }) => ({ segment, shoppers })),
+    }))
+    return c.json({ days, sampled: days.at(-1)?.sampled ?? 0 })
+  })
+  .get('/:site/profiles/:anonymousId', async (c) => {
+    const customer = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
+    return c.json({ ...profileAnswer(customer), unverified: await claimsOf(c.env.DB, c.var.site.id, customer.browsers) })
+  })

@@ -1,0 +1,118 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import type { DecisionAnswer } from '../../contract/events'
+import { customerView, decisionContext } from '../customer/view'
+import { listActions, logDecision, offerContacts, segmentArms } from '../db'
+import { actionSchema, armKey, decide, DEFAULT_POLICY, type Arms, type Contact } from './engine'
+import type { AppEnv } from '../env'
+import { randomId } from '../ids'
+import { toIssues } from '../events/ingest'
+import { authenticate, checkOrigin } from '../http/site-auth'
+import { afterResponse, invalid, readJson } from '../http/body'
+
+/** Share of shoppers in the holdout group unless the site sets `decide.holdoutShare`. */
+export const HOLDOUT_SHARE = 0.1
+/** How far back contacts count for caps and suppression (the longest suppression allowed). */
+export const CONTACT_WINDOW_DAYS = 90
+
+const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/)
+const text = (max: number) => z.string().max(max)
+/** The body of POST /v1/decide. */
+export const decideBody = z.object({
+  site: z.string().min(1).max(128),
+  key: z.string().min(1).max(200),
+  anonymousId: id,
+  placement: z.string().min(1).max(64),
+  // What only the page knows; segments and scores come from the server's own view of the shopper.
+  context: z
+    .object({
+      page: z.object({ type: text(64), path: text(1024), item: text(200), category: text(128) }).partial(),
+      cart: z.object({ total: z.number().min(0).max(1e9), count: z.number().int().min(0).max(10_000), items: z.array(id).max(200) }).partial(),
+      device: z.enum(['mobile', 'tablet', 'desktop']),
+      time: z.object({ hour: z.number().int().min(0).max(23), weekday: z.number().int().min(0).max(6) }).partial(),
+      referrer: text(2048),
+      utm: z.object({ source: text(200), medium: text(200), campaign: text(200), term: text(200), content: text(200) }).partial(),
+    })
+    .partial()
+    .default({}),
+})
+
+const KINDS: Record<string, Contact['kind']> = { 'Offer Shown': 'shown', 'Offer Accepted': 'accepted', 'Offer Dismissed': 'dismissed' }
+
+/** POST /v1/decide: the next best action for a shopper and placement, learned from every answer. */
+export default new Hono<AppEnv>().post('/', async (c) => {
+  const parsed = decideBody.safeParse(await readJson(c.req.raw, 16 * 1024))
+  if (!parsed.success) throw invalid('invalid decide request', toIssues(parsed.error))
+  const req = parsed.data
+  const site = await authenticate(c.env, req.site, req.key)
+  // A decision is logged: a write, so the origin must be allowed.
+  checkOrigin(site, c.req.header('Origin'))
+  const now = Date.now()
+  const customer = await customerView(c.env, site, req.anonymousId, now)
+  const { view } = customer
+  const context = decisionContext(customer, req.context)
+  // Arms learn per lifecycle stage: coarse enough to gather evidence, fine enough to differ.
+  const segmentKey = view.lifecycle
+  const [actionRows, armRows, contactRows] = await c.env.DB.batch([
+    listActions(c.env.DB, site.id),
+    segmentArms(c.env.DB, site.id, segmentKey),
+    offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
+  ])
+  // Saved actions were validated on save; one that no longer parses is skipped, never shown.
+  const actions = ((actionRows?.results ?? []) as Array<{ definition: string }>).flatMap((r) => {
+    const a = actionSchema.safeParse(JSON.parse(r.definition))
+    return a.success ? [a.data] : []
+  })
+  const arms: Arms = Object.fromEntries(
+    ((armRows?.results ?? []) as Array<{ action_id: string; successes: number; failures: number }>).map((r) => [
+      armKey(r.action_id, segmentKey),
+      { successes: r.successes, failures: r.failures },
+    ]),
+  )
+  const contacts: Contact[] = ((contactRows?.results ?? []) as Array<{ action_id: string; ts: number; type: string }>).map((r) => ({
+    actionId: r.action_id,
+    at: r.ts,
+    kind: KINDS[r.type]!,
+  }))
+  const decision = decide({
+    actions,
+    context,
+    contacts,
+    policy: { ...DEFAULT_POLICY, ...site.settings?.decide?.policy },
+    arms,
+    segmentKey,
+    holdoutShare: site.settings?.decide?.holdoutShare ?? HOLDOUT_SHARE,
+    unitId: customer.uid ?? req.anonymousId,
+    placement: req.placement,
+    now,
+    rng: Math.random,
+  })
+  const answer: DecisionAnswer = {
+    id: randomId('dec'),
+    placement: req.placement,
+    action: decision.action && {
+      id: decision.action.id,
+      title: decision.action.title,
+      text: decision.action.text,
+      image: decision.action.image,
+      link: decision.action.link,
+    },
+    // Only what the shopper may read; the trace (rivals, odds, values, the holdout) stays in the log.
+    reasons: decision.reasons,
+  }
+  const log = logDecision(c.env.DB, site.id, {
+    id: answer.id,
+    anonymousId: req.anonymousId,
+    placement: req.placement,
+    actionId: decision.action?.id ?? null,
+    segmentKey,
+    probability: decision.probability,
+    propensity: decision.propensity,
+    holdout: decision.holdout,
+    context,
+    trace: decision.trace,
+    at: now,
+  })
+  await afterResponse(c, log)
+  return c.json(answer)
+})

@@ -1,0 +1,31 @@
+import { Hono } from 'hono'
+import { MAX_BATCH_BYTES, type IngestResult } from '../../contract/events'
+import { erasedAmong, storeEvents } from '../db'
+import type { AppEnv } from '../env'
+import { readBatch } from './ingest'
+import { authenticate, checkConsent, checkOrigin } from '../http/site-auth'
+import { invalid, limitBody, readJson } from '../http/body'
+
+/** POST /v1/events: a batch of events for one site, each stored once. */
+export default new Hono<AppEnv>().post(
+  '/',
+  limitBody(MAX_BATCH_BYTES),
+  async (c) => {
+    // sendBeacon posts text/plain (no CORS preflight), so the body is parsed whatever its type says.
+    const batch = readBatch(await readJson(c.req.raw, MAX_BATCH_BYTES), Date.now())
+    if (!batch.ok) throw invalid('invalid event batch', batch.issues)
+    const site = await authenticate(c.env, batch.site, batch.key)
+    checkOrigin(site, c.req.header('Origin'))
+    checkConsent(site, batch.consent)
+    // A browser whose shopper asked to be erased stays erased: its late retries are dropped.
+    const erased = await erasedAmong(c.env.DB, site.id, [...new Set(batch.rows.map((r) => r[3]))])
+    const rows = erased.size > 0 ? batch.rows.filter((r) => !erased.has(r[3])) : batch.rows
+    const { inserted } = await storeEvents(c.env.DB, site.id, rows)
+    const result: IngestResult = {
+      accepted: inserted,
+      duplicates: batch.duplicates + rows.length - inserted,
+      ...(erased.size > 0 ? { erased: batch.rows.length - rows.length } : {}),
+    }
+    return c.json(result)
+  },
+)

@@ -1,0 +1,64 @@
+// "For you": items similar to the shopper's history, weighted by what they did and how lately.
+import { merge, titleOf, byScore, type HistoryItem, type ModelData, type Recommender, type Scored } from '../model'
+import { alsoViewed, similar } from './co-occurrence'
+import { categoryAffinity } from './popular'
+
+/** The tunables of "for you", chosen on `npm run bench:quality -- --tune` (see the README). */
+export const FOR_YOU = {
+  /** What an event kind says about taste: a purchase more than a cart add, a cart add more than a view. */
+  kinds: { purchase: 5, add: 3, view: 1 },
+  /** Ratings are graded signals: a low rating pushes similar items down. */
+  ratings: { 1: -1, 2: -0.5, 3: 0.3, 4: 1.2, 5: 1.5 } as Record<number, number>,
+  /** Each older item in the history counts this much less than the one after it. */
+  recency: 0.7,
+  /** Weight of the time-decayed popularity blended into personal scores. */
+  trendBlend: 0.05,
+}
+
+/** How much one history item says about the shopper now. */
+export function interest(h: HistoryItem, position: number): number {
+  const { kinds, ratings, recency } = FOR_YOU
+  const kind = h.purchases > 0 ? kinds.purchase : h.adds > 0 ? kinds.add : kinds.view
+  const rated = h.rating === null ? 1 : (ratings[h.rating] ?? 1)
+  return kind * rated * recency ** position
+}
+
+const because = (h: HistoryItem, title: string) =>
+  h.rating !== null
+    ? `Because you rated ${title} ${h.rating}/5`
+    : h.purchases > 0
+      ? `Because you bought ${title}`
+      : h.adds > 0
+        ? `Because you added ${title} to your cart`
+        : `Because you viewed ${title}`
+
+/** Personal picks from the history; from the first page view, the page's item and category stand in. */
+export const forYou: Recommender = (data, limit) => {
+  const history = data.history.filter((h) => !h.dismissed)
+  if (history.length === 0) {
+    const lists = [categoryAffinity(data, limit * 2)]
+    if (data.context.item) lists.unshift(alsoViewed(data, limit * 2))
+    return merge(lists).sort(byScore).slice(0, limit)
+  }
+  const lists: Scored[][] = history.map((h, position) => {
+    const weight = interest(h, position)
+    const reason = because(h, titleOf(data, h.item))
+    return similar(data, data.seen, h.item, reason).map((s) => ({ ...s, score: s.score * weight }))
+  })
+  const hot = data.trending.filter((t) => !t.isNew)
+  const top = Math.max(...hot.map((t) => t.score), 1e-12)
+  lists.push(hot.map((t) => ({ item: t.item, score: (FOR_YOU.trendBlend * t.score) / top, reasons: ['Popular this week'] })))
+  const skip = unwanted(data)
+  return merge(lists)
+    .filter((s) => s.score > 0 && !skip.has(s.item))
+    .sort(byScore)
+    .slice(0, limit)
+}
+
+/** Items personal picks leave out: in the cart or on screen, bought, rated (already known) or dismissed. */
+export const unwanted = (data: ModelData) =>
+  new Set([
+    ...data.context.cart,
+    ...(data.context.item ? [data.context.item] : []),
+    ...data.history.filter((h) => h.purchases > 0 || h.dismissed || h.rating !== null).map((h) => h.item),
+  ])
