@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { getPlatformProxy } from 'wrangler'
 import { readCatalog } from '../worker/admin/catalog'
-import { upsertSite } from '../worker/db'
+import { upsertSite } from '../worker/admin/store'
 import type { Bindings } from '../worker/env'
 import { randomId } from '../worker/ids'
 import type { ReportRow } from '../worker/admin/reports'

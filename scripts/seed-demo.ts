@@ -1,7 +1,8 @@
 // Seeds local D1 with the demo site (hashed public key, loopback origins) and the demo catalog,
-// through the same db.ts functions the Worker uses. `npm run seed` runs it after the migrations.
+// through the same store functions the Worker uses. `npm run seed` runs it after the migrations.
 import { getPlatformProxy } from 'wrangler'
-import { upsertActions, upsertItems, upsertSite } from '../worker/db'
+import { upsertItems, upsertSite } from '../worker/admin/store'
+import { upsertActions } from '../worker/decide/store'
 import { actionSchema } from '../worker/decide/engine'
 import type { Bindings } from '../worker/env'
 import { hashKey } from '../worker/http/site-auth'

@@ -11,7 +11,7 @@ export type Bindings = {
   CLIENT_LIMITER: RateLimit
   /** "off" turns both limiters off (load tests: `wrangler dev --var RATE_LIMITS:off`). */
   RATE_LIMITS?: string
-  /** Seals sites' identity secrets at rest (worker/verification.ts): `wrangler secret put IDENTITY_KEK`. */
+  /** Seals sites' identity secrets at rest (worker/identity/verification.ts): `wrangler secret put IDENTITY_KEK`. */
   IDENTITY_KEK?: string
 }
 /** Hono environment: bindings plus what middleware puts on the context. */

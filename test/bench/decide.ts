@@ -11,7 +11,9 @@
 // --seed fixes the shoppers, visits and answers; the Worker's own Thompson draws are not seeded.
 import type { DecisionAnswer, EventType, VistaEvent } from '../../contract/events'
 import type { Condition, DecisionContext } from '../../worker/decide/conditions'
-import { storeEvents, upsertActions, upsertSite } from '../../worker/db'
+import { upsertSite } from '../../worker/admin/store'
+import { upsertActions } from '../../worker/decide/store'
+import { storeEvents } from '../../worker/events/store'
 import { actionSchema, DEFAULT_POLICY, eligible, ipsEstimate, type Action, type Contact } from '../../worker/decide/engine'
 import { readBatch } from '../../worker/events/ingest'
 import { HOLDOUT_SHARE } from '../../worker/decide/route'

@@ -2,7 +2,7 @@
 // of the real Worker under `wrangler dev` (local D1/KV), against the floor of an empty route, then
 // checks that D1 holds every event exactly once, also after the batches are sent again.
 import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../contract/events'
-import { upsertItems, upsertSite } from '../../worker/db'
+import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
 import { startWorker, type LocalWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'

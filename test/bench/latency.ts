@@ -2,7 +2,8 @@
 // Worker under `wrangler dev` (local D1/KV) for a small and a large catalog, against the floor of
 // an empty route. Each catalog gets a fresh state seeded with synthetic shoppers' activity.
 import type { VistaEvent } from '../../contract/events'
-import { storeEvents, upsertItems, upsertSite } from '../../worker/db'
+import { upsertItems, upsertSite } from '../../worker/admin/store'
+import { storeEvents } from '../../worker/events/store'
 import { readBatch } from '../../worker/events/ingest'
 import { hashKey } from '../../worker/http/site-auth'
 import { startWorker } from '../e2e/server'

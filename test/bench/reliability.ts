@@ -12,7 +12,7 @@ import {
   type IngestResult,
   type VistaEvent,
 } from '../../contract/events'
-import { upsertItems, upsertSite } from '../../worker/db'
+import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
 import { launch, readDeviceStore, recordPosts, watchErrors } from '../e2e/browser'
 import { startWorker, type LocalWorker } from '../e2e/server'

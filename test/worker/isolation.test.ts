@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { MAX_BATCH_BYTES } from '../../contract/events'
-import { listEvents } from '../../worker/db'
+import { listEvents } from '../../worker/events/store'
 import app from '../../worker/app'
 import { hashKey } from '../../worker/http/site-auth'
 import { makeEvent } from '../fixtures/events'

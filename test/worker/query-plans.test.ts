@@ -3,7 +3,8 @@
 // never scan a shopper table.
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { HISTORY_SQL, INDEX_SQL } from '../../worker/db'
+import { INDEX_SQL } from '../../worker/events/fold'
+import { HISTORY_SQL } from '../../worker/recommend/store'
 
 /** SQLite's plan for `sql`, one line per step. */
 const plan = async (sql: string) => {

@@ -6,26 +6,10 @@ import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import { readCatalog } from './catalog'
 import { customerView, decisionContext, profileAnswer, snapshotSegments } from '../customer/view'
-import {
-  actionReport,
-  deleteAction,
-  holdoutGroups,
-  recommendationReport,
-  deleteItem,
-  existingItems,
-  listActions,
-  claimsOf,
-  identitiesOf,
-  recentVisitors,
-  segmentSizes,
-  setIdentitySecret,
-  setKeyHash,
-  setStock,
-  updateSiteConfig,
-  upsertActions,
-  upsertItems,
-  type ItemRow,
-} from '../db'
+import { actionReport, holdoutGroups, recommendationReport, deleteItem, existingItems, setIdentitySecret, setKeyHash, setStock, updateSiteConfig, upsertItems, type ItemRow } from './store'
+import { recentVisitors, segmentSizes } from '../customer/store'
+import { deleteAction, listActions, upsertActions } from '../decide/store'
+import { claimsOf, identitiesOf } from '../identity/store'
 import { actionSchema, decide, DEFAULT_POLICY, eligible } from '../decide/engine'
 import type { AppEnv } from '../env'
 import { randomId } from '../ids'

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { customerView, explainedSegments, forBrowser, maskedFor } from './view'
-import { eraseShopper, exportData } from '../db'
+import { eraseShopper, exportData } from './store'
 import type { AppEnv } from '../env'
 import { toIssues } from '../events/ingest'
 import { authenticate, checkOrigin } from '../http/site-auth'

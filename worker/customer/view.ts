@@ -1,7 +1,8 @@
 // Loads one customer's 360 view: every browser of their UID, their facts, and their segments
 // against the site's population. Used by GET /v1/profile and POST /v1/decide.
 import type { DecisionContext } from '../decide/conditions'
-import { anonymousIdsOf, customerFacts, identitiesOf, orderHistories, populationStats, recentVisitors, saveSegmentSizes, uidOf } from '../db'
+import { customerFacts, orderHistories, populationStats, recentVisitors, saveSegmentSizes } from './store'
+import { anonymousIdsOf, identitiesOf, uidOf } from '../identity/store'
 import type { Bindings, Site } from '../env'
 import { ACTIVITY_WEEKS, DEFAULT_LIFECYCLE, segmentOne, summarise, type Population } from './segments'
 import {

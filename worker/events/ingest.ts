@@ -2,7 +2,7 @@
 // Pure: no bindings, so it is tested directly.
 import type { z } from 'zod'
 import { batchSchema, parseEvent, type ConsentMode, type Issue, type VistaEvent } from '../../contract/events'
-import type { EventRow } from '../db'
+import type { EventRow } from './store'
 
 /** Oldest accepted event, after skew correction: outboxes hold events while a shopper is offline. */
 export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { MAX_BATCH_BYTES, type IngestResult } from '../../contract/events'
-import { erasedAmong, storeEvents } from '../db'
+import { erasedAmong, storeEvents } from './store'
 import type { AppEnv } from '../env'
 import { readBatch } from './ingest'
 import { authenticate, checkConsent, checkOrigin } from '../http/site-auth'

@@ -1,7 +1,7 @@
 // Site authentication: the public key the script tag carries, and the origins allowed to use it.
 import { HTTPException } from 'hono/http-exception'
 import { CONSENT_MODES, type ConsentMode } from '../../contract/events'
-import { findSite } from '../db'
+import { findSite } from '../admin/store'
 import type { Bindings, Site } from '../env'
 import { hex } from '../ids'
 import { limitAdmin, limitSite } from './ratelimit'

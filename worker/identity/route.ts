@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
-import { applyLink, findIdentities, identitiesOf, moveIdentity, saveClaims, uidOf } from '../db'
+import { applyLink, findIdentities, identitiesOf, moveIdentity, saveClaims, uidOf } from './store'
 import type { AppEnv, Bindings, Site } from '../env'
 import { randomId } from '../ids'
 import { planLink, type ClaimKind, type Identifier } from './link'

@@ -79,3 +79,31 @@ export function merge(lists: Scored[][]): Scored[] {
 
 /** Highest score first; ties by item id so answers are stable. */
 export const byScore = (a: Scored, b: Scored) => b.score - a.score || (a.item < b.item ? -1 : 1)
+
+/** Forward-decay epoch and time constant of item trend scores (half-life 7 days). */
+export const TREND_EPOCH = Date.UTC(2020, 0, 1)
+export const TREND_TAU = (7 * 24 * 3600_000) / Math.LN2
+/** How many of a shopper's most recent items a new item is paired with. */
+export const PAIR_WINDOW = 30
+
+// Poisoning defences. A fresh anonymous id costs an attacker nothing; time on our clock and a real
+// history do. So a browser in its first day with fewer than 10 items counts a tenth of one that came
+// back later or browsed 10 items; a rating sent with no view, cart add or order of the item in an
+// earlier request (a bot sends them at once) counts a tenth again; a shopper-item enters co-occurrence
+// and support once, a rating counts once, a repeated view, add or order moves the trend at most daily,
+// and a browser brings at most 1,000 new items a day into the shared model (people browse far fewer).
+// What is held back is still stored and in the shopper's own items. Cheap: one visitors row per
+// shopper and one visitor_items row per shopper-item are read per batch, on the server's clock.
+/** What a shopper's events may move in the shared model, in units of a first visit (only ratios matter). */
+export const TRUST = {
+  /** Weight of a browser with a history: back `returnAfterMs` after its first event, or `historyItems` items. */
+  established: 10,
+  returnAfterMs: 86_400_000,
+  historyItems: 10,
+  /** Factor of a shopper-item first rated with no earlier view, cart add or order of it. */
+  unviewedRating: 0.1,
+  /** New items one browser may bring into the shared model per day (UTC, server clock). */
+  dailyItems: 1000,
+  /** How long before a repeated view, cart add or order of a shopper-item counts in the trend again. */
+  repeatAfterMs: 86_400_000,
+} as const

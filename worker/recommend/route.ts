@@ -1,18 +1,8 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import {
-  catalogItems,
-  dismissedItems,
-  itemSupport,
-  logRecommendation,
-  neighbourList,
-  newestItems,
-  trendingItems,
-  TREND_EPOCH,
-  TREND_TAU,
-  visitorHistory,
-  type ItemRow,
-} from '../db'
+import { type ItemRow } from '../admin/store'
+import { TREND_EPOCH, TREND_TAU } from './model'
+import { catalogItems, dismissedItems, itemSupport, logRecommendation, neighbourList, newestItems, trendingItems, visitorHistory } from './store'
 import type { RecommendationAnswer } from '../../contract/events'
 import type { AppEnv } from '../env'
 import { randomId } from '../ids'

@@ -1,6 +1,6 @@
 // Retention: each site keeps shopper rows for its retention period; the daily cron deletes the rest
 // in bounded chunks, so one run never outgrows a Worker's limits and a backlog drains over days.
-import { expireChunk, type Expired } from '../db'
+import { expireChunk, type Expired } from './store'
 import type { Site } from '../env'
 
 /** Days kept when a site sets none: 13 months, so last year's same month can still be compared. */

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { upsertSite } from '../../../worker/db'
+import { upsertSite } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { hashKey } from '../../../worker/http/site-auth'
 import { makeEvent, SITE } from '../../fixtures/events'

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { applyLink, findIdentities, upsertActions } from '../../../worker/db'
+import { upsertActions } from '../../../worker/decide/store'
+import { applyLink, findIdentities } from '../../../worker/identity/store'
 import { actionSchema } from '../../../worker/decide/engine'
 import { planLink, type Identifier } from '../../../worker/identity/link'
 import app from '../../../worker/app'

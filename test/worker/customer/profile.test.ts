@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { VistaEvent } from '../../../contract/events'
-import { upsertItems } from '../../../worker/db'
+import { upsertItems } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { giveIdentitySecret, seedSite, signIds, storeAsReceived } from '../helpers'

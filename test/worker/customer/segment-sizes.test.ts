@@ -1,6 +1,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { segmentSizes, upsertSite } from '../../../worker/db'
+import { upsertSite } from '../../../worker/admin/store'
+import { segmentSizes } from '../../../worker/customer/store'
 import app from '../../../worker/app'
 import { hashKey } from '../../../worker/http/site-auth'
 import { makeEvent, SITE } from '../../fixtures/events'

@@ -276,7 +276,7 @@ describe('decide()', () => {
     for (let round = 0; round < 3000; round++) {
       const { action: chosen } = decide(input({ actions, arms, rng, draws: 0 }))
       const accepted = world() < truth[chosen!.id]! ? 1 : 0
-      // What the fold in worker/db.ts does for a decision shown and answered (tested there).
+      // What the fold in worker/events/fold.ts does for a decision shown and answered (tested there).
       const key = armKey(chosen!.id, 'all')
       const arm = arms[key] ?? { successes: 0, failures: 0 }
       arms = { ...arms, [key]: { successes: arm.successes + accepted, failures: arm.failures + 1 - accepted } }

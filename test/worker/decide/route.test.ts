@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { upsertActions, upsertSite } from '../../../worker/db'
+import { upsertSite } from '../../../worker/admin/store'
+import { upsertActions } from '../../../worker/decide/store'
 import { actionSchema, HOLDOUT_REASON, type Trace } from '../../../worker/decide/engine'
 import app from '../../../worker/app'
 import type { DecisionAnswer } from '../../../contract/events'

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type ApiError } from '../../../contract/events'
-import { findVisitor, listEvents } from '../../../worker/db'
+import { findVisitor, listEvents } from '../../../worker/events/store'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { batch, countEvents, postEvents, seedSite } from '../helpers'
 

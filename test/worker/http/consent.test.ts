@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import type { ApiError, ConsentMode } from '../../../contract/events'
-import { upsertSite } from '../../../worker/db'
+import { upsertSite } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { hashKey } from '../../../worker/http/site-auth'
 import { makeEvent } from '../../fixtures/events'

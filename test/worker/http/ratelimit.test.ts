@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import wranglerToml from '../../../wrangler.toml?raw'
-import { listEvents } from '../../../worker/db'
+import { listEvents } from '../../../worker/events/store'
 import app from '../../../worker/app'
 import { RATE_PERIOD } from '../../../worker/http/ratelimit'
 import { makeEvent } from '../../fixtures/events'

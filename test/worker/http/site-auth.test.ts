@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { D1_MAX_PARAMS, chunkRows } from '../../../worker/chunk'
+import { D1_MAX_PARAMS, chunkRows } from '../../../worker/d1'
 import { hashKey, originAllowed } from '../../../worker/http/site-auth'
 
 describe('originAllowed()', () => {

@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { RecommendationAnswer } from '../../../contract/events'
-import { setIdentitySecret } from '../../../worker/db'
+import { setIdentitySecret } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { seal, sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'

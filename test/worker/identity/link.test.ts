@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { identitiesOf, identityLog, moveIdentity, previousUid } from '../../../worker/db'
+import { identitiesOf, identityLog, moveIdentity, previousUid } from '../../../worker/identity/store'
 import { planLink } from '../../../worker/identity/link'
 import app from '../../../worker/app'
 import { SITE } from '../../fixtures/events'

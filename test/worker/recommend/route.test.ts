@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { upsertItems } from '../../../worker/db'
+import { upsertItems } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import type { RecommendationAnswer } from '../../../contract/events'
 import { makeEvent, SITE } from '../../fixtures/events'

@@ -1,3 +1,4 @@
+// D1's limits and the helpers that keep statements inside them.
 /** D1 rejects statements with more than 100 bound parameters (Miniflare does not enforce it). */
 export const D1_MAX_PARAMS = 100
 /** D1 rejects statements over 100 KB; stay well below for the SQL text around the values. */
@@ -30,4 +31,14 @@ export function chunkRows<T extends readonly unknown[]>(
   }
   if (group.length > 0) groups.push(group)
   return groups
+}
+
+/** One `?` per id, comma-separated, for an IN list. */
+export const marks = (ids: string[]) => ids.map(() => '?').join(', ')
+
+/** One statement per D1_MAX_PARAMS - 1 ids (the site id takes a parameter too). */
+export const inChunks = (ids: string[], statement: (chunk: string[]) => D1PreparedStatement) => {
+  const chunks: D1PreparedStatement[] = []
+  for (let i = 0; i < ids.length; i += D1_MAX_PARAMS - 1) chunks.push(statement(ids.slice(i, i + D1_MAX_PARAMS - 1)))
+  return chunks
 }

@@ -1,0 +1,195 @@
+// Folding stored events into the shared model (pairs, item stats, shopper items, arms), in SQL,
+// in the transaction that stored them.
+import { PAIR_WINDOW, TREND_EPOCH, TREND_TAU, TRUST } from '../recommend/model'
+
+// The interactions of events not yet indexed (orders expanded to their products); then per shopper
+// what they already had (touched), their trust and budget, and what each shopper-item counts for:
+// `weight` (fixed when it enters co-occurrence and support) and `event_weight` (this batch's trend).
+// Shared by the statements of indexPending, which run in order.
+// INDEXED BY: events is WITHOUT ROWID and these reads need columns the partial index lacks, so
+// SQLite would otherwise walk every event of the site (ingest slowing as the site grows).
+const PENDING = `
+  pending AS MATERIALIZED (
+    SELECT anonymous_id AS visitor, item_id AS item, ts, received_at AS received, type,
+           CASE WHEN type = 'Product Reviewed' THEN json_extract(properties, '$.rating') END AS rating,
+           json_extract(properties, '$.category') AS category
+    FROM events INDEXED BY events_pending WHERE site_id = ?1 AND indexed = 0 AND item_id IS NOT NULL
+      AND type IN ('Product Viewed', 'Product Added', 'Product Reviewed', 'Recommendation Dismissed')
+    UNION ALL
+    SELECT e.anonymous_id, json_extract(p.value, '$.product_id'), e.ts, e.received_at, e.type, NULL,
+           json_extract(p.value, '$.category')
+    FROM events e INDEXED BY events_pending, json_each(e.properties, '$.products') p
+    WHERE e.site_id = ?1 AND e.indexed = 0 AND e.type = 'Order Completed'
+  ),
+  touched AS (
+    SELECT p.visitor, p.item, MIN(p.ts) AS first_ts, MIN(p.received) AS received,
+           MAX(p.type = 'Product Reviewed') AS rated, MAX(p.type = 'Order Completed') AS bought,
+           v.weight AS known, v.views AS old_views, v.adds AS old_adds, v.purchases AS old_purchases,
+           v.rating AS old_rating, v.last_ts AS old_ts
+    FROM pending p LEFT JOIN visitor_items v ON v.site_id = ?1 AND v.anonymous_id = p.visitor AND v.item_id = p.item
+    WHERE p.type != 'Recommendation Dismissed' GROUP BY p.visitor, p.item
+  ),
+  arrivals AS (
+    SELECT visitor, MIN(received) AS first, MAX(received) AS last, MAX(received) / 86400000 AS day,
+           SUM(known IS NULL) AS fresh
+    FROM touched GROUP BY visitor
+  ),
+  shoppers AS (
+    SELECT a.visitor, CASE WHEN a.day = v.budget_day THEN v.budget_used ELSE 0 END AS used,
+           CASE WHEN a.last - COALESCE(v.first_received, a.first) >= ${TRUST.returnAfterMs}
+                  OR COALESCE(v.item_count, 0) + a.fresh >= ${TRUST.historyItems}
+                THEN ${TRUST.established} ELSE 1 END AS trust
+    FROM arrivals a LEFT JOIN visitors v ON v.site_id = ?1 AND v.anonymous_id = a.visitor
+  ),
+  weighed AS (
+    SELECT t.*, s.trust
+             * CASE WHEN t.rated AND COALESCE(t.old_views + t.old_adds + t.old_purchases, 0) = 0
+                    THEN ${TRUST.unviewedRating} ELSE 1 END
+             * (t.known IS NOT NULL OR s.used + ROW_NUMBER() OVER (
+                  PARTITION BY t.visitor, t.known IS NULL ORDER BY t.first_ts, t.item) <= ${TRUST.dailyItems})
+             AS event_weight
+    FROM touched t JOIN shoppers s ON s.visitor = t.visitor
+  ),
+  weights AS MATERIALIZED (SELECT *, COALESCE(known, event_weight) AS weight FROM weighed),
+  fresh AS (SELECT visitor, item, weight FROM weights WHERE known IS NULL AND weight > 0),
+  fresh_buys AS (
+    SELECT visitor, item, weight FROM weights WHERE bought AND COALESCE(old_purchases, 0) = 0 AND weight > 0
+  )`
+
+// The decisions that pending offer events name, with what each knew before (was_*) and after this
+// batch. Only the browser a decision was made for, naming the action it chose, can answer it: an
+// event from anyone else, or for a holdout (action_id null), matches no decision.
+const OFFERS = `
+  offers AS (
+    SELECT d.id, d.action_id, d.segment_key,
+           d.shown_at IS NOT NULL AS was_shown, d.accepted_at IS NOT NULL AS was_accepted,
+           COALESCE(d.shown_at, MIN(CASE WHEN e.type = 'Offer Shown' THEN e.received_at END)) AS shown_at,
+           COALESCE(d.accepted_at, MIN(CASE WHEN e.type = 'Offer Accepted' THEN e.received_at END)) AS accepted_at,
+           d.shown_at IS NOT NULL OR MAX(e.type = 'Offer Shown') AS shown,
+           d.accepted_at IS NOT NULL OR MAX(e.type = 'Offer Accepted') AS accepted
+    FROM events e INDEXED BY events_pending
+    JOIN decisions d ON d.site_id = ?1 AND d.id = json_extract(e.properties, '$.decision_id')
+      AND d.anonymous_id = e.anonymous_id AND d.action_id = json_extract(e.properties, '$.action_id')
+    WHERE e.site_id = ?1 AND e.indexed = 0 AND e.type IN ('Offer Shown', 'Offer Accepted')
+    GROUP BY d.id
+  )`
+
+// Pairs each new shopper-item with the shopper's recent items (and with the other new ones), once,
+// with the smaller of the two weights, so a pair never outweighs the support of either item.
+const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) => `
+  WITH ${PENDING},
+  links AS (
+    SELECT f.item AS fresh_item, v.item_id AS old_item, min(f.weight, v.weight) AS w FROM ${newOnes} f
+    JOIN visitor_items v ON v.site_id = ?1 AND v.anonymous_id = f.visitor AND ${old} AND v.weight > 0
+    WHERE v.item_id IN (SELECT item_id FROM visitor_items WHERE site_id = ?1 AND anonymous_id = f.visitor AND ${old}
+                        ORDER BY last_ts DESC LIMIT ?2)
+  ),
+  pairs AS (
+    SELECT fresh_item AS a, old_item AS b, w FROM links
+    UNION ALL SELECT old_item, fresh_item, w FROM links
+    UNION ALL SELECT f1.item, f2.item, min(f1.weight, f2.weight)
+              FROM ${newOnes} f1 JOIN ${newOnes} f2 ON f1.visitor = f2.visitor AND f1.item != f2.item
+  )
+  INSERT INTO item_pairs (site_id, kind, a, b, weight)
+  SELECT ?1, '${kind}', a, b, SUM(w) FROM pairs WHERE true GROUP BY a, b
+  ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
+
+/** The statements that fold pending events into the model (exported for the query-plan test). */
+export const INDEX_SQL = {
+  seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
+  boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
+  // Trend: log of the sum of w * exp((ts - epoch) / tau), merged with the stored value by log-add-exp.
+  // Per shopper-item, the first event of each kind counts: a rating only if there was none before,
+  // a view, add or order only if it is the first of its kind or the item was last touched a while ago.
+  itemStats: `
+  WITH ${PENDING},
+  counted AS (
+    SELECT p.item, MIN(p.ts) AS ts,
+           w.event_weight * CASE p.type WHEN 'Product Added' THEN 3 WHEN 'Order Completed' THEN 5 ELSE 1 END
+             * CASE WHEN p.type = 'Product Reviewed' THEN w.old_rating IS NULL
+                    ELSE w.known IS NULL OR w.old_ts <= MIN(p.ts) - ${TRUST.repeatAfterMs}
+                      OR CASE p.type WHEN 'Product Viewed' THEN w.old_views WHEN 'Product Added' THEN w.old_adds
+                                     ELSE w.old_purchases END = 0 END AS w
+    FROM pending p JOIN weights w ON w.visitor = p.visitor AND w.item = p.item
+    WHERE p.type != 'Recommendation Dismissed' GROUP BY p.visitor, p.item, p.type
+  ),
+  scored AS (SELECT item, (ts - ?3) / ?4 AS x, w FROM counted WHERE w > 0),
+  peaks AS (SELECT item, MAX(x) AS m FROM scored GROUP BY item),
+  trends AS (
+    SELECT s.item, p.m + ln(SUM(s.w * exp(s.x - p.m))) AS trend FROM scored s JOIN peaks p ON p.item = s.item
+    GROUP BY s.item
+  ),
+  support AS (SELECT item, TOTAL(weight) AS visitors FROM fresh GROUP BY item),
+  buys AS (SELECT item, TOTAL(weight) AS buyers FROM fresh_buys GROUP BY item),
+  counts AS (
+    SELECT item, MAX(category) AS category, SUM(type = 'Product Viewed') AS views, SUM(type = 'Product Added') AS adds,
+           SUM(type = 'Order Completed') AS purchases
+    FROM pending WHERE type != 'Recommendation Dismissed' GROUP BY item
+  )
+  INSERT INTO item_stats (site_id, item_id, category, visitors, buyers, views, adds, purchases, trend)
+  SELECT ?1, c.item, COALESCE(c.category, (SELECT category FROM items WHERE site_id = ?1 AND id = c.item)),
+         COALESCE(s.visitors, 0), COALESCE(b.buyers, 0), c.views, c.adds, c.purchases, COALESCE(t.trend, -1e308)
+  FROM counts c LEFT JOIN support s ON s.item = c.item LEFT JOIN buys b ON b.item = c.item
+  LEFT JOIN trends t ON t.item = c.item WHERE true
+  ON CONFLICT (site_id, item_id) DO UPDATE SET category = COALESCE(excluded.category, category),
+    visitors = visitors + excluded.visitors, buyers = buyers + excluded.buyers, views = views + excluded.views,
+    adds = adds + excluded.adds, purchases = purchases + excluded.purchases,
+    trend = max(trend, excluded.trend) + ln(1 + exp(-abs(trend - excluded.trend)))`,
+  // Runs after the statements above have read each shopper's trust and budget for this batch.
+  budget: `
+  WITH ${PENDING}
+  UPDATE visitors SET first_received = COALESCE(first_received, a.first), item_count = item_count + a.fresh,
+    budget_used = CASE WHEN budget_day = a.day THEN budget_used ELSE 0 END + a.fresh, budget_day = a.day
+  FROM arrivals a WHERE visitors.site_id = ?1 AND visitors.anonymous_id = a.visitor`,
+  // The latest rating of a batch: ts * 10 + rating keeps the rating of the newest review.
+  visitorItems: `
+  WITH ${PENDING}
+  INSERT INTO visitor_items (site_id, anonymous_id, item_id, first_ts, last_ts, views, adds, purchases, rating, dismissed, weight)
+  SELECT ?1, p.visitor, p.item, MIN(p.ts), MAX(p.ts), SUM(p.type = 'Product Viewed'), SUM(p.type = 'Product Added'),
+         SUM(p.type = 'Order Completed'), MAX(CASE WHEN p.rating IS NOT NULL THEN p.ts * 10 + p.rating END) % 10,
+         MAX(p.type = 'Recommendation Dismissed'), COALESCE(MAX(w.weight), 1)
+  FROM pending p LEFT JOIN weights w ON w.visitor = p.visitor AND w.item = p.item WHERE true GROUP BY p.visitor, p.item
+  ON CONFLICT (site_id, anonymous_id, item_id) DO UPDATE SET first_ts = min(first_ts, excluded.first_ts),
+    last_ts = max(last_ts, excluded.last_ts), views = views + excluded.views, adds = adds + excluded.adds,
+    purchases = purchases + excluded.purchases, rating = COALESCE(excluded.rating, rating),
+    dismissed = max(dismissed, excluded.dismissed)`,
+  // Each decision is one trial: a failure once shown, a success once shown and accepted (in any
+  // order, in any batches). The delta is the new state less the stored one, read before `outcomes`
+  // stores it, so a late acceptance turns its failure into a success and a repeat changes nothing.
+  // max(0, ...): arms folded before 0012 may hold fewer failures than their shown decisions.
+  arms: `
+  WITH ${OFFERS},
+  moved AS (
+    SELECT action_id, segment_key,
+           (shown AND accepted) - (was_shown AND was_accepted) AS successes,
+           (shown AND NOT accepted) - (was_shown AND NOT was_accepted) AS failures
+    FROM offers
+  )
+  INSERT INTO arms (site_id, action_id, segment_key, successes, failures)
+  SELECT ?1, action_id, segment_key, SUM(successes), SUM(failures) FROM moved WHERE true
+  GROUP BY action_id, segment_key HAVING SUM(successes) != 0 OR SUM(failures) != 0
+  ON CONFLICT (site_id, action_id, segment_key) DO UPDATE SET successes = successes + excluded.successes,
+    failures = max(0, failures + excluded.failures)`,
+  // The IN list makes SQLite look the decisions up by id rather than walk all of the site's.
+  outcomes: `
+  WITH ${OFFERS}
+  UPDATE decisions SET shown_at = o.shown_at, accepted_at = o.accepted_at, reward = o.shown AND o.accepted
+  FROM offers o WHERE decisions.site_id = ?1 AND decisions.id IN (SELECT id FROM offers) AND decisions.id = o.id`,
+  done: `UPDATE events INDEXED BY events_pending SET indexed = 1 WHERE site_id = ?1 AND indexed = 0`,
+}
+
+/**
+ * Folds every not-yet-indexed event of the site into pairs, item stats, shopper items and the
+ * arms of next best actions, then marks them indexed. Run in the transaction that inserted them,
+ * so each event counts once.
+ */
+export const indexPending = (db: D1Database, siteId: string) => [
+  db.prepare(INDEX_SQL.seenPairs).bind(siteId, PAIR_WINDOW),
+  db.prepare(INDEX_SQL.boughtPairs).bind(siteId, PAIR_WINDOW),
+  db.prepare(INDEX_SQL.itemStats).bind(siteId, PAIR_WINDOW, TREND_EPOCH, TREND_TAU),
+  db.prepare(INDEX_SQL.budget).bind(siteId),
+  db.prepare(INDEX_SQL.visitorItems).bind(siteId),
+  db.prepare(INDEX_SQL.arms).bind(siteId),
+  db.prepare(INDEX_SQL.outcomes).bind(siteId),
+  db.prepare(INDEX_SQL.done).bind(siteId),
+]
