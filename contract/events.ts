@@ -1,6 +1,7 @@
 // The event contract, written once. The Worker validates with these schemas; the SDK imports
 // only the inferred types (`import type`), so zod never reaches the browser bundle.
 import { z } from 'zod'
+import { id, siteKey } from './ids'
 
 /** Event names, after Segment's ecommerce spec where one exists. */
 export const EVENT_TYPES = [
@@ -28,7 +29,6 @@ export const MAX_BATCH_BYTES = 256 * 1024
 /** Largest serialized `properties` object of one event. */
 export const MAX_PROPERTIES_BYTES = 8 * 1024
 
-const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -')
 const text = (max: number) => z.string().max(max)
 const money = z.number().finite().min(0).max(1e9)
 const count = z.number().int().min(1).max(10_000)
@@ -84,7 +84,9 @@ const PROPERTIES = {
 /** Properties each event type carries. */
 export type EventProperties = { [T in EventType]: z.input<(typeof PROPERTIES)[T]> }
 
-const UTM_KEYS = ['source', 'medium', 'campaign', 'term', 'content'] as const
+/** The UTM parameters a page's URL may carry (utm_source …). */
+export const UTM_KEYS = ['source', 'medium', 'campaign', 'term', 'content'] as const
+export type UtmKey = (typeof UTM_KEYS)[number]
 export const DEVICE_CLASSES = ['mobile', 'tablet', 'desktop'] as const
 export type DeviceClass = (typeof DEVICE_CLASSES)[number]
 
@@ -153,63 +155,8 @@ export interface IngestResult {
   erased?: number
 }
 
-/** One precise problem in a rejected request. */
-export interface Issue {
-  path: string
-  message: string
-  /** Index of the offending event, so a client can drop just that one and resend the rest. */
-  event?: number
-}
-
-/** The JSON body of every 4xx/5xx answer. */
-export interface ApiError {
-  error: string
-  issues?: Issue[]
-}
-
-/** Recommendation strategies served by GET /v1/recommendations. */
-export const STRATEGIES = [
-  'for-you',
-  'also-viewed',
-  'also-bought',
-  'cart',
-  'trending',
-  'recently-viewed',
-  'category',
-] as const
-export type Strategy = (typeof STRATEGIES)[number]
-
-/** One recommended item: catalog facts, a score and the reasons in plain words. */
-export interface RecommendedItem {
-  id: string
-  title: string
-  category: string
-  price: number
-  image: string | null
-  score: number
-  reasons: string[]
-}
-
-/** GET /v1/recommendations: an id that later clicks and orders carry, a label, the items. */
-export interface RecommendationAnswer {
-  id: string
-  strategy: Strategy
-  label: string
-  items: RecommendedItem[]
-}
-
-/** POST /v1/decide: the action to show in a placement (or none), and why, in words for the shopper; whether they are in the holdout stays with the marketer. */
-export interface DecisionAnswer {
-  id: string
-  placement: string
-  action: { id: string; title: string; text: string; image?: string; link?: string } | null
-  reasons: string[]
-}
-
 /** Validates a parsed batch; `events` are checked one by one so issues name the offending index. */
-export const batchSchema = z.object({
-  site: id,
-  key: z.string().min(1).max(200),
+export const batchSchema = siteKey.extend({
   sentAt: z.number().int().positive(),
   consent: z.enum(CONSENT_MODES).optional(),
   events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),

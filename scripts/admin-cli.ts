@@ -7,6 +7,8 @@ import { getPlatformProxy } from 'wrangler'
 import { readCatalog } from '../worker/admin/catalog'
 import { upsertSite } from '../worker/admin/store'
 import type { Bindings } from '../worker/env'
+import { SITE_ID_PATTERN } from '../contract'
+import { CACHE_KEYS } from '../worker/http/cache-keys'
 import { randomId } from '../worker/ids'
 import type { ReportRow } from '../worker/admin/reports'
 import { hashKey } from '../worker/http/site-auth'
@@ -38,7 +40,7 @@ function flags(args: string[]) {
 const randomKey = (prefix: string, site: string) => randomId(`${prefix}_${site}`, 24)
 
 async function createSite(id: string, f: ReturnType<typeof flags>) {
-  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw new Error(`bad site id "${id}"\n${USAGE}`)
+  if (!SITE_ID_PATTERN.test(id)) throw new Error(`bad site id "${id}"\n${USAGE}`)
   const [publicKey, adminKey] = [randomKey('pk', id), randomKey('sk', id)]
   const persistTo = f.named.get('persist-to')?.[0]
   const { env, dispose } = await getPlatformProxy<Bindings>({
@@ -54,7 +56,7 @@ async function createSite(id: string, f: ReturnType<typeof flags>) {
       adminKeyHash: await hashKey(adminKey),
       origins: f.named.get('origin') ?? [],
     })
-    await env.CACHE.delete(`site:${id}`)
+    await env.CACHE.delete(CACHE_KEYS.site(id))
   } finally {
     await dispose()
   }

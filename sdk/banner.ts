@@ -1,7 +1,7 @@
 // Next-best-action banners: asked for per page view, built from structured fields with DOM APIs
 // and textContent, links only same-origin or https. Offer Shown / Accepted / Dismissed feed learning.
 import { el } from './dom'
-import type { DecisionAnswer } from '../contract/events'
+import type { DecisionAnswer } from '../contract'
 import { safeUrl } from './url'
 
 /** Fills a banner slot with the decided action; returns the elements whose use is tracked. */

@@ -1,5 +1,5 @@
 // Page context attached to every event: where, from where, on what.
-import type { DeviceClass, EventContext } from '../contract/events'
+import type { DeviceClass, EventContext } from '../contract'
 
 const UTM = ['source', 'medium', 'campaign', 'term', 'content'] as const
 

@@ -4,7 +4,7 @@ import { renderBanner } from './banner'
 import { pageContext } from './context'
 import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
-import type { ConsentMode, DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from '../contract/events'
+import type { ConsentMode, DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from '../contract'
 import { configure, dropWaiting, enqueue, flush, flushOnExit, retryNow, stats } from './send'
 import { change, persist, read, readDevice, remove, removeAll, writeDevice } from './store'
 

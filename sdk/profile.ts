@@ -1,5 +1,5 @@
 // The shopper's profile on the device: a pure fold over their events, so the Worker can reuse it.
-import type { EventProperties, VistaEvent } from '../contract/events'
+import type { EventProperties, VistaEvent } from '../contract'
 
 /** Newest product ids kept in `recent`. */
 export const MAX_RECENT = 20

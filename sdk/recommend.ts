@@ -1,7 +1,7 @@
 // Recommendations on the page: fetched for a slot, shown from the device cache at once, then refreshed.
 // Rendering uses DOM APIs and textContent only: no server string ever becomes HTML.
 import { el } from './dom'
-import type { RecommendationAnswer, Strategy } from '../contract/events'
+import type { RecommendationAnswer, Strategy } from '../contract'
 import { change, read } from './store'
 import { safeUrl } from './url'
 

@@ -1,6 +1,6 @@
 // The outbox: every event is stored before it is sent, sent in batches, and removed only once the
 // Worker confirms it. Retries are safe because the Worker stores each event id once.
-import type { ApiError, ConsentMode, VistaEvent } from '../contract/events'
+import type { ApiError, ConsentMode, VistaEvent } from '../contract'
 import { change, read } from './store'
 
 /** Most events kept waiting; beyond it the oldest are dropped (and counted). */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import type { ApiError } from '../contract/events'
+import type { ApiError } from '../contract'
 import { snapshotSegments } from './customer/view'
 import { siteIds } from './admin/store'
 import type { AppEnv, Bindings } from './env'

@@ -9,8 +9,9 @@
 // the same visits (the contexts D1 logged, its holdout, the same acceptance draws), each under the
 // contact policy with a history of its own, and fixed priority is valued by IPS from the logs.
 // --seed fixes the shoppers, visits and answers; the Worker's own Thompson draws are not seeded.
-import type { DecisionAnswer, EventType, VistaEvent } from '../../contract/events'
-import type { Condition, DecisionContext } from '../../worker/decide/conditions'
+import type { DecisionAnswer, EventType, VistaEvent } from '../../contract'
+import type { Condition } from '../../worker/decide/conditions'
+import type { DecisionContext } from '../../contract'
 import { upsertSite } from '../../worker/admin/store'
 import { upsertActions } from '../../worker/decide/store'
 import { storeEvents } from '../../worker/events/store'

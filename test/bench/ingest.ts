@@ -1,7 +1,7 @@
 // `npm run bench:ingest -- [--batches N] [--concurrency C] [--size S]`: event ingestion throughput
 // of the real Worker under `wrangler dev` (local D1/KV), against the floor of an empty route, then
 // checks that D1 holds every event exactly once, also after the batches are sent again.
-import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../contract/events'
+import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../contract'
 import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
 import { startWorker, type LocalWorker } from '../e2e/server'

@@ -1,7 +1,7 @@
 // `npm run bench:latency -- [--requests N] [--concurrency C]`: recommendation latency of the real
 // Worker under `wrangler dev` (local D1/KV) for a small and a large catalog, against the floor of
 // an empty route. Each catalog gets a fresh state seeded with synthetic shoppers' activity.
-import type { VistaEvent } from '../../contract/events'
+import type { VistaEvent } from '../../contract'
 import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { storeEvents } from '../../worker/events/store'
 import { readBatch } from '../../worker/events/ingest'

@@ -11,7 +11,7 @@ import {
   type ApiError,
   type IngestResult,
   type VistaEvent,
-} from '../../contract/events'
+} from '../../contract'
 import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
 import { launch, readDeviceStore, recordPosts, watchErrors } from '../e2e/browser'

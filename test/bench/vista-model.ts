@@ -3,7 +3,7 @@
 // and each user is ranked by the real loader and recommender the route uses.
 import { rm } from 'node:fs/promises'
 import { getPlatformProxy } from 'wrangler'
-import type { VistaEvent } from '../../contract/events'
+import type { VistaEvent } from '../../contract'
 import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { storeEvents } from '../../worker/events/store'
 import type { Bindings } from '../../worker/env'

@@ -4,7 +4,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import products from '../../demo-site/products.json'
-import type { DecisionAnswer } from '../../contract/events'
+import type { DecisionAnswer } from '../../contract'
 import { makeEvent } from '../fixtures/events'
 import { launch, readDeviceStore, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Vista } from '../../sdk/index'
-import type { VistaEvent } from '../../contract/events'
+import type { VistaEvent } from '../../contract'
 import { read } from '../../sdk/store'
 
 declare global {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { applyEvent, emptyProfile, MAX_RECENT, type Profile } from '../../sdk/profile'
-import type { VistaEvent } from '../../contract/events'
+import type { VistaEvent } from '../../contract'
 import { makeEvent } from '../fixtures/events'
 
 const fold = (events: VistaEvent[], start: Profile = emptyProfile('anon-1')) => events.reduce(applyEvent, start)

@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import type { RecommendationAnswer } from '../../contract/events'
+import type { RecommendationAnswer } from '../../contract'
 
 type Recommend = typeof import('../../sdk/recommend')
 let rec: Recommend

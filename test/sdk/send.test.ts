@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { EventBatch, VistaEvent } from '../../contract/events'
+import type { EventBatch, VistaEvent } from '../../contract'
 import { makeEvent } from '../fixtures/events'
 
 type Send = typeof import('../../sdk/send')

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test'
-import type { VistaEvent } from '../../contract/events'
+import type { VistaEvent } from '../../contract'
 import { storeEvents } from '../../worker/events/store'
 import { readBatch } from '../../worker/events/ingest'
 import { SITE } from '../fixtures/events'

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { MAX_BATCH_BYTES } from '../../contract/events'
+import { MAX_BATCH_BYTES } from '../../contract'
 import { listEvents } from '../../worker/events/store'
 import app from '../../worker/app'
 import { hashKey } from '../../worker/http/site-auth'

@@ -11,25 +11,31 @@ import { recentVisitors, segmentSizes } from '../customer/store'
 import { deleteAction, listActions, upsertActions } from '../decide/store'
 import { claimsOf, identitiesOf } from '../identity/store'
 import { actionSchema, decide, DEFAULT_POLICY, eligible } from '../decide/engine'
+import { claimedIds, id, MAX_SHOPPER_BODY_BYTES, toIssues, visitSchema } from '../../contract'
 import type { AppEnv } from '../env'
 import { randomId } from '../ids'
-import { toIssues } from '../events/ingest'
 import { mergeRows, uplift } from './reports'
 import { originsSchema, siteSettingsSchema } from './settings'
+import { CACHE_KEYS } from '../http/cache-keys'
 import { authenticateAdmin, hashKey } from '../http/site-auth'
 import { invalid, readJson } from '../http/body'
-import { decideBody } from '../decide/route'
-import { claimedIds, identifyBody, linkVerified, namedIds } from '../identity/route'
+import { linkVerified, namedIds } from '../identity/route'
 import { seal } from '../identity/verification'
 
 /** Most catalog rows one import call takes (they are chunked to D1's limits). */
 export const MAX_IMPORT_ROWS = 5000
+/** Largest body of a catalog import (JSON or CSV). */
+export const MAX_CATALOG_BYTES = 8 * 1024 * 1024
+/** Largest body of a stock change. */
+export const MAX_STOCK_BYTES = 1024 * 1024
+/** Largest body of the other admin calls (an action, settings, a preview). */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024
 /** Most stock changes one call takes (one statement each, in one transaction). */
 export const MAX_STOCK_ROWS = 1000
 
 /** One catalog row of an import. */
 export const itemSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -'),
+  id,
   title: z.string().min(1).max(300),
   category: z.string().min(1).max(128),
   price: z.number().finite().min(0).max(1e9),
@@ -52,12 +58,12 @@ export const PREVIEW_SAMPLE = 100
 /** The body of POST /v1/admin/:site/preview: an action as it would be saved, and optionally a shopper. */
 export const previewBody = z.object({
   action: z.record(z.string(), z.unknown()),
-  anonymousId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).optional(),
-  context: decideBody.shape.context,
+  anonymousId: id.optional(),
+  context: visitSchema.default({}),
 })
 
 /** The body of POST /v1/admin/:site/identify: ids the site's backend links (at least two). */
-export const adminIdentifyBody = claimedIds.extend({ anonymousId: identifyBody.shape.anonymousId.optional() }).strict()
+export const adminIdentifyBody = claimedIds.extend({ anonymousId: id.optional() }).strict()
 
 /** The query of GET /v1/admin/:site/segments. */
 export const segmentsQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) })
@@ -81,7 +87,7 @@ export default new Hono<AppEnv>()
     return c.json({ actions: rows.flatMap((r) => (parseDefinition(r.definition).data ?? [])) })
   })
   .put('/:site/actions/:id', async (c) => {
-    const body = (await readJson(c.req.raw, 64 * 1024)) as Record<string, unknown>
+    const body = (await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES)) as Record<string, unknown>
     const parsed = actionSchema.safeParse({ ...body, id: c.req.param('id') })
     if (!parsed.success) throw invalid('invalid action', toIssues(parsed.error))
     await upsertActions(c.env.DB, c.var.site.id, [parsed.data], Date.now())
@@ -97,13 +103,13 @@ export default new Hono<AppEnv>()
     let body: unknown
     if (csv) {
       const text = await c.req.text()
-      if (new TextEncoder().encode(text).byteLength > 8 * 1024 * 1024) throw new HTTPException(413, { message: 'body exceeds 8 MB' })
+      if (new TextEncoder().encode(text).byteLength > MAX_CATALOG_BYTES) throw new HTTPException(413, { message: `body exceeds ${MAX_CATALOG_BYTES} bytes` })
       try {
         body = { items: readCatalog(text, 'csv') }
       } catch (e) {
         throw new HTTPException(400, { message: `malformed CSV: ${e instanceof Error ? e.message : e}` })
       }
-    } else body = await readJson(c.req.raw, 8 * 1024 * 1024)
+    } else body = await readJson(c.req.raw, MAX_CATALOG_BYTES)
     const rows = catalogImport.safeParse(body)
     if (!rows.success) throw invalid('invalid catalog import', toIssues(rows.error))
     const valid: ItemRow[] = []
@@ -122,14 +128,14 @@ export default new Hono<AppEnv>()
     c.json({ origins: c.var.site.origins, settings: c.var.site.settings ?? {}, identitySecret: Boolean(c.var.site.identitySecret) }),
   )
   .patch('/:site/settings', async (c) => {
-    const parsed = settingsPatch.safeParse(await readJson(c.req.raw, 64 * 1024))
+    const parsed = settingsPatch.safeParse(await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES))
     if (!parsed.success) throw invalid('invalid settings', toIssues(parsed.error))
     const site = c.var.site
     // Each section given replaces that section; the others stay.
     const settings = { ...site.settings, ...parsed.data.settings }
     const origins = parsed.data.origins ?? site.origins
     await updateSiteConfig(c.env.DB, site.id, origins, settings)
-    await Promise.all([c.env.CACHE.delete(`site:${site.id}`), c.env.CACHE.delete(`population:${site.id}`)])
+    await Promise.all([c.env.CACHE.delete(CACHE_KEYS.site(site.id)), c.env.CACHE.delete(CACHE_KEYS.population(site.id))])
     return c.json({ origins, settings, identitySecret: Boolean(site.identitySecret) })
   })
   .post('/:site/keys/:which/rotate', async (c) => {
@@ -139,19 +145,19 @@ export default new Hono<AppEnv>()
       // Creates the identity secret, or replaces it: signatures made with the old one stop holding once the cached site row expires (60 s).
       const secret = randomId(`is_${id}`, 32)
       await setIdentitySecret(c.env.DB, id, await seal(c.env.IDENTITY_KEK, id, secret))
-      await c.env.CACHE.delete(`site:${id}`)
+      await c.env.CACHE.delete(CACHE_KEYS.site(id))
       return c.json({ which, key: secret })
     }
     if (which !== 'public' && which !== 'admin') return c.json({ error: 'key must be public, admin or identity' }, 404)
     const key = randomId(`${which === 'admin' ? 'sk' : 'pk'}_${id}`, 24)
     await setKeyHash(c.env.DB, id, which, await hashKey(key))
-    await c.env.CACHE.delete(`site:${id}`)
+    await c.env.CACHE.delete(CACHE_KEYS.site(id))
     // Shown once: only its digest is kept.
     return c.json({ which, key })
   })
   .post('/:site/identify', async (c) => {
     // Server to server: the admin key vouches for every id, so each one links.
-    const parsed = adminIdentifyBody.safeParse(await readJson(c.req.raw, 4096))
+    const parsed = adminIdentifyBody.safeParse(await readJson(c.req.raw, MAX_SHOPPER_BODY_BYTES))
     if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
     const { anonymousId, ...rest } = parsed.data
     const ids = [...(anonymousId ? [{ kind: 'anonymous' as const, value: anonymousId }] : []), ...namedIds(rest)]
@@ -163,7 +169,7 @@ export default new Hono<AppEnv>()
     (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id'))) ? c.body(null, 204) : c.json({ error: `no item ${c.req.param('id')}` }, 404),
   )
   .patch('/:site/catalog/stock', async (c) => {
-    const parsed = stockPatch.safeParse(await readJson(c.req.raw, 1024 * 1024))
+    const parsed = stockPatch.safeParse(await readJson(c.req.raw, MAX_STOCK_BYTES))
     if (!parsed.success) throw invalid('invalid stock update', toIssues(parsed.error))
     const updated = await setStock(c.env.DB, c.var.site.id, parsed.data.items, Date.now())
     return c.json({ updated, unknown: parsed.data.items.length - updated })
@@ -190,7 +196,7 @@ export default new Hono<AppEnv>()
     })
   })
   .post('/:site/preview', async (c) => {
-    const parsed = previewBody.safeParse(await readJson(c.req.raw, 64 * 1024))
+    const parsed = previewBody.safeParse(await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES))
     if (!parsed.success) throw invalid('invalid preview', toIssues(parsed.error))
     const action = actionSchema.safeParse(parsed.data.action)
     if (!action.success) throw invalid('invalid action', toIssues(action.error, 'action'))

@@ -1,6 +1,6 @@
 // What a marketer sets per site, validated on save (admin API) and read by the routes.
 import { z } from 'zod'
-import { CONSENT_MODES } from '../../contract/events'
+import { CONSENT_MODES } from '../../contract'
 import { contactPolicySchema } from '../decide/engine'
 import { rulesSchema } from '../recommend/rules'
 

@@ -1,6 +1,6 @@
 // Loads one customer's 360 view: every browser of their UID, their facts, and their segments
 // against the site's population. Used by GET /v1/profile and POST /v1/decide.
-import type { DecisionContext } from '../decide/conditions'
+import type { DecisionContext } from '../../contract'
 import { customerFacts, orderHistories, populationStats, recentVisitors, saveSegmentSizes } from './store'
 import { anonymousIdsOf, identitiesOf, uidOf } from '../identity/store'
 import type { Bindings, Site } from '../env'

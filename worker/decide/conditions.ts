@@ -3,22 +3,7 @@
 // explained in plain words on every decision. A list field (segments) matches $eq/$ne/$in/$nin
 // when any of its elements does, as in MongoDB; $contains tests one element, or a substring.
 import { z } from 'zod'
-
-/** What a decision may look at; conditions address it with dotted paths such as `cart.total`. */
-export interface DecisionContext {
-  segments?: string[]
-  lifecycle?: string
-  /** Model scores by name, e.g. `rfm`, `churnRisk`. */
-  scores?: Record<string, number | string>
-  cart?: { total?: number; count?: number; items?: string[] }
-  page?: { type?: string; path?: string; item?: string; category?: string }
-  device?: string
-  /** The shopper's local time: hour 0-23, weekday 0 (Sunday) to 6. */
-  time?: { hour?: number; weekday?: number }
-  referrer?: string
-  utm?: { source?: string; medium?: string; campaign?: string; term?: string; content?: string }
-  profile?: Record<string, unknown>
-}
+import { CONTEXT_FIELDS, OPEN_FIELDS, type DecisionContext, type FieldKind } from '../../contract'
 
 /** A value a condition compares with. */
 export type Scalar = string | number | boolean
@@ -67,38 +52,12 @@ export const MAX_CLAUSES = 50
 export const MAX_LIST = 100
 const MAX_TEXT = 200
 
-type Kind = 'number' | 'string' | 'list' | 'scalar' | 'any'
 
-const FIELDS: Record<string, Kind> = {
-  segments: 'list',
-  lifecycle: 'string',
-  'cart.total': 'number',
-  'cart.count': 'number',
-  'cart.items': 'list',
-  'page.type': 'string',
-  'page.path': 'string',
-  'page.item': 'string',
-  'page.category': 'string',
-  device: 'string',
-  'time.hour': 'number',
-  'time.weekday': 'number',
-  referrer: 'string',
-  'utm.source': 'string',
-  'utm.medium': 'string',
-  'utm.campaign': 'string',
-  'utm.term': 'string',
-  'utm.content': 'string',
-}
-// Scores and profile traits are open-ended: any name below these roots is a field.
-const OPEN: Array<[prefix: string, kind: Kind]> = [
-  ['scores.', 'scalar'],
-  ['profile.', 'any'],
-]
 const PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/
 const RESERVED = new Set(['__proto__', 'prototype', 'constructor'])
 
-const kindOf = (path: string): Kind | undefined =>
-  FIELDS[path] ?? OPEN.find(([root]) => path.startsWith(root) && path.length > root.length)?.[1]
+const kindOf = (path: string): FieldKind | undefined =>
+  CONTEXT_FIELDS[path] ?? OPEN_FIELDS.find(([root]) => path.startsWith(root) && path.length > root.length)?.[1]
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -444,7 +403,7 @@ const got = (v: unknown) =>
       : typeName(v)
 
 /** Whether a scalar operand fits a field of this kind. */
-function fits(kind: Kind, v: unknown): boolean {
+function fits(kind: FieldKind, v: unknown): boolean {
   if (!isScalar(v)) return false
   if (typeof v === 'string' && v.length > MAX_TEXT) return false
   switch (kind) {
@@ -461,7 +420,7 @@ function fits(kind: Kind, v: unknown): boolean {
 }
 
 // What $gt/$gte/$lt/$lte accept per kind (lists are rejected before).
-const ORDERED: Record<Kind, string> = {
+const ORDERED: Record<FieldKind, string> = {
   number: 'a number',
   string: 'text',
   list: 'a number or text',
@@ -469,7 +428,7 @@ const ORDERED: Record<Kind, string> = {
   any: 'a number or text',
 }
 
-const WANTS: Record<Kind, string> = {
+const WANTS: Record<FieldKind, string> = {
   number: 'a number',
   string: `text (up to ${MAX_TEXT} characters)`,
   list: `text (up to ${MAX_TEXT} characters)`,
@@ -478,7 +437,7 @@ const WANTS: Record<Kind, string> = {
 }
 
 /** What is wrong with one operator on a field of this kind, if anything. */
-function operandProblem(path: string, kind: Kind, op: Operator, operand: unknown): string | null {
+function operandProblem(path: string, kind: FieldKind, op: Operator, operand: unknown): string | null {
   switch (op) {
     case '$exists':
       if (typeof operand === 'boolean') return null
@@ -513,7 +472,7 @@ function operandProblem(path: string, kind: Kind, op: Operator, operand: unknown
   }
 }
 
-const KNOWN = `${Object.keys(FIELDS).join(', ')}, ${OPEN.map(([p]) => `${p}<name>`).join(', ')}`
+const KNOWN = `${Object.keys(CONTEXT_FIELDS).join(', ')}, ${OPEN_FIELDS.map(([p]) => `${p}<name>`).join(', ')}`
 
 /** Every problem of a would-be condition, each with where it is and what is wrong. */
 export function problems(input: unknown): Problem[] {

@@ -4,14 +4,12 @@
 // routes and clocks are the caller's; randomness comes from the injected `rng`.
 import { z } from 'zod'
 import { SAFE_URL } from '../../sdk/url'
-import { conditionSchema, describe, explain, explainToShopper, evaluate, type DecisionContext } from './conditions'
+import { conditionSchema, describe, explain, explainToShopper, evaluate } from './conditions'
+import { id, type DecisionContext } from '../../contract'
 import { lgamma, sampleBeta } from '../stats'
 
 export { sampleBeta, sampleGamma } from '../stats'
 
-const id = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -')
 
 // The SDK renders nothing else, so an action that would lose its link or image is refused on save.
 const URL_RULE = 'must start with https:// or be a path on this site (/…)'

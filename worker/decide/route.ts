@@ -1,52 +1,23 @@
 import { Hono } from 'hono'
-import { z } from 'zod'
-import type { DecisionAnswer } from '../../contract/events'
+import { decideBody, MAX_DECIDE_BYTES, type DecisionAnswer } from '../../contract'
 import { customerView, decisionContext } from '../customer/view'
 import { listActions, logDecision, offerContacts, segmentArms } from './store'
 import { actionSchema, armKey, decide, DEFAULT_POLICY, type Arms, type Contact } from './engine'
 import type { AppEnv } from '../env'
 import { randomId } from '../ids'
-import { toIssues } from '../events/ingest'
-import { authenticate, checkOrigin } from '../http/site-auth'
-import { afterResponse, invalid, readJson } from '../http/body'
+import { siteAuth } from '../http/site-auth'
+import { afterResponse } from '../http/body'
 
 /** Share of shoppers in the holdout group unless the site sets `decide.holdoutShare`. */
 export const HOLDOUT_SHARE = 0.1
 /** How far back contacts count for caps and suppression (the longest suppression allowed). */
 export const CONTACT_WINDOW_DAYS = 90
 
-const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/)
-const text = (max: number) => z.string().max(max)
-/** The body of POST /v1/decide. */
-export const decideBody = z.object({
-  site: z.string().min(1).max(128),
-  key: z.string().min(1).max(200),
-  anonymousId: id,
-  placement: z.string().min(1).max(64),
-  // What only the page knows; segments and scores come from the server's own view of the shopper.
-  context: z
-    .object({
-      page: z.object({ type: text(64), path: text(1024), item: text(200), category: text(128) }).partial(),
-      cart: z.object({ total: z.number().min(0).max(1e9), count: z.number().int().min(0).max(10_000), items: z.array(id).max(200) }).partial(),
-      device: z.enum(['mobile', 'tablet', 'desktop']),
-      time: z.object({ hour: z.number().int().min(0).max(23), weekday: z.number().int().min(0).max(6) }).partial(),
-      referrer: text(2048),
-      utm: z.object({ source: text(200), medium: text(200), campaign: text(200), term: text(200), content: text(200) }).partial(),
-    })
-    .partial()
-    .default({}),
-})
-
 const KINDS: Record<string, Contact['kind']> = { 'Offer Shown': 'shown', 'Offer Accepted': 'accepted', 'Offer Dismissed': 'dismissed' }
 
 /** POST /v1/decide: the next best action for a shopper and placement, learned from every answer. */
-export default new Hono<AppEnv>().post('/', async (c) => {
-  const parsed = decideBody.safeParse(await readJson(c.req.raw, 16 * 1024))
-  if (!parsed.success) throw invalid('invalid decide request', toIssues(parsed.error))
-  const req = parsed.data
-  const site = await authenticate(c.env, req.site, req.key)
-  // A decision is logged: a write, so the origin must be allowed.
-  checkOrigin(site, c.req.header('Origin'))
+export default new Hono<AppEnv>().post('/', siteAuth('invalid decide request', decideBody, { maxBytes: MAX_DECIDE_BYTES }), async (c) => {
+  const { site, input: req } = c.var
   const now = Date.now()
   const customer = await customerView(c.env, site, req.anonymousId, now)
   const { view } = customer

@@ -1,7 +1,6 @@
 // From a parsed request body to event rows: validation, clock-skew correction, in-batch dedup.
 // Pure: no bindings, so it is tested directly.
-import type { z } from 'zod'
-import { batchSchema, parseEvent, type ConsentMode, type Issue, type VistaEvent } from '../../contract/events'
+import { batchSchema, parseEvent, toIssues, type ConsentMode, type Issue, type VistaEvent } from '../../contract'
 import type { EventRow } from './store'
 
 /** Oldest accepted event, after skew correction: outboxes hold events while a shopper is offline. */
@@ -10,9 +9,9 @@ export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000
 export const MAX_EVENT_LEAD_MS = 60 * 1000
 
 /** A batch ready to store, or the precise reasons it cannot be. */
-export type ReadBatch =
-  | { ok: true; site: string; key: string; consent?: ConsentMode; rows: EventRow[]; duplicates: number }
-  | { ok: false; issues: Issue[] }
+export type ReadBatch = ReadyBatch | { ok: false; issues: Issue[] }
+/** A valid batch: its site, key and consent mode, its rows, and how many events it carried twice. */
+export type ReadyBatch = { ok: true; site: string; key: string; consent?: ConsentMode; rows: EventRow[]; duplicates: number }
 
 /** Validates a batch envelope and every event; corrects timestamps by the client's clock skew. */
 export function readBatch(body: unknown, receivedAt: number): ReadBatch {
@@ -64,13 +63,4 @@ function toRow(site: string, e: VistaEvent, ts: number, receivedAt: number): Eve
     JSON.stringify(e.context),
     JSON.stringify(e.properties),
   ]
-}
-
-/** zod's errors as Issues with dotted paths under `prefix`. */
-export function toIssues(error: z.ZodError, prefix = '', event?: number): Issue[] {
-  return error.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: i.message,
-    ...(event === undefined ? {} : { event }),
-  }))
 }

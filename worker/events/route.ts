@@ -1,22 +1,24 @@
 import { Hono } from 'hono'
-import { MAX_BATCH_BYTES, type IngestResult } from '../../contract/events'
+import { MAX_BATCH_BYTES, type IngestResult } from '../../contract'
 import { erasedAmong, storeEvents } from './store'
 import type { AppEnv } from '../env'
-import { readBatch } from './ingest'
-import { authenticate, checkConsent, checkOrigin } from '../http/site-auth'
-import { invalid, limitBody, readJson } from '../http/body'
+import { readBatch, type ReadyBatch } from './ingest'
+import { siteAuth, type Parsed } from '../http/site-auth'
+import { limitBody } from '../http/body'
+
+const parseBatch = (raw: unknown): Parsed<ReadyBatch> => {
+  const batch = readBatch(raw, Date.now())
+  return batch.ok ? { ok: true, value: batch } : batch
+}
 
 /** POST /v1/events: a batch of events for one site, each stored once. */
 export default new Hono<AppEnv>().post(
   '/',
   limitBody(MAX_BATCH_BYTES),
+  // sendBeacon posts text/plain (no CORS preflight), so the body is parsed whatever its type says.
+  siteAuth('invalid event batch', parseBatch, { maxBytes: MAX_BATCH_BYTES, consent: true }),
   async (c) => {
-    // sendBeacon posts text/plain (no CORS preflight), so the body is parsed whatever its type says.
-    const batch = readBatch(await readJson(c.req.raw, MAX_BATCH_BYTES), Date.now())
-    if (!batch.ok) throw invalid('invalid event batch', batch.issues)
-    const site = await authenticate(c.env, batch.site, batch.key)
-    checkOrigin(site, c.req.header('Origin'))
-    checkConsent(site, batch.consent)
+    const { site, input: batch } = c.var
     // A browser whose shopper asked to be erased stays erased: its late retries are dropped.
     const erased = await erasedAmong(c.env.DB, site.id, [...new Set(batch.rows.map((r) => r[3]))])
     const rows = erased.size > 0 ? batch.rows.filter((r) => !erased.has(r[3])) : batch.rows

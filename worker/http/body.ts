@@ -2,7 +2,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
-import type { ApiError, Issue } from '../../contract/events'
+import type { ApiError, Issue } from '../../contract'
 
 const JSON_TYPES = ['application/json', 'text/plain']
 const cutShort = () => new HTTPException(400, { message: 'body could not be read to its end' })

@@ -1,14 +1,10 @@
 // The OpenAPI document, built from the very zod schemas that validate each request, so the docs
 // cannot drift from the code; a test checks that every route the app serves is listed here.
 import { z } from 'zod'
-import { batchSchema, eventSchema } from '../../contract/events'
+import { batchSchema, decideBody, eventSchema, identifyBody, shopperRequest } from '../../contract'
 import { actionSchema } from '../decide/engine'
 import { RATE_PERIOD } from './ratelimit'
 import { adminIdentifyBody, catalogImport, itemSchema, previewBody, reportRange, segmentsQuery, settingsPatch, stockPatch } from '../admin/route'
-import { decideBody } from '../decide/route'
-import { identifyBody, unlinkBody } from '../identity/route'
-import { shopperRequest } from '../customer/privacy-route'
-import { profileQuery } from '../customer/profile-route'
 import { recommendationQuery } from '../recommend/route'
 
 type Auth = 'none' | 'site' | 'admin'
@@ -35,8 +31,8 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'GET', path: '/v1/recommendations', summary: 'Items for a shopper, with reasons and an id', auth: 'site', query: recommendationQuery },
   { method: 'POST', path: '/v1/identify', summary: "Links a browser to the shopper's other ids under one UID: only ids the site signed; unsigned ones stay claims of the browser", auth: 'site', body: identifyBody },
-  { method: 'POST', path: '/v1/identify/unlink', summary: 'Takes a browser out of its UID', auth: 'site', body: unlinkBody },
-  { method: 'GET', path: '/v1/profile', summary: 'The 360 view of the shopper behind a browser', auth: 'site', query: profileQuery },
+  { method: 'POST', path: '/v1/identify/unlink', summary: 'Takes a browser out of its UID', auth: 'site', body: shopperRequest },
+  { method: 'GET', path: '/v1/profile', summary: 'The 360 view of the shopper behind a browser', auth: 'site', query: shopperRequest },
   { method: 'GET', path: '/v1/privacy/export', summary: 'Everything stored about the shopper behind a browser, as JSON', auth: 'site', query: shopperRequest },
   { method: 'POST', path: '/v1/privacy/erase', summary: 'Deletes everything about the shopper and drops their late events', auth: 'site', body: shopperRequest },
   { method: 'POST', path: '/v1/decide', summary: 'The next best action for a placement, with reasons', auth: 'site', body: decideBody },

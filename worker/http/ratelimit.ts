@@ -2,7 +2,7 @@
 // (middleware), and per site where the site is named, before its key is checked (sites.ts).
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import type { ApiError } from '../../contract/events'
+import type { ApiError } from '../../contract'
 import type { AppEnv, Bindings } from '../env'
 
 /** Seconds of a limiter's window: `simple.period` of both [[ratelimits]] in wrangler.toml. */

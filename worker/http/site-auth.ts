@@ -1,9 +1,13 @@
 // Site authentication: the public key the script tag carries, and the origins allowed to use it.
+import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { CONSENT_MODES, type ConsentMode } from '../../contract/events'
+import type { z } from 'zod'
+import { CONSENT_MODES, MAX_SHOPPER_BODY_BYTES, toIssues, type ConsentMode, type Issue } from '../../contract'
 import { findSite } from '../admin/store'
 import type { Bindings, Site } from '../env'
 import { hex } from '../ids'
+import { invalid, readJson } from './body'
+import { CACHE_KEYS } from './cache-keys'
 import { limitAdmin, limitSite } from './ratelimit'
 
 /** Seconds a site's key digest and origins stay cached in KV. */
@@ -16,7 +20,7 @@ export async function hashKey(key: string): Promise<string> {
 
 /** The site with this id, from KV when cached, else from D1 (then cached). */
 export async function loadSite(env: Bindings, id: string): Promise<Site | null> {
-  const cacheKey = `site:${id}`
+  const cacheKey = CACHE_KEYS.site(id)
   const cached = await env.CACHE.get<Site>(cacheKey, 'json')
   if (cached) return cached
   const row = await findSite(env.DB, id)
@@ -92,5 +96,44 @@ export function checkConsent(site: Site, tag: ConsentMode = 'tracking-with-opt-o
     throw new HTTPException(409, {
       message: `site ${site.id} asks for consent mode ${required}, but its script tag says ${tag}: set data-consent="${required}"`,
     })
+  }
+}
+
+/** A parsed request, or the precise reasons it is not one. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: Issue[] }
+type Parser<T> = z.ZodType<T, unknown> | ((raw: unknown) => Parsed<T>)
+/** What every public request names: its site and that site's public key (and, for events, the tag's consent mode). */
+type Signed = { site: string; key: string; consent?: ConsentMode }
+
+/**
+ * The opening of every public route: parses the query (GET) or the JSON body, answers 400 with
+ * `message` and each issue, authenticates the site's public key (401, 429), checks the Origin (403)
+ * and, with `consent`, the tag's consent mode (409); then hands the route `c.var.site` and `c.var.input`.
+ */
+export function siteAuth<T extends Signed>(
+  message: string,
+  parser: Parser<T>,
+  options: { maxBytes?: number; consent?: boolean } = {},
+): MiddlewareHandler<{ Bindings: Bindings; Variables: { site: Site; input: T } }> {
+  const parse =
+    typeof parser === 'function'
+      ? parser
+      : (raw: unknown): Parsed<T> => {
+          const r = parser.safeParse(raw)
+          return r.success ? { ok: true, value: r.data } : { ok: false, issues: toIssues(r.error) }
+        }
+  return async (c, next) => {
+    const read = c.req.method === 'GET'
+    const parsed = parse(read ? c.req.query() : await readJson(c.req.raw, options.maxBytes ?? MAX_SHOPPER_BODY_BYTES))
+    if (!parsed.ok) throw invalid(message, parsed.issues)
+    const site = await authenticate(c.env, parsed.value.site, parsed.value.key)
+    // Browsers send an Origin with every POST but not with a same-origin GET, and a shop's backend
+    // may read with the public key: so reads are checked when they name an origin, writes always.
+    const origin = c.req.header('Origin')
+    if (!read || origin) checkOrigin(site, origin)
+    if (options.consent) checkConsent(site, parsed.value.consent)
+    c.set('site', site)
+    c.set('input', parsed.value)
+    await next()
   }
 }

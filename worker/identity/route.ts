@@ -1,37 +1,20 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { z } from 'zod'
+import type { z } from 'zod'
+import { identifyBody, shopperRequest, type claimedIds } from '../../contract'
 import { applyLink, findIdentities, identitiesOf, moveIdentity, saveClaims, uidOf } from './store'
 import type { AppEnv, Bindings, Site } from '../env'
 import { randomId } from '../ids'
 import { planLink, type ClaimKind, type Identifier } from './link'
-import { toIssues } from '../events/ingest'
-import { authenticate, checkOrigin } from '../http/site-auth'
+import { siteAuth } from '../http/site-auth'
 import { open, verify } from './verification'
 import { identitiesFor } from '../customer/view'
-import { invalid, readJson } from '../http/body'
-
-const id = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : @ -')
-const signature = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the HMAC-SHA256 hex digest of "kind:value"')
-/** The ids a request may name besides the browser's own; emails only as SHA-256 of the trimmed, lower-cased address. */
-export const claimedIds = z.object({
-  userId: id.optional(),
-  crmId: id.optional(),
-  loyaltyId: id.optional(),
-  emailHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex digest of the e-mail').optional(),
-})
-/** The body of POST /v1/identify: each id may carry the site backend's signature of it. */
-export const identifyBody = claimedIds.extend({
-  site: z.string().min(1).max(128),
-  key: z.string().min(1).max(200),
-  anonymousId: id,
-  signatures: z.object({ user: signature, crm: signature, loyalty: signature, email: signature }).partial().strict().optional(),
-})
+import { invalid } from '../http/body'
 
 const newUid = () => randomId('uid')
 
 /** The claimed ids of a request, strongest first. */
-export const namedIds = (b: z.infer<typeof claimedIds>): Identifier[] => [
+export const namedIds = (b: z.output<typeof claimedIds>): Identifier[] => [
   ...(b.userId ? [{ kind: 'user' as const, value: b.userId }] : []),
   ...(b.crmId ? [{ kind: 'crm' as const, value: b.crmId }] : []),
   ...(b.loyaltyId ? [{ kind: 'loyalty' as const, value: b.loyaltyId }] : []),
@@ -64,18 +47,12 @@ async function verifiedClaims(env: Bindings, site: Site, claimed: Identifier[], 
   return verified
 }
 
-/** The body of POST /v1/identify/unlink. */
-export const unlinkBody = z.object({ site: z.string().min(1).max(128), key: z.string().min(1).max(200), anonymousId: id })
-
 /** POST /v1/identify ties a browser to the shopper's other ids; POST /v1/identify/unlink undoes it for that browser. */
 export default new Hono<AppEnv>()
-  .post('/unlink', async (c) => {
-    // Only the browser itself knows its anonymous id (128 random bits), so it may take itself out.
-    const parsed = unlinkBody.safeParse(await readJson(c.req.raw, 4096))
-    if (!parsed.success) throw invalid('invalid unlink request', toIssues(parsed.error))
-    const site = await authenticate(c.env, parsed.data.site, parsed.data.key)
-    checkOrigin(site, c.req.header('Origin'))
-    const browser: Identifier = { kind: 'anonymous', value: parsed.data.anonymousId }
+  // Only the browser itself knows its anonymous id (128 random bits), so it may take itself out.
+  .post('/unlink', siteAuth('invalid unlink request', shopperRequest), async (c) => {
+    const site = c.var.site
+    const browser: Identifier = { kind: 'anonymous', value: c.var.input.anonymousId }
     const from = await uidOf(c.env.DB, site.id, browser.value)
     if (!from) return c.json({ uid: null, identities: [] })
     // Always to a UID of its own: the one it had before may hold a login someone planted on a shared
@@ -84,12 +61,8 @@ export default new Hono<AppEnv>()
     await moveIdentity(c.env.DB, site.id, browser, to, 'unlinked by the shopper', Date.now())
     return c.json({ uid: to, previousUid: from, identities: identitiesFor(await identitiesOf(c.env.DB, site.id, to), browser.value) })
   })
-  .post('/', async (c) => {
-    const parsed = identifyBody.safeParse(await readJson(c.req.raw, 4096))
-    if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
-    const b = parsed.data
-    const site = await authenticate(c.env, b.site, b.key)
-    checkOrigin(site, c.req.header('Origin'))
+  .post('/', siteAuth('invalid identify request', identifyBody), async (c) => {
+    const { site, input: b } = c.var
     const browser: Identifier = { kind: 'anonymous', value: b.anonymousId }
     const claimed = namedIds(b)
     const verified = await verifiedClaims(c.env, site, claimed, b.signatures ?? {})

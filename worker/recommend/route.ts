@@ -3,10 +3,9 @@ import { z } from 'zod'
 import { type ItemRow } from '../admin/store'
 import { TREND_EPOCH, TREND_TAU } from './model'
 import { catalogItems, dismissedItems, itemSupport, logRecommendation, neighbourList, newestItems, trendingItems, visitorHistory } from './store'
-import type { RecommendationAnswer } from '../../contract/events'
+import type { RecommendationAnswer } from '../../contract'
 import type { AppEnv } from '../env'
 import { randomId } from '../ids'
-import { toIssues } from '../events/ingest'
 import {
   RECOMMENDERS,
   STRATEGIES,
@@ -21,8 +20,8 @@ import {
 import { unwanted } from './strategies/for-you'
 import { categoryWeights } from './strategies/popular'
 import { applyRules, rulesSchema, type Rules } from './rules'
-import { authenticate, checkOrigin } from '../http/site-auth'
-import { afterResponse, invalid } from '../http/body'
+import { siteAuth } from '../http/site-auth'
+import { afterResponse } from '../http/body'
 
 /** Bounds that keep a request's work independent of catalog and traffic size. */
 export const HISTORY_LIMIT = 30
@@ -210,13 +209,8 @@ export function recommend(data: ModelData, strategy: Strategy, rules: Rules, dis
 }
 
 /** GET /v1/recommendations: a strategy's items for a shopper, with reasons and a recommendation id. */
-export default new Hono<AppEnv>().get('/', async (c) => {
-  const parsed = recommendationQuery.safeParse(c.req.query())
-  if (!parsed.success) throw invalid('invalid query', toIssues(parsed.error))
-  const req = parsed.data
-  const site = await authenticate(c.env, req.site, req.key)
-  const origin = c.req.header('Origin')
-  if (origin) checkOrigin(site, origin)
+export default new Hono<AppEnv>().get('/', siteAuth('invalid query', recommendationQuery), async (c) => {
+  const { site, input: req } = c.var
   const now = Date.now()
   const data = await loadModelData(c.env.DB, site.id, { ...req, now })
   const rules: Rules = { ...site.settings?.recommendations?.rules, ...req.rules }

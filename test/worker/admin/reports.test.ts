@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { DecisionAnswer, RecommendationAnswer } from '../../../contract/events'
+import type { DecisionAnswer, RecommendationAnswer } from '../../../contract'
 import { upsertItems, upsertSite } from '../../../worker/admin/store'
 import { upsertActions } from '../../../worker/decide/store'
 import { actionSchema } from '../../../worker/decide/engine'

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { VistaEvent } from '../../../contract/events'
+import type { VistaEvent } from '../../../contract'
 import { upsertItems } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { makeEvent, SITE } from '../../fixtures/events'

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { VistaEvent } from '../../../contract/events'
+import type { VistaEvent } from '../../../contract'
 import app from '../../../worker/app'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { seedSite, storeAsReceived } from '../helpers'

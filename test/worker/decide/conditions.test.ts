@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  conditionSchema,
-  describe as describeCondition,
-  evaluate,
-  explain,
-  MAX_CLAUSES,
-  type Condition,
-  type DecisionContext,
-} from '../../../worker/decide/conditions'
+import { conditionSchema, describe as describeCondition, evaluate, explain, MAX_CLAUSES, type Condition } from '../../../worker/decide/conditions'
+import type { DecisionContext } from '../../../contract'
 import table from './conditions.cases.json'
 
 interface Case {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Condition, DecisionContext } from '../../../worker/decide/conditions'
+import type { Condition } from '../../../worker/decide/conditions'
+import type { DecisionContext } from '../../../contract'
 import {
   actionSchema,
   armKey,

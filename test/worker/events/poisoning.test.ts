@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { VistaEvent } from '../../../contract/events'
+import type { VistaEvent } from '../../../contract'
 import { upsertItems, upsertSite } from '../../../worker/admin/store'
 import { storeEvents, type EventRow } from '../../../worker/events/store'
 import { TRUST } from '../../../worker/recommend/model'

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type ApiError } from '../../../contract/events'
+import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type ApiError } from '../../../contract'
 import { findVisitor, listEvents } from '../../../worker/events/store'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { batch, countEvents, postEvents, seedSite } from '../helpers'

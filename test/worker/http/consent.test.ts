@@ -2,7 +2,7 @@
 // data-consent, say) gets its events refused, so nothing is stored beyond what the site promised.
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import type { ApiError, ConsentMode } from '../../../contract/events'
+import type { ApiError, ConsentMode } from '../../../contract'
 import { upsertSite } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { hashKey } from '../../../worker/http/site-auth'

@@ -1,10 +1,9 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { batchSchema } from '../../../contract/events'
+import { batchSchema, decideBody } from '../../../contract'
 import app from '../../../worker/app'
 import { OPERATIONS } from '../../../worker/http/openapi'
-import { decideBody } from '../../../worker/decide/route'
 
 describe('GET /v1/openapi.json', () => {
   it('documents every route the app serves, and nothing it does not', () => {

@@ -2,7 +2,7 @@
 // logins, customers with many browsers, kind confusion): each test asserts the safe outcome.
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { RecommendationAnswer } from '../../../contract/events'
+import type { RecommendationAnswer } from '../../../contract'
 import { setIdentitySecret } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { seal, sign } from '../../../worker/identity/verification'

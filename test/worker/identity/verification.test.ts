@@ -3,7 +3,7 @@
 // Naming the victim's id, with no signature or a wrong one, must reach none of the victim's data.
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { RecommendationAnswer } from '../../../contract/events'
+import type { RecommendationAnswer } from '../../../contract'
 import app from '../../../worker/app'
 import { sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { upsertItems } from '../../../worker/admin/store'
 import app from '../../../worker/app'
-import type { RecommendationAnswer } from '../../../contract/events'
+import type { RecommendationAnswer } from '../../../contract'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { batch, postEvents, seedSite } from '../helpers'
 

@@ -1,11 +1,11 @@
 // Recommenders: pure functions from plain data (loaded by the route) to scored items with reasons.
-import type { Strategy } from '../../../contract/events'
+import type { Strategy } from '../../../contract'
 import { alsoBought, alsoViewed, cartComplements } from './co-occurrence'
 import { forYou } from './for-you'
 import type { Recommender } from '../model'
 import { categoryAffinity, recentlyViewed, trending } from './popular'
 
-export { STRATEGIES, type Strategy } from '../../../contract/events'
+export { STRATEGIES, type Strategy } from '../../../contract'
 export * from '../model'
 
 /** The recommender behind each strategy. */

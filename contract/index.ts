@@ -1,0 +1,8 @@
+// Every body the SDK and the Worker exchange, with its ids and limits. The Worker validates with
+// these zod schemas; the SDK imports only types (`import type`), so zod never reaches the tag.
+export * from './decide'
+export * from './errors'
+export * from './events'
+export * from './identify'
+export * from './ids'
+export * from './recommend'
