@@ -61,16 +61,6 @@ export async function applyLink(db: D1Database, siteId: string, plan: LinkPlan, 
   if (statements.length > 0) await db.batch(statements)
 }
 
-/** The UID an identifier had before its last move, if it ever moved. */
-export const previousUid = (db: D1Database, siteId: string, id: Identifier) =>
-  db
-    .prepare(
-      `SELECT from_uid FROM identity_log WHERE site_id = ? AND kind = ? AND value = ? AND action = 'move' ORDER BY at DESC LIMIT 1`,
-    )
-    .bind(siteId, id.kind, id.value)
-    .first<{ from_uid: string }>()
-    .then((r) => r?.from_uid ?? null)
-
 /** Points one identifier at another UID and logs why; false if the identifier is unknown. */
 export async function moveIdentity(db: D1Database, siteId: string, id: Identifier, to: string, reason: string, now: number) {
   const [log, update] = await db.batch([

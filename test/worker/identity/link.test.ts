@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { identitiesOf, identityLog, moveIdentity, previousUid } from '../../../worker/identity/store'
+import { identitiesOf, identityLog, moveIdentity } from '../../../worker/identity/store'
 import { planLink } from '../../../worker/identity/link'
 import app from '../../../worker/app'
 import { SITE } from '../../fixtures/events'
@@ -93,14 +93,15 @@ describe('POST /v1/identify', () => {
     expect(log.find((l) => l.kind === 'email')).toMatchObject({ action: 'link', reason: expect.stringContaining('email aaaaaaaa…') })
   })
 
-  it('can undo a merge: unlinked ids return to the UID they came from', async () => {
+  it('can undo a merge: the audit log names the UID each id came from, and it moves back there', async () => {
     const kiosk = await identify({ anonymousId: 'tablet', loyaltyId: 'L-1' })
     const login = await identify({ anonymousId: 'tablet2', userId: 'cy' })
     const merged = await identify({ anonymousId: 'tablet2', userId: 'cy', loyaltyId: 'L-1' })
     expect(merged.body.uid).toBe(login.body.uid)
     expect(kinds(merged.body)).toEqual(['anonymous:tablet', 'anonymous:tablet2', 'loyalty:L-1', 'user:cy'])
     for (const id of [{ kind: 'loyalty' as const, value: 'L-1' }, { kind: 'anonymous' as const, value: 'tablet' }]) {
-      const back = await previousUid(env.DB, SITE.id, id)
+      const moves = (await identityLog(env.DB, SITE.id, merged.body.uid)) as Array<{ action: string; kind: string; value: string; from_uid: string }>
+      const back = moves.filter((l) => l.action === 'move' && l.kind === id.kind && l.value === id.value).at(-1)?.from_uid
       expect(back).toBe(kiosk.body.uid)
       expect(await moveIdentity(env.DB, SITE.id, id, back!, 'linked by mistake', Date.now())).toBe(true)
     }
