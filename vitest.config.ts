@@ -22,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
+          // Room for the slowest statistical tests on a busy 2-core machine; not a performance bound.
+          testTimeout: 20_000,
           setupFiles: ['test/worker/setup.ts'],
         },
       },

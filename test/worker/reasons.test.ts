@@ -2,7 +2,9 @@
 // against what only the marketer may read (other actions' titles, values, levers, odds, scores,
 // rules, segment names, campaign names), for every template the code can produce.
 import { describe, expect, it } from 'vitest'
-import { evaluate, OPERATORS, problems, resolve, type Condition } from '../../worker/decide/conditions'
+import { problems } from '../../worker/decide/condition-schema'
+import { OPERATORS, resolve, type Condition } from '../../worker/decide/conditions'
+import { evaluate } from '../../worker/decide/explain'
 import type { DecisionContext } from '../../contract'
 import { actionSchema, armKey, decide, type Action, type Arms, type Decision } from '../../worker/decide/engine'
 import type { CatalogItem, HistoryItem, ModelData, Strategy } from '../../worker/recommend/strategies'

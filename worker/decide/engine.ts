@@ -4,7 +4,8 @@
 // routes and clocks are the caller's; randomness comes from the injected `rng`.
 import { z } from 'zod'
 import { SAFE_URL } from '../../sdk/url'
-import { conditionSchema, describe, explain, explainToShopper, evaluate } from './conditions'
+import { conditionSchema } from './condition-schema'
+import { describe, explain, explainToShopper, evaluate } from './explain'
 import { id, type DecisionContext } from '../../contract'
 import { lgamma, sampleBeta } from '../stats'
 

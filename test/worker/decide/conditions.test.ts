@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { conditionSchema, describe as describeCondition, evaluate, explain, MAX_CLAUSES, type Condition } from '../../../worker/decide/conditions'
+import { conditionSchema } from '../../../worker/decide/condition-schema'
+import { MAX_CLAUSES, type Condition } from '../../../worker/decide/conditions'
+import { describe as describeCondition, evaluate, explain } from '../../../worker/decide/explain'
 import type { DecisionContext } from '../../../contract'
 import table from './conditions.cases.json'
 
