@@ -8,7 +8,6 @@ import {
   fitBgnbd,
   fitGammaGamma,
   gammaGammaLogLikelihood,
-  hyp2f1,
   lgamma,
   mulberry32,
   probabilityAlive,
@@ -20,6 +19,7 @@ import {
   type Customer,
   type GammaGammaParams,
 } from '../../../worker/customer/value'
+import { hyp2f1 } from '../../../worker/customer/numerics'
 
 // A fit over 40,000 customers takes a few CPU seconds: more than vitest's default 5 s when the
 // two cores are shared, so it gets room (a guard against a stuck fit, not a speed check).
