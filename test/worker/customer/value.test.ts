@@ -1,25 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import {
   bgnbdLogLikelihood,
-  CDNOW_BGNBD,
-  CDNOW_GAMMA_GAMMA,
   expectedPurchases,
   expectedSpend,
   fitBgnbd,
   fitGammaGamma,
   gammaGammaLogLikelihood,
-  lgamma,
-  mulberry32,
   probabilityAlive,
-  simulateBgnbd,
-  simulatePurchases,
-  simulateSpend,
-  summarise,
   type BgnbdParams,
   type Customer,
   type GammaGammaParams,
 } from '../../../worker/customer/value'
 import { hyp2f1 } from '../../../worker/customer/numerics'
+import { lgamma, mulberry32 } from '../../../worker/stats'
+import { CDNOW_BGNBD, CDNOW_GAMMA_GAMMA, simulateBgnbd, simulatePurchases, simulateSpend, summarise } from '../../bench/value-data'
 
 // A fit over 40,000 customers takes a few CPU seconds: more than vitest's default 5 s when the
 // two cores are shared, so it gets room (a guard against a stuck fit, not a speed check).
