@@ -1,6 +1,6 @@
 // The value benchmark's input: a `customer_id,date,amount` CSV read into per-customer summaries, or
 // customers simulated from the CDNOW estimates. Only the benchmark and the tests use these.
-import type { BgnbdParams, Customer, GammaGammaParams } from '../../worker/customer/value'
+import { historyOf, tallyOrders, type BgnbdParams, type Customer, type GammaGammaParams } from '../../worker/customer/value'
 import { sampleBeta, sampleExponential, sampleGamma, type Rng } from '../../worker/stats'
 
 /** The BG/NBD estimates on CDNOW in weeks (Fader, Hardie and Lee 2005), for the self-checks. */
@@ -14,9 +14,6 @@ export interface CustomerSummary extends Customer {
   /** Mean value of the repeat transactions (the first purchase excluded); 0 when x = 0. */
   monetary: number
 }
-
-const mean = (values: readonly number[]) =>
-  values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length
 
 // ---------------------------------------------------------------------------------------------
 // Transactions to summaries
@@ -41,10 +38,10 @@ export function dayNumber(date: number | string): number {
 }
 
 /**
- * Per-customer (x, tx, T, monetary) from raw transactions. Purchases on the same UTC day are one
- * transaction (amounts summed); the first is the customer's birth, outside x and the monetary
- * mean; T runs from it to `observedUntil`. Transactions after `observedUntil` are ignored.
- * Sorted by id.
+ * Per-customer (x, tx, T, monetary) from raw transactions, through the Worker's own `tallyOrders` and
+ * `historyOf`. Purchases on the same UTC day are one transaction (amounts summed); the first is the
+ * customer's birth, outside x and the monetary mean; T runs from it to `observedUntil`.
+ * Transactions after `observedUntil` are ignored. Sorted by id.
  */
 export function summarise(
   transactions: readonly Transaction[],
@@ -62,17 +59,9 @@ export function summarise(
   }
   return [...days]
     .map(([id, spend]) => {
-      const ordered = [...spend].sort(([u], [v]) => u - v)
-      const [first = 0] = ordered[0] ?? []
-      const repeats = ordered.slice(1)
-      const [last = first] = repeats.at(-1) ?? []
-      return {
-        id,
-        x: repeats.length,
-        tx: (last - first) / perUnit,
-        T: (end - first) / perUnit,
-        monetary: mean(repeats.map(([, amount]) => amount)),
-      }
+      const ordered = [...spend].sort(([u], [v]) => u - v).map(([day, amount]) => ({ day, amount }))
+      const { x, tx, T, monetary } = historyOf(tallyOrders(ordered), end, perUnit)
+      return { id, x, tx, T, monetary }
     })
     .sort((u, v) => (u.id < v.id ? -1 : u.id > v.id ? 1 : 0))
 }

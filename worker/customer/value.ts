@@ -26,6 +26,35 @@ export interface GammaGammaParams {
   gamma: number
 }
 
+/** A customer's orders as the store tallies them, by UTC day (days since 1970; same-day orders are one). */
+export interface OrderTally {
+  firstDay: number
+  lastDay: number
+  /** Repeat purchases: order days after the first. */
+  x: number
+  /** Spend on the repeat purchases (the first excluded). */
+  repeatRevenue: number
+}
+
+/** The tally of one customer's spend by order day, oldest first (at least one day). */
+export const tallyOrders = (days: ReadonlyArray<{ day: number; amount: number }>): OrderTally => ({
+  firstDay: days[0]!.day,
+  lastDay: days.at(-1)!.day,
+  x: days.length - 1,
+  repeatRevenue: days.slice(1).reduce((n, d) => n + d.amount, 0),
+})
+
+/**
+ * A customer's BG/NBD history, plus the mean value of their repeat purchases, observed until day
+ * `today`, in units of `unitDays` (weeks by default). The first purchase is their birth.
+ */
+export const historyOf = ({ firstDay, lastDay, x, repeatRevenue }: OrderTally, today: number, unitDays = 7) => ({
+  x,
+  tx: (lastDay - firstDay) / unitDays,
+  T: Math.max(today - firstDay, lastDay - firstDay) / unitDays,
+  monetary: x > 0 ? repeatRevenue / x : 0,
+})
+
 // ---------------------------------------------------------------------------------------------
 // BG/NBD
 
