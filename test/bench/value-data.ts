@@ -1,7 +1,7 @@
 // The value benchmark's input: a `customer_id,date,amount` CSV read into per-customer summaries, or
 // customers simulated from the CDNOW estimates. Only the benchmark and the tests use these.
 import { historyOf, tallyOrders, type BgnbdParams, type Customer, type GammaGammaParams } from '../../worker/customer/value'
-import { sampleBeta, sampleExponential, sampleGamma, type Rng } from '../../worker/stats'
+import { sampleBeta, sampleGamma, type Rng } from '../../worker/stats'
 
 /** The BG/NBD estimates on CDNOW in weeks (Fader, Hardie and Lee 2005), for the self-checks. */
 export const CDNOW_BGNBD: BgnbdParams = { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 }
@@ -68,6 +68,13 @@ export function summarise(
 
 // ---------------------------------------------------------------------------------------------
 // Simulation (for tests and the benchmark's self-check)
+
+/** An exponential draw with the given rate (a draw of 0, whose log is infinite, is drawn again). */
+function sampleExponential(rate: number, rng: Rng): number {
+  let u = rng()
+  while (u === 0) u = rng()
+  return -Math.log(u) / rate
+}
 
 /**
  * One BG/NBD customer's repeat-purchase times in (0, horizon]: the first purchase is at 0, then
