@@ -47,9 +47,6 @@ const open = (rng: Rng) => {
 const sampleNormal = (rng: Rng) =>
   Math.sqrt(-2 * Math.log(open(rng))) * Math.cos(2 * Math.PI * rng())
 
-/** An exponential draw with the given rate. */
-export const sampleExponential = (rate: number, rng: Rng) => -Math.log(open(rng)) / rate
-
 /** A Gamma(shape, rate) draw (Marsaglia and Tsang 2000; shape < 1 boosted by U^(1/shape)). */
 export function sampleGamma(shape: number, rng: Rng, rate = 1): number {
   if (shape < 1) return sampleGamma(shape + 1, rng, rate) * open(rng) ** (1 / shape)

@@ -1,5 +1,125 @@
-// The benchmark's input: a `customer_id,date,amount` CSV, read into transactions for `summarise`.
-import type { TimeUnit, Transaction } from '../../worker/customer/value'
+// The value benchmark's input: a `customer_id,date,amount` CSV read into per-customer summaries, or
+// customers simulated from the CDNOW estimates. Only the benchmark and the tests use these.
+import { historyOf, tallyOrders, type BgnbdParams, type Customer, type GammaGammaParams } from '../../worker/customer/value'
+import { sampleBeta, sampleGamma, type Rng } from '../../worker/stats'
+
+/** The BG/NBD estimates on CDNOW in weeks (Fader, Hardie and Lee 2005), for the self-checks. */
+export const CDNOW_BGNBD: BgnbdParams = { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 }
+/** The Gamma-Gamma estimates on CDNOW (Fader, Hardie and Lee 2005), for the self-checks. */
+export const CDNOW_GAMMA_GAMMA: GammaGammaParams = { p: 6.25, q: 3.74, gamma: 15.44 }
+
+/** A customer as `summarise` returns it: history plus the mean value of the repeat purchases. */
+export interface CustomerSummary extends Customer {
+  id: string
+  /** Mean value of the repeat transactions (the first purchase excluded); 0 when x = 0. */
+  monetary: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions to summaries
+
+/** One purchase: customer id, when (epoch ms or an ISO date string), how much. */
+export interface Transaction {
+  customer: string
+  date: number | string
+  amount: number
+}
+
+/** The unit of x's time axis. */
+export type TimeUnit = 'days' | 'weeks'
+
+const DAY_MS = 86_400_000
+
+/** The UTC calendar day of an instant (ms or ISO string), as days since 1970-01-01. */
+export function dayNumber(date: number | string): number {
+  const ms = typeof date === 'number' ? date : Date.parse(date)
+  if (!Number.isFinite(ms)) throw new Error(`not a date: ${JSON.stringify(date)}`)
+  return Math.floor(ms / DAY_MS)
+}
+
+/**
+ * Per-customer (x, tx, T, monetary) from raw transactions, through the Worker's own `tallyOrders` and
+ * `historyOf`. Purchases on the same UTC day are one transaction (amounts summed); the first is the
+ * customer's birth, outside x and the monetary mean; T runs from it to `observedUntil`.
+ * Transactions after `observedUntil` are ignored. Sorted by id.
+ */
+export function summarise(
+  transactions: readonly Transaction[],
+  { observedUntil, unit = 'weeks' }: { observedUntil: number | string; unit?: TimeUnit },
+): CustomerSummary[] {
+  const end = dayNumber(observedUntil)
+  const perUnit = unit === 'weeks' ? 7 : 1
+  const days = new Map<string, Map<number, number>>()
+  for (const { customer, date, amount } of transactions) {
+    const day = dayNumber(date)
+    if (day > end) continue
+    const spend = days.get(customer) ?? new Map<number, number>()
+    spend.set(day, (spend.get(day) ?? 0) + amount)
+    days.set(customer, spend)
+  }
+  return [...days]
+    .map(([id, spend]) => {
+      const ordered = [...spend].sort(([u], [v]) => u - v).map(([day, amount]) => ({ day, amount }))
+      const { x, tx, T, monetary } = historyOf(tallyOrders(ordered), end, perUnit)
+      return { id, x, tx, T, monetary }
+    })
+    .sort((u, v) => (u.id < v.id ? -1 : u.id > v.id ? 1 : 0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulation (for tests and the benchmark's self-check)
+
+/** An exponential draw with the given rate (a draw of 0, whose log is infinite, is drawn again). */
+function sampleExponential(rate: number, rng: Rng): number {
+  let u = rng()
+  while (u === 0) u = rng()
+  return -Math.log(u) / rate
+}
+
+/**
+ * One BG/NBD customer's repeat-purchase times in (0, horizon]: the first purchase is at 0, then
+ * Poisson(λ) purchases, each followed by dropout with probability p (none before the first repeat).
+ */
+export function simulatePurchases(
+  { r, alpha, a, b }: BgnbdParams,
+  horizon: number,
+  rng: Rng,
+): number[] {
+  const lambda = sampleGamma(r, rng, alpha)
+  const dropout = sampleBeta(a, b, rng)
+  const times: number[] = []
+  for (let t = sampleExponential(lambda, rng); t <= horizon; t += sampleExponential(lambda, rng)) {
+    times.push(t)
+    if (rng() < dropout) break
+  }
+  return times
+}
+
+/** n BG/NBD customers observed for T (a number, or drawn per customer by a function). */
+export function simulateBgnbd(
+  params: BgnbdParams,
+  n: number,
+  T: number | ((rng: Rng) => number),
+  rng: Rng,
+): Customer[] {
+  return Array.from({ length: n }, () => {
+    const age = typeof T === 'number' ? T : T(rng)
+    const times = simulatePurchases(params, age, rng)
+    return { x: times.length, tx: times.at(-1) ?? 0, T: age }
+  })
+}
+
+/** The mean of x Gamma-Gamma transaction values of one new customer (ν ~ Gamma(q, γ)). */
+export function simulateSpend({ p, q, gamma }: GammaGammaParams, x: number, rng: Rng): number {
+  const nu = sampleGamma(q, rng, gamma)
+  let total = 0
+  for (let i = 0; i < x; i++) total += sampleGamma(p, rng, nu)
+  return x === 0 ? 0 : total / x
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CSV file
+
 
 /** The only header the transactions file may have. */
 export const HEADER = ['customer_id', 'date', 'amount']

@@ -5,22 +5,26 @@
 import { readFile } from 'node:fs/promises'
 import {
   bgnbdLogLikelihood,
-  CDNOW_BGNBD,
-  CDNOW_GAMMA_GAMMA,
   fitBgnbd,
   fitGammaGamma,
   gammaGammaLogLikelihood,
-  mulberry32,
-  simulateBgnbd,
-  simulateSpend,
-  summarise,
   withRepeatSpend,
   type BgnbdParams,
   type Customer,
   type GammaGammaParams,
-  type TimeUnit,
 } from '../../worker/customer/value'
-import { formatValue, parseTransactions, parseValueArgs } from './value-data'
+import { mulberry32 } from '../../worker/stats'
+import {
+  CDNOW_BGNBD,
+  CDNOW_GAMMA_GAMMA,
+  formatValue,
+  parseTransactions,
+  parseValueArgs,
+  simulateBgnbd,
+  simulateSpend,
+  summarise,
+  type TimeUnit,
+} from './value-data'
 
 /** The seed of `--simulate`, as in the recovery tests. */
 const SEED = 1

@@ -64,20 +64,8 @@ export interface Segmentation {
   reasons: Record<string, string>
 }
 
-/** The four values that split a population into quintiles (by sorted position, so ties stay together). */
-export function quintileCuts(values: number[]): number[] {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? [] : [1, 2, 3, 4].map((k) => sorted[Math.ceil((k * sorted.length) / 5) - 1]!)
-}
-
 /** Score 1-5 of a value against quintile cuts: one more for every cut it exceeds. */
 export const quintile = (value: number, cuts: number[]) => 1 + cuts.filter((cut) => value > cut).length
-
-/** Quintile scores 1-5 of `values` within the population; ties share a score; higher value, higher score. */
-export function quintiles(values: number[]): number[] {
-  const cuts = quintileCuts(values)
-  return values.map((v) => quintile(v, cuts))
-}
 
 /** The usual named RFM groups, from recency and the mean of frequency and monetary scores. */
 export function rfmGroup(r: number, f: number, m: number): string {
@@ -123,7 +111,7 @@ export function churnRisk(weekly: number[]): { risk: number; reason: string } | 
   }
 }
 
-/** What a customer is compared with: the site's quintile cuts, tier thresholds and value medians. */
+/** What a customer is compared with: quintile cuts and tier thresholds (`populationStats`), value medians. */
 export interface Population {
   /** Quintile cuts of buyers' last order time, order count and revenue. */
   recency: number[]
@@ -134,38 +122,6 @@ export interface Population {
   totalRevenue: number
   /** Medians of current and predicted value, among customers with a prediction. */
   medians: { current: number; future: number } | null
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length === 0 ? 0 : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-/** The population statistics of a list of customers (the Worker computes the same in SQL). */
-export function population(customers: CustomerSummary[]): Population {
-  const buyers = customers.filter((c) => c.orders > 0 && c.lastOrderAt !== null)
-  const totalRevenue = customers.reduce((n, c) => n + Math.max(0, c.revenue), 0)
-  const tiers = { A: Infinity, B: Infinity, C: Infinity }
-  let before = 0
-  for (const c of [...buyers].sort((a, b) => b.revenue - a.revenue || (a.uid < b.uid ? -1 : 1))) {
-    // A customer belongs to the tier in which their revenue starts.
-    const start = before / totalRevenue
-    const tier = start < TIER_SHARES.A ? 'A' : start < TIER_SHARES.B ? 'B' : start < TIER_SHARES.C ? 'C' : null
-    if (tier && c.revenue > 0) tiers[tier] = Math.min(tiers[tier], c.revenue)
-    before += c.revenue
-  }
-  const predicted = customers.filter((c) => c.predictedValue !== undefined)
-  return {
-    recency: quintileCuts(buyers.map((c) => c.lastOrderAt!)),
-    frequency: quintileCuts(buyers.map((c) => c.orders)),
-    monetary: quintileCuts(buyers.map((c) => c.revenue)),
-    tiers,
-    totalRevenue,
-    medians: predicted.length
-      ? { current: median(predicted.map((c) => c.revenue)), future: median(predicted.map((c) => c.predictedValue!)) }
-      : null,
-  }
 }
 
 /** A customer's value tier from their revenue and the site's thresholds. */
@@ -224,19 +180,6 @@ export function segmentOne(
     })
   return { rfm, lifecycle: stage.stage, churnRisk: churn?.risk ?? null, tier, quadrant, lifestyle, segments, reasons }
 }
-
-/** Segments and scores of every customer of a site, each with its reason. */
-export function segment(
-  customers: CustomerSummary[],
-  now: number,
-  settings: LifecycleSettings = DEFAULT_LIFECYCLE,
-): Map<string, Segmentation> {
-  const p = population(customers)
-  return new Map(customers.map((c) => [c.uid, segmentOne(c, p, now, settings)]))
-}
-
-/** A stable key for an overlap of segments (a micro-segment), e.g. for learning per segment. */
-export const microSegment = (segments: string[]) => [...segments].sort().join('+')
 
 /** Weeks of activity behind the churn warning: its baseline plus its recent window. */
 export const ACTIVITY_WEEKS = CHURN.baselineWeeks + CHURN.recentWeeks

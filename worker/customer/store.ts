@@ -90,6 +90,7 @@ export async function populationStats(db: D1Database, siteId: string) {
     db
       .prepare(`WITH ${CUSTOMERS} ${cut('recency', 'last_order_at')} UNION ALL ${cut('frequency', 'orders')} UNION ALL ${cut('monetary', 'revenue')} ORDER BY metric, k`)
       .bind(siteId),
+    // A customer belongs to the tier in which their revenue starts: `before` is what those ranked above spent.
     db
       .prepare(
         `WITH ${CUSTOMERS},

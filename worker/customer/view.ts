@@ -10,7 +10,9 @@ import {
   expectedSpend,
   fitBgnbd,
   fitGammaGamma,
+  historyOf,
   probabilityAlive,
+  tallyOrders,
   withRepeatSpend,
   type BgnbdParams,
   type Customer,
@@ -37,14 +39,6 @@ export interface ValueModel {
   medians: { current: number; future: number }
 }
 
-const WEEK_DAYS = 7
-/** A customer's BG/NBD history in weeks from purchase days; the first purchase is their birth. */
-const history = (firstDay: number, lastDay: number, x: number, today: number): Customer => ({
-  x,
-  tx: (lastDay - firstDay) / WEEK_DAYS,
-  T: Math.max((today - firstDay) / WEEK_DAYS, (lastDay - firstDay) / WEEK_DAYS),
-})
-
 /** Predicted value over the horizon: expected purchases × expected spend per purchase. */
 const predict = (m: ValueModel, c: Customer, monetary: number) =>
   expectedPurchases(m.bgnbd, c, VALUE_HORIZON_WEEKS) *
@@ -64,8 +58,7 @@ async function siteValueModel(env: Bindings, siteId: string, now: number): Promi
   const today = Math.floor(now / 86_400_000)
   const rows = await orderHistories(env.DB, siteId, VALUE_MAX_CUSTOMERS)
   const customers = rows.map((r) => ({
-    ...history(r.first_day, r.last_day, r.x, today),
-    monetary: r.x > 0 ? r.repeat_revenue / r.x : 0,
+    ...historyOf({ firstDay: r.first_day, lastDay: r.last_day, x: r.x, repeatRevenue: r.repeat_revenue }, today),
     revenue: r.revenue,
   }))
   let model: ValueModel | null = null
@@ -119,12 +112,11 @@ export async function customerView(env: Bindings, site: Site, anonymousId: strin
   let value: { pAlive: number; expectedPurchases: number; predictedValue: number } | null = null
   const days = facts.orderDays
   if (valueModel && days.length > 0) {
-    const c = history(days[0]!.day, days.at(-1)!.day, days.length - 1, Math.floor(now / 86_400_000))
-    const monetary = c.x > 0 ? days.slice(1).reduce((n, d) => n + d.amount, 0) / c.x : 0
+    const c = historyOf(tallyOrders(days), Math.floor(now / 86_400_000))
     value = {
       pAlive: probabilityAlive(valueModel.bgnbd, c),
       expectedPurchases: expectedPurchases(valueModel.bgnbd, c, VALUE_HORIZON_WEEKS),
-      predictedValue: predict(valueModel, c, monetary),
+      predictedValue: predict(valueModel, c, c.monetary),
     }
     if (Object.values(value).every(Number.isFinite)) summary.predictedValue = value.predictedValue
     else value = null

@@ -63,10 +63,11 @@ describe('GET /v1/profile', () => {
   it('explains each segment: RFM, lifecycle, churn below their own baseline, tier, lifestyle', async () => {
     const { body } = await profile('phone')
     const segments = Object.fromEntries(body.segments.map((s: { id: string; reason: string }) => [s.id, s.reason]))
-    expect(body.scores.rfm).toMatchObject({ f: 5, m: 5 })
-    expect(Object.keys(segments)).toEqual(
-      expect.arrayContaining(['active', 'churn-warning', 'tier-a', 'likes:tea', `rfm:${body.scores.rfm.group}`]),
-    )
+    // Against ten one-order buyers of 20-29 who last bought 20-29 days ago, 8 orders, 480 spent, 17 days ago.
+    expect(body.scores.rfm).toEqual({ r: 5, f: 5, m: 5, group: 'champions' })
+    expect(Object.keys(segments)).toEqual(['rfm:champions', 'active', 'churn-warning', 'tier-a', 'likes:tea'])
+    expect(segments['rfm:champions']).toBe('R5 F5 M5: last order 17 days ago, 8 orders, 480.00 spent')
+    expect(segments['tier-a']).toBe('66.2% of revenue; tier A starts at 480.00')
     expect(body.summary.weeklyActivity).toEqual([6, 6, 6, 6, 6, 6, 6, 6, 0, 1])
     expect(segments['churn-warning']).toBe('0.5 events/week lately against their usual 6.0 (-92%)')
     expect(segments['likes:tea']).toBe('99% of their interest is in tea')
@@ -77,7 +78,10 @@ describe('GET /v1/profile', () => {
     const { body } = await profile('crowd-3')
     expect(body.uid).toBeNull()
     expect(body.browsers).toEqual(['crowd-3'])
-    expect(body.segments[0].id).toMatch(/^rfm:/)
+    // Its last order (23 days ago) equals the third recency cut, and 23 is above only the first monetary cut (22).
+    expect(body.scores.rfm).toEqual({ r: 3, f: 1, m: 2, group: 'about-to-sleep' })
+    expect(body.segments[0]).toEqual({ id: 'rfm:about-to-sleep', reason: 'R3 F1 M2: last order 23 days ago, 1 order, 23.00 spent' })
+    expect(body.scores.tier).toBe('C')
   })
 
   it('refuses a bad anonymous id and a foreign origin', async () => {

@@ -3,16 +3,12 @@ import {
   churnRisk,
   DEFAULT_LIFECYCLE,
   lifecycle,
-  microSegment,
-  population,
   quintile,
-  quintileCuts,
-  quintiles,
   rfmGroup,
-  segment,
   segmentOne,
   tierOf,
   type CustomerSummary,
+  type Population,
 } from '../../../worker/customer/segments'
 
 const DAY = 24 * 3600_000
@@ -29,11 +25,13 @@ const customer = (over: Partial<CustomerSummary> & { uid: string }): CustomerSum
   ...over,
 })
 
-describe('quintiles()', () => {
-  it('scores 1-5 by rank, ties alike', () => {
-    expect(quintiles([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
-    expect(quintiles([5, 5, 5, 5])).toEqual([1, 1, 1, 1])
-    expect(quintiles([3, 1, 2])).toEqual([4, 1, 2])
+// The cuts and thresholds come from SQL (populationStats, tested on ingested events in
+// population.test.ts); here they are given, and only the rules applied to them are under test.
+describe('quintile()', () => {
+  it('scores 1-5, one more for every cut the value exceeds, a value equal to a cut not above it', () => {
+    const cuts = [20, 40, 60, 80]
+    expect([10, 20, 21, 40, 59, 60, 80, 81, 100].map((v) => quintile(v, cuts))).toEqual([1, 1, 2, 2, 3, 3, 4, 5, 5])
+    expect([1, 5, 9].map((v) => quintile(v, [5, 5, 5, 5]))).toEqual([1, 1, 5])
   })
 })
 
@@ -100,65 +98,68 @@ describe('churnRisk()', () => {
   })
 })
 
-describe('population() and tierOf()', () => {
-  it('splits customers by cumulative share of revenue (Pareto)', () => {
-    const revenue = [500, 200, 100, 80, 60, 30, 20, 10, 0]
-    const people = revenue.map((r, i) => customer({ uid: `c${i}`, revenue: r, orders: r > 0 ? 1 : 0, lastOrderAt: r > 0 ? NOW : null }))
-    const p = population(people)
-    expect(p.tiers).toEqual({ A: 500, B: 100, C: 30 })
-    expect(revenue.map((r) => tierOf(r, p)).join('')).toBe('ABBCCCDDD')
-    expect(segmentOne(people[0]!, p, NOW).reasons['tier-a']).toBe('50.0% of revenue; tier A starts at 500.00')
+describe('tierOf()', () => {
+  it('places revenue against the least revenue of each tier', () => {
+    const p: Population = { recency: [], frequency: [], monetary: [], tiers: { A: 500, B: 100, C: 30 }, totalRevenue: 1000, medians: null }
+    expect([500, 200, 100, 80, 60, 30, 20, 10, 0, -5].map((r) => tierOf(r, p)).join('')).toBe('ABBCCCDDDD')
+    const buyer = customer({ uid: 'c', orders: 1, revenue: 500, lastOrderAt: NOW })
+    expect(segmentOne(buyer, p, NOW).reasons['tier-a']).toBe('50.0% of revenue; tier A starts at 500.00')
+    expect(segmentOne({ ...buyer, revenue: 20 }, p, NOW).reasons['tier-d']).toBe('2.0% of revenue: below the customers who make 95% of it')
   })
 
-  it('has quintile cuts that reproduce quintiles()', () => {
-    const values = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
-    const cuts = quintileCuts(values)
-    expect(values.map((v) => quintile(v, cuts))).toEqual(quintiles(values))
+  it('puts nobody in an empty tier', () => {
+    const p: Population = { recency: [], frequency: [], monetary: [], tiers: { A: 90, B: Infinity, C: Infinity }, totalRevenue: 100, medians: null }
+    expect([90, 10].map((r) => tierOf(r, p))).toEqual(['A', 'D'])
   })
 })
 
-describe('segment()', () => {
-  // Ten ordinary buyers around the named ones, so quintiles have a population to rank in.
-  const ordinary = Array.from({ length: 10 }, (_, i) =>
-    customer({ uid: `o${i}`, orders: 2 + (i % 3), revenue: 40 + 5 * i, lastOrderAt: NOW - (10 + 5 * i) * DAY }),
-  )
-  const people = [
-    ...ordinary,
-    customer({ uid: 'star', orders: 12, revenue: 900, lastOrderAt: NOW - 1 * DAY, predictedValue: 400, categories: { tea: 30, books: 5 } }),
-    customer({ uid: 'fading', orders: 6, revenue: 300, lastOrderAt: NOW - 90 * DAY, lastSeen: NOW - 50 * DAY, predictedValue: 20, weeklyActivity: [6, 6, 5, 7, 6, 6, 5, 6, 0, 0] }),
-    customer({ uid: 'newbie', orders: 1, revenue: 30, lastOrderAt: NOW - 2 * DAY, firstSeen: NOW - 5 * DAY, predictedValue: 150, categories: { garden: 1, tea: 1, books: 1 } }),
-    customer({ uid: 'browser', categories: { kitchen: 10 } }),
-  ]
-  const result = segment(people, NOW)
+describe('segmentOne()', () => {
+  // The population of ten ordinary buyers and the four below, as populationStats and the value model give it.
+  const population: Population = {
+    recency: [NOW - 50 * DAY, NOW - 35 * DAY, NOW - 25 * DAY, NOW - 10 * DAY],
+    frequency: [2, 3, 3, 4],
+    monetary: [45, 60, 70, 85],
+    tiers: { A: 300, B: 70, C: 45 },
+    totalRevenue: 1855,
+    medians: { current: 300, future: 150 },
+  }
+  const star = customer({ uid: 'star', orders: 12, revenue: 900, lastOrderAt: NOW - 1 * DAY, predictedValue: 400, categories: { tea: 30, books: 5 } })
+  const fading = customer({ uid: 'fading', orders: 6, revenue: 300, lastOrderAt: NOW - 90 * DAY, lastSeen: NOW - 50 * DAY, predictedValue: 20, weeklyActivity: [6, 6, 5, 7, 6, 6, 5, 6, 0, 0] })
+  const newbie = customer({ uid: 'newbie', orders: 1, revenue: 30, lastOrderAt: NOW - 2 * DAY, firstSeen: NOW - 5 * DAY, predictedValue: 150, categories: { garden: 1, tea: 1, books: 1 } })
+  const browser = customer({ uid: 'browser', categories: { kitchen: 10 } })
 
   it('gives each customer segments with reasons', () => {
-    const star = result.get('star')!
-    expect(star.segments).toEqual(['rfm:champions', 'active', 'tier-a', 'value:keep', 'likes:tea'])
-    expect(star.reasons['rfm:champions']).toBe('R5 F5 M5: last order 1 day ago, 12 orders, 900.00 spent')
-    expect(star.reasons['likes:tea']).toBe('86% of their interest is in tea')
+    const result = segmentOne(star, population, NOW)
+    expect(result.segments).toEqual(['rfm:champions', 'active', 'tier-a', 'value:keep', 'likes:tea'])
+    expect(result.rfm).toEqual({ r: 5, f: 5, m: 5, group: 'champions' })
+    expect(result.reasons['rfm:champions']).toBe('R5 F5 M5: last order 1 day ago, 12 orders, 900.00 spent')
+    expect(result.reasons['tier-a']).toBe('48.5% of revenue; tier A starts at 300.00')
+    expect(result.reasons['value:keep']).toBe('spent 900.00 (median 300.00), predicted 400.00 (median 150.00)')
+    expect(result.reasons['likes:tea']).toBe('86% of their interest is in tea')
   })
 
   it('flags the drifting customer before they lapse', () => {
-    const fading = result.get('fading')!
-    expect(fading.segments).toEqual(expect.arrayContaining(['at-risk', 'churn-warning', 'value:win-back']))
-    expect(fading.rfm!.group).toBe('cannot-lose-them')
-    expect(fading.churnRisk).toBe(1)
+    const result = segmentOne(fading, population, NOW)
+    expect(result.segments).toEqual(['rfm:cannot-lose-them', 'at-risk', 'churn-warning', 'tier-a', 'value:win-back'])
+    expect(result.rfm).toEqual({ r: 1, f: 5, m: 5, group: 'cannot-lose-them' })
+    expect(result.churnRisk).toBe(1)
+    expect(result.reasons['churn-warning']).toBe('0.0 events/week lately against their usual 5.9 (-100%)')
   })
 
   it('keeps prospects out of RFM and puts them in the last tier', () => {
-    const browser = result.get('browser')!
-    expect(browser.rfm).toBeNull()
-    expect(browser.segments).toEqual(['prospect', 'active', 'tier-d', 'likes:kitchen'])
+    const result = segmentOne(browser, population, NOW)
+    expect(result.rfm).toBeNull()
+    expect(result.quadrant).toBeNull()
+    expect(result.segments).toEqual(['prospect', 'active', 'tier-d', 'likes:kitchen'])
   })
 
   it('has no lifestyle without a clear leaning', () => {
-    expect(result.get('newbie')!.lifestyle).toEqual([])
-    expect(result.get('newbie')!.segments).toContain('value:grow')
+    const result = segmentOne(newbie, population, NOW)
+    expect(result.lifestyle).toEqual([])
+    expect(result.segments).toEqual(['rfm:new-customers', 'new', 'tier-d', 'value:grow'])
   })
-})
 
-describe('microSegment()', () => {
-  it('keys an overlap of segments whatever their order', () => {
-    expect(microSegment(['likes:tea', 'at-risk', 'tier-a'])).toBe(microSegment(['tier-a', 'likes:tea', 'at-risk']))
+  it('follows the lifecycle thresholds it is given', () => {
+    expect(segmentOne(fading, population, NOW, { ...DEFAULT_LIFECYCLE, activeDays: 60 }).lifecycle).toBe('active')
   })
 })
