@@ -8,6 +8,7 @@ import type { Bindings } from '../worker/env'
 import { hashKey } from '../worker/http/site-auth'
 import actions from '../demo-site/actions.json'
 import products from '../demo-site/products.json'
+import { CACHE_KEYS } from '../worker/http/cache-keys'
 
 /** The demo shop's public site key, as in demo-site/index.html. */
 export const DEMO_KEY = 'pk_demo_vista_public'
@@ -46,7 +47,7 @@ export async function seedDemo(persistTo?: string): Promise<number> {
       products.map((p) => ({ ...p, in_stock: p.in_stock ? 1 : 0 })),
     )
     // A changed key, origin list or setting must not wait for the KV cache to expire.
-    await env.CACHE.delete('site:demo')
+    await env.CACHE.delete(CACHE_KEYS.site('demo'))
   } finally {
     await dispose()
   }

@@ -25,17 +25,6 @@ export function lgamma(x: number): number {
 /** A random source in [0, 1). */
 export type Rng = () => number
 
-/** A reproducible random source in [0, 1) (mulberry32). */
-export function mulberry32(seed: number): Rng {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), 1 | s)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** A draw in (0, 1): logs of it stay finite. */
 const open = (rng: Rng) => {
   let u = rng()

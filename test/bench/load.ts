@@ -2,7 +2,7 @@
 // table, flags, a seeded random source, the machine they ran on, a synthetic catalog and local state.
 import { cpus } from 'node:os'
 import type { Bindings } from '../../worker/env'
-import { mulberry32 } from '../../worker/stats'
+import { mulberry32 } from '../fixtures/random'
 
 /** Latencies in ms (sorted) and throughput of one bounded run. */
 export interface LoadResult {

@@ -13,7 +13,7 @@ import {
   type Customer,
   type GammaGammaParams,
 } from '../../worker/customer/value'
-import { mulberry32 } from '../../worker/stats'
+import { mulberry32 } from '../fixtures/random'
 import {
   CDNOW_BGNBD,
   CDNOW_GAMMA_GAMMA,

@@ -7,6 +7,7 @@ import { setIdentitySecret, upsertSite } from '../../worker/admin/store'
 import { seal, sign } from '../../worker/identity/verification'
 import { hashKey } from '../../worker/http/site-auth'
 import app from '../../worker/app'
+import { CACHE_KEYS } from '../../worker/http/cache-keys'
 
 /** Registers the test site with its hashed key and allowed origins. */
 export const seedSite = async (origins = [SITE.origin, 'http://localhost:*'], settings: object = {}) =>
@@ -75,7 +76,7 @@ export const IDENTITY_SECRET = 'is_test_0123456789abcdef0123456789abcdef'
 /** Gives a site an identity secret, sealed as the admin API seals it, and drops its cached row. */
 export async function giveIdentitySecret(siteId: string, secret = IDENTITY_SECRET) {
   await setIdentitySecret(env.DB, siteId, await seal(env.IDENTITY_KEK, siteId, secret))
-  await env.CACHE.delete(`site:${siteId}`)
+  await env.CACHE.delete(CACHE_KEYS.site(siteId))
 }
 
 /** The `signatures` of an identify body for each id it names, as the site's backend computes them. */

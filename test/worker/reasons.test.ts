@@ -11,7 +11,7 @@ import type { CatalogItem, HistoryItem, ModelData, Strategy } from '../../worker
 import { STRATEGIES } from '../../worker/recommend/strategies'
 import type { Rules } from '../../worker/recommend/rules'
 import { recommend } from '../../worker/recommend/route'
-import { mulberry32 } from '../../worker/stats'
+import { mulberry32 } from '../fixtures/random'
 
 const NOW = Date.UTC(2026, 0, 15, 12)
 const FALLBACK = 'Picked for your visit'

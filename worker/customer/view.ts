@@ -4,6 +4,7 @@ import type { DecisionContext } from '../../contract'
 import { customerFacts, orderHistories, populationStats, recentVisitors, saveSegmentSizes } from './store'
 import { anonymousIdsOf, identitiesOf, uidOf } from '../identity/store'
 import type { Bindings, Site } from '../env'
+import { CACHE_KEYS } from '../http/cache-keys'
 import { ACTIVITY_WEEKS, DEFAULT_LIFECYCLE, segmentOne, summarise, type Population } from './segments'
 import {
   expectedPurchases,
@@ -52,7 +53,7 @@ const usable = (m: ValueModel | null) =>
 
 /** The site's value model: from KV, else fitted on every customer's orders (null with too few buyers or a fit that ran off). */
 async function siteValueModel(env: Bindings, siteId: string, now: number): Promise<ValueModel | null> {
-  const key = `value:${siteId}`
+  const key = CACHE_KEYS.valueModel(siteId)
   const cached = await env.CACHE.get<{ model: ValueModel | null }>(key, 'json')
   if (cached) return usable(cached.model) ? cached.model : null
   const today = Math.floor(now / 86_400_000)
@@ -86,7 +87,7 @@ async function siteValueModel(env: Bindings, siteId: string, now: number): Promi
 }
 /** The site's population statistics, from KV when fresh, else computed in D1 and cached. */
 async function sitePopulation(env: Bindings, siteId: string): Promise<Population> {
-  const key = `population:${siteId}`
+  const key = CACHE_KEYS.population(siteId)
   let stats = await env.CACHE.get<Omit<Population, 'medians'>>(key, 'json')
   if (!stats) {
     stats = await populationStats(env.DB, siteId)

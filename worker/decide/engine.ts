@@ -9,7 +9,6 @@ import { describe, explain, explainToShopper, evaluate } from './explain'
 import { id, type DecisionContext } from '../../contract'
 import { lgamma, sampleBeta } from '../stats'
 
-export { sampleBeta, sampleGamma } from '../stats'
 
 
 // The SDK renders nothing else, so an action that would lose its link or image is refused on save.

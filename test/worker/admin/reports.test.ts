@@ -9,6 +9,7 @@ import { uplift } from '../../../worker/admin/reports'
 import { hashKey } from '../../../worker/http/site-auth'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { batch, postEvents } from '../helpers'
+import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const ADMIN = 'sk_reports_0123456789'
 const TODAY = new Date().toISOString().slice(0, 10)
@@ -17,7 +18,7 @@ const site = async (holdoutShare: number) => {
     id: SITE.id, name: 'Test', keyHash: await hashKey(SITE.key), adminKeyHash: await hashKey(ADMIN),
     origins: [SITE.origin], settings: { decide: { holdoutShare } },
   })
-  await env.CACHE.delete(`site:${SITE.id}`)
+  await env.CACHE.delete(CACHE_KEYS.site(SITE.id))
 }
 const decide = async (anonymousId: string) =>
   (await (

@@ -5,6 +5,7 @@ import app from '../../../worker/app'
 import { hashKey } from '../../../worker/http/site-auth'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { batch, postEvents } from '../helpers'
+import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const ADMIN = 'sk_test_0123456789abcdef'
 const admin = (path: string, init: RequestInit = {}, secret: string | null = ADMIN) =>
@@ -185,7 +186,7 @@ describe('admin settings and keys', () => {
     expect(stored!.admin_key_hash).toBe(await hashKey(key))
     await admin('/keys/admin/rotate', { method: 'POST' }, key)
     await upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), adminKeyHash: await hashKey(ADMIN), origins: [SITE.origin, 'https://new.example'], settings: { retentionDays: 365 } })
-    await env.CACHE.delete(`site:${SITE.id}`)
+    await env.CACHE.delete(CACHE_KEYS.site(SITE.id))
   })
 })
 

@@ -12,7 +12,8 @@ import {
   type GammaGammaParams,
 } from '../../../worker/customer/value'
 import { hyp2f1 } from '../../../worker/customer/numerics'
-import { lgamma, mulberry32 } from '../../../worker/stats'
+import { lgamma } from '../../../worker/stats'
+import { mulberry32 } from '../../fixtures/random'
 import { CDNOW_BGNBD, CDNOW_GAMMA_GAMMA, simulateBgnbd, simulatePurchases, simulateSpend, summarise } from '../../bench/value-data'
 
 // A fit over 40,000 customers takes a few CPU seconds: more than vitest's default 5 s when the

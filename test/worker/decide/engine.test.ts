@@ -10,8 +10,6 @@ import {
   eligible,
   HOLDOUT_REASON,
   ipsEstimate,
-  sampleBeta,
-  sampleGamma,
   type Action,
   type Arms,
   type Contact,
@@ -19,7 +17,8 @@ import {
   type DecideInput,
   type DecisionLog,
 } from '../../../worker/decide/engine'
-import { mulberry32 } from '../../../worker/stats'
+import { mulberry32 } from '../../fixtures/random'
+import { sampleBeta, sampleGamma } from '../../../worker/stats'
 
 const seeded = mulberry32
 

@@ -8,6 +8,7 @@ import type { DecisionAnswer } from '../../../contract'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { hashKey } from '../../../worker/http/site-auth'
 import { batch, batchFor, giveIdentitySecret, postEvents, seedSite, signIds, testSite, type TestSite } from '../helpers'
+import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const ACTIONS = [
   { id: 'free-shipping', title: 'Free shipping', text: 'On this order', placement: 'top', value: 3, when: { 'cart.total': { $gt: 80 } }, reason: 'Because your cart is over €80' },
@@ -130,7 +131,7 @@ describe('POST /v1/decide', () => {
 
   it('holds out its share of shoppers, so uplift can be measured', async () => {
     await seedSite(undefined, { decide: { holdoutShare: 1 } })
-    await env.CACHE.delete(`site:${SITE.id}`)
+    await env.CACHE.delete(CACHE_KEYS.site(SITE.id))
     const { body } = await decideFor('d1', { cart: { total: 20 } })
     // The shopper is not told they are in the control group; the log says so.
     expect(body).toEqual({ id: body.id, placement: 'top', action: null, reasons: [] })
@@ -138,7 +139,7 @@ describe('POST /v1/decide', () => {
     expect(row!.holdout).toBe(1)
     expect(JSON.parse(row!.trace)).toMatchObject({ choice: 'holdout', summary: HOLDOUT_REASON })
     await seedSite(undefined, { decide: { holdoutShare: 0 } })
-    await env.CACHE.delete(`site:${SITE.id}`)
+    await env.CACHE.delete(CACHE_KEYS.site(SITE.id))
   })
 
   it('never serves a stored action that no longer validates, such as a javascript: link saved before the rule', async () => {

@@ -8,6 +8,7 @@ import app from '../../../worker/app'
 import { seal, sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'
 import { batchFor, giveIdentitySecret, IDENTITY_SECRET, seedTestSite, signIds, testSite, type TestSite } from '../helpers'
+import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const site = testSite('rv')
 
@@ -155,7 +156,7 @@ describe('identity under attack', () => {
     const s = testSite('rv-kek')
     await seedTestSite(s)
     await setIdentitySecret(env.DB, s.id, await seal('another-kek-of-32-characters-or-more!!', s.id, IDENTITY_SECRET))
-    await env.CACHE.delete(`site:${s.id}`)
+    await env.CACHE.delete(CACHE_KEYS.site(s.id))
     const ids = { userId: 'u' }
     const res = await send(s, 'POST', '/v1/identify', { site: s.id, key: s.key, anonymousId: 'k1', ...ids, signatures: await signIds(ids) })
     expect(res.status).toBe(500)

@@ -8,6 +8,7 @@ import app from '../../../worker/app'
 import { sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'
 import { batchFor, giveIdentitySecret, IDENTITY_SECRET, seedTestSite, signIds, testSite, type TestSite } from '../helpers'
+import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const site = testSite('idv')
 const open = testSite('idv-open') // no identity secret
@@ -176,7 +177,7 @@ describe('identity verification', () => {
     const row = await env.DB.prepare('SELECT identity_secret FROM sites WHERE id = ?').bind(s.id).first<{ identity_secret: string }>()
     expect(row!.identity_secret).toMatch(/^v1:[0-9a-f]{24}:[0-9a-f]+$/)
     expect(row!.identity_secret).not.toContain(second.key)
-    expect(await env.CACHE.get(`site:${s.id}`)).not.toContain(second.key)
+    expect(await env.CACHE.get(CACHE_KEYS.site(s.id))).not.toContain(second.key)
     expect(((await (await admin(s, 'GET', '/settings')).json()) as { identitySecret: boolean }).identitySecret).toBe(true)
   })
 
