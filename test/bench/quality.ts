@@ -2,19 +2,10 @@
 // ItemKNN and EASE on a leave-last-out split of a MovieLens-style ratings file.
 import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import {
-  defaultRatingsFile,
-  ease,
-  evaluate,
-  formatTable,
-  itemKnn,
-  leaveLastOut,
-  mostPopular,
-  parseRatings,
-  type Quality,
-  type Rating,
-  type Ranker,
-} from './ratings'
+import { defaultRatingsFile, leaveLastOut, parseRatings, type Rating, type Ranker } from './ratings'
+import { itemKnn, mostPopular } from './ratings/baselines'
+import { ease } from './ratings/ease'
+import { evaluate, formatTable, type Quality } from './ratings/metrics'
 import { FOR_YOU } from '../../worker/recommend/strategies/for-you'
 import { vistaForYou } from './vista-model'
 

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import {
-  ease,
-  easeWeights,
-  evaluate,
-  formatTable,
-  itemKnn,
-  leaveLastOut,
-  mostPopular,
-  parseRatings,
-  type Rating,
-  type Ranker,
-} from './ratings'
+import { leaveLastOut, parseRatings, type Rating, type Ranker } from './ratings'
+import { itemKnn, mostPopular } from './ratings/baselines'
+import { ease, easeWeights } from './ratings/ease'
+import { evaluate, formatTable } from './ratings/metrics'
 
 /** Ratings from `user item` pairs, one second apart in the given order. */
 const interactions = (pairs: string): Rating[] =>
