@@ -15,7 +15,7 @@ import {
   type Rating,
   type Ranker,
 } from './ratings'
-import { FOR_YOU } from '../../worker/recommend/strategies/for-you'
+import { FOR_YOU } from '../../worker/recommend/model'
 import { vistaForYou } from './vista-model'
 
 const USAGE = 'usage: bench:quality [--ratings FILE] [--limit N (first N ratings)] [--tune]'
