@@ -11,3 +11,7 @@ export const EVENT_WEIGHTS = {
   'Order Completed': 5,
   'Product Reviewed': 1,
 } as const satisfies Partial<Record<EventType, number>>
+
+/** Interest from counts of views, cart adds and orders (of an item, or summed over a category's items). */
+export const weighCounts = (n: { views: number; adds: number; purchases: number }) =>
+  n.views * EVENT_WEIGHTS['Product Viewed'] + n.adds * EVENT_WEIGHTS['Product Added'] + n.purchases * EVENT_WEIGHTS['Order Completed']
