@@ -5,7 +5,7 @@ import { EVENT_WEIGHTS, PAIR_WINDOW, TREND_EPOCH, TREND_TAU, TRUST } from '../re
 // The interactions of events not yet indexed (orders expanded to their products); then per shopper
 // what they already had (touched), their trust and budget, and what each shopper-item counts for:
 // `weight` (fixed when it enters co-occurrence and support) and `event_weight` (this batch's trend).
-// Shared by the statements of indexPending, which run in order. The tunables are bound (see FOLD_PARAMS).
+// Shared by the statements of indexPending, which run in order. Its tunables are bound (foldParams).
 // INDEXED BY: events is WITHOUT ROWID and these reads need columns the partial index lacks, so
 // SQLite would otherwise walk every event of the site (ingest slowing as the site grows).
 const PENDING = `

@@ -69,7 +69,7 @@ export const RECOMMENDERS: Record<Strategy, StrategyEntry> = {
   trending: {
     recommend: trending,
     label: 'Trending now',
-    needs: { sources: 'none', pairs: SEEN, personal: false },
+    needs: { sources: 'none', pairs: [], personal: false },
     hideOnScreen: true,
     fill: true,
   },
@@ -77,7 +77,7 @@ export const RECOMMENDERS: Record<Strategy, StrategyEntry> = {
   'recently-viewed': {
     recommend: recentlyViewed,
     label: 'Recently viewed',
-    needs: { sources: 'none', pairs: SEEN, personal: false },
+    needs: { sources: 'none', pairs: [], personal: false },
     hideOnScreen: false,
     fill: false,
   },
