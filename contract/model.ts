@@ -14,4 +14,6 @@ export const EVENT_WEIGHTS = {
 
 /** Interest from counts of views, cart adds and orders (of an item, or summed over a category's items). */
 export const weighCounts = (n: { views: number; adds: number; purchases: number }) =>
-  n.views * EVENT_WEIGHTS['Product Viewed'] + n.adds * EVENT_WEIGHTS['Product Added'] + n.purchases * EVENT_WEIGHTS['Order Completed']
+  n.views * EVENT_WEIGHTS['Product Viewed'] +
+  n.adds * EVENT_WEIGHTS['Product Added'] +
+  n.purchases * EVENT_WEIGHTS['Order Completed']

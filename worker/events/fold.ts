@@ -97,7 +97,7 @@ const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) =>
 export const INDEX_SQL = {
   seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
   boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
-  // Trend: log of the sum of w * exp(trendAt(ts)) (recommend/model.ts), merged with the stored value by log-add-exp.
+  // Trend: log of the sum of w * exp(trendAt(ts)) (recommend/model.ts), merged with the stored one by log-add-exp.
   // Per shopper-item, the first event of each kind counts: a rating only if there was none before,
   // a view, add or order only if it is the first of its kind or the item was last touched a while ago.
   itemStats: `

@@ -2,7 +2,8 @@
 // strategy's registry entry (its needs), never from its name.
 import { type ItemRow } from '../admin/store'
 import { catalogItems, dismissedItems, itemSupport, neighbourList, newestItems, trendingItems, visitorHistory } from './store'
-import { RECOMMENDERS, trendScore, type CatalogItem, type HistoryItem, type ModelData, type Neighbour, type Strategy } from './strategies'
+import { RECOMMENDERS, trendScore } from './strategies'
+import type { CatalogItem, HistoryItem, ModelData, Neighbour, Strategy } from './strategies'
 import { categoryWeights } from './strategies/popular'
 
 /** Bounds that keep a request's work independent of catalog and traffic size. */

@@ -88,7 +88,11 @@ export const byScore = (a: Scored, b: Scored) => b.score - a.score || (a.item < 
 /** The tunables of "for you", chosen on `npm run bench:quality -- --tune` (see the README). */
 export const FOR_YOU = {
   /** What an event kind says about taste: the shared event weights. */
-  kinds: { purchase: EVENT_WEIGHTS['Order Completed'], add: EVENT_WEIGHTS['Product Added'], view: EVENT_WEIGHTS['Product Viewed'] },
+  kinds: {
+    purchase: EVENT_WEIGHTS['Order Completed'],
+    add: EVENT_WEIGHTS['Product Added'],
+    view: EVENT_WEIGHTS['Product Viewed'],
+  },
   /** Ratings are graded signals: a low rating pushes similar items down. */
   ratings: { 1: -1, 2: -0.5, 3: 0.3, 4: 1.2, 5: 1.5 } as Record<number, number>,
   /** Each older item in the history counts this much less than the one after it. */

@@ -1,5 +1,6 @@
 // "For you": items similar to the shopper's history, weighted by what they did and how lately.
-import { FOR_YOU, interest, merge, titleOf, byScore, type HistoryItem, type ModelData, type Recommender, type Scored } from '../model'
+import { FOR_YOU, interest, merge, titleOf, byScore } from '../model'
+import type { HistoryItem, ModelData, Recommender, Scored } from '../model'
 import { alsoViewed, similar } from './co-occurrence'
 import { categoryAffinity } from './popular'
 

@@ -9,7 +9,7 @@ import { categoryAffinity, recentlyViewed, trending } from './popular'
 export { STRATEGIES, type Strategy } from '../../../contract/events'
 export * from '../model'
 
-/** What the loader reads for a strategy, besides what every strategy gets (history, trending, newest, the page's item). */
+/** What the loader reads for a strategy, beyond what all get (history, trending, newest, the page's item). */
 export interface Needs {
   /**
    * Whose neighbours to read: the item on screen, the cart's items, or the shopper's history (the item on screen
