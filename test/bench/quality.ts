@@ -6,7 +6,7 @@ import { defaultRatingsFile, leaveLastOut, parseRatings, type Rating, type Ranke
 import { itemKnn, mostPopular } from './ratings/baselines'
 import { ease } from './ratings/ease'
 import { evaluate, formatTable, type Quality } from './ratings/metrics'
-import { FOR_YOU } from '../../worker/recommend/strategies/for-you'
+import { FOR_YOU } from '../../worker/recommend/model'
 import { vistaForYou } from './vista-model'
 
 const USAGE = 'usage: bench:quality [--ratings FILE] [--limit N (first N ratings)] [--tune]'

@@ -10,7 +10,7 @@ import { actionSchema, armKey, decide, type Action, type Arms, type Decision } f
 import type { CatalogItem, HistoryItem, ModelData, Strategy } from '../../worker/recommend/strategies'
 import { STRATEGIES } from '../../worker/recommend/strategies'
 import type { Rules } from '../../worker/recommend/rules'
-import { recommend } from '../../worker/recommend/route'
+import { recommend } from '../../worker/recommend/rank'
 import { mulberry32 } from '../fixtures/random'
 
 const NOW = Date.UTC(2026, 0, 15, 12)

@@ -1,4 +1,5 @@
 // The customer feature's SQL: facts for segments and value, segment sizes, export and erasure.
+import { weighCounts } from '../../contract'
 import { D1_MAX_PARAMS, marks } from '../d1'
 import { TIER_SHARES } from './segments'
 
@@ -28,7 +29,7 @@ export async function customerFacts(db: D1Database, siteId: string, anonymousIds
       .bind(siteId, ...ids, now - 400 * 86400000),
     db
       .prepare(
-        `SELECT i.category, TOTAL(v.views + 3 * v.adds + 5 * v.purchases) AS weight FROM visitor_items v
+        `SELECT i.category, TOTAL(v.views) AS views, TOTAL(v.adds) AS adds, TOTAL(v.purchases) AS purchases FROM visitor_items v
          JOIN items i ON i.site_id = v.site_id AND i.id = v.item_id
          WHERE v.site_id = ? AND v.${inIds} GROUP BY i.category`,
       )
@@ -45,7 +46,7 @@ export async function customerFacts(db: D1Database, siteId: string, anonymousIds
     totals: (totals?.results?.[0] ?? null) as Totals | null,
     weekly: (weekly?.results ?? []) as Array<{ weeks_ago: number; n: number }>,
     days: ((days?.results ?? []) as Array<{ day: number }>).map((d) => d.day),
-    categories: (categories?.results ?? []) as Array<{ category: string; weight: number }>,
+    categories: ((categories?.results ?? []) as Array<{ category: string; views: number; adds: number; purchases: number }>).map((c) => ({ category: c.category, weight: weighCounts(c) })),
     orderDays: (orders?.results ?? []) as Array<{ day: number; amount: number }>,
   }
 }

@@ -1,11 +1,11 @@
 // Folding stored events into the shared model (pairs, item stats, shopper items, arms), in SQL,
 // in the transaction that stored them.
-import { PAIR_WINDOW, TREND_EPOCH, TREND_TAU, TRUST } from '../recommend/model'
+import { EVENT_WEIGHTS, PAIR_WINDOW, TREND_EPOCH, TREND_TAU, TRUST } from '../recommend/model'
 
 // The interactions of events not yet indexed (orders expanded to their products); then per shopper
 // what they already had (touched), their trust and budget, and what each shopper-item counts for:
 // `weight` (fixed when it enters co-occurrence and support) and `event_weight` (this batch's trend).
-// Shared by the statements of indexPending, which run in order.
+// Shared by the statements of indexPending, which run in order. Its tunables are bound (foldParams).
 // INDEXED BY: events is WITHOUT ROWID and these reads need columns the partial index lacks, so
 // SQLite would otherwise walk every event of the site (ingest slowing as the site grows).
 const PENDING = `
@@ -36,17 +36,16 @@ const PENDING = `
   ),
   shoppers AS (
     SELECT a.visitor, CASE WHEN a.day = v.budget_day THEN v.budget_used ELSE 0 END AS used,
-           CASE WHEN a.last - COALESCE(v.first_received, a.first) >= ${TRUST.returnAfterMs}
-                  OR COALESCE(v.item_count, 0) + a.fresh >= ${TRUST.historyItems}
-                THEN ${TRUST.established} ELSE 1 END AS trust
+           CASE WHEN a.last - COALESCE(v.first_received, a.first) >= ?5 OR COALESCE(v.item_count, 0) + a.fresh >= ?6
+                THEN ?7 ELSE 1 END AS trust
     FROM arrivals a LEFT JOIN visitors v ON v.site_id = ?1 AND v.anonymous_id = a.visitor
   ),
   weighed AS (
     SELECT t.*, s.trust
              * CASE WHEN t.rated AND COALESCE(t.old_views + t.old_adds + t.old_purchases, 0) = 0
-                    THEN ${TRUST.unviewedRating} ELSE 1 END
+                    THEN ?8 ELSE 1 END
              * (t.known IS NOT NULL OR s.used + ROW_NUMBER() OVER (
-                  PARTITION BY t.visitor, t.known IS NULL ORDER BY t.first_ts, t.item) <= ${TRUST.dailyItems})
+                  PARTITION BY t.visitor, t.known IS NULL ORDER BY t.first_ts, t.item) <= ?9)
              AS event_weight
     FROM touched t JOIN shoppers s ON s.visitor = t.visitor
   ),
@@ -98,16 +97,18 @@ const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) =>
 export const INDEX_SQL = {
   seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
   boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
-  // Trend: log of the sum of w * exp((ts - epoch) / tau), merged with the stored value by log-add-exp.
+  // Trend: log of the sum of w * exp(trendAt(ts)) (recommend/model.ts), merged with the stored one by log-add-exp.
   // Per shopper-item, the first event of each kind counts: a rating only if there was none before,
   // a view, add or order only if it is the first of its kind or the item was last touched a while ago.
   itemStats: `
   WITH ${PENDING},
   counted AS (
     SELECT p.item, MIN(p.ts) AS ts,
-           w.event_weight * CASE p.type WHEN 'Product Added' THEN 3 WHEN 'Order Completed' THEN 5 ELSE 1 END
+           w.event_weight
+             * CASE p.type WHEN 'Product Viewed' THEN ?11 WHEN 'Product Added' THEN ?12 WHEN 'Order Completed' THEN ?13
+                           WHEN 'Product Reviewed' THEN ?14 END
              * CASE WHEN p.type = 'Product Reviewed' THEN w.old_rating IS NULL
-                    ELSE w.known IS NULL OR w.old_ts <= MIN(p.ts) - ${TRUST.repeatAfterMs}
+                    ELSE w.known IS NULL OR w.old_ts <= MIN(p.ts) - ?10
                       OR CASE p.type WHEN 'Product Viewed' THEN w.old_views WHEN 'Product Added' THEN w.old_adds
                                      ELSE w.old_purchases END = 0 END AS w
     FROM pending p JOIN weights w ON w.visitor = p.visitor AND w.item = p.item
@@ -178,18 +179,42 @@ export const INDEX_SQL = {
   done: `UPDATE events INDEXED BY events_pending SET indexed = 1 WHERE site_id = ?1 AND indexed = 0`,
 }
 
+// Numbered as the statements read them; `?1` is the site. Values, not SQL text, so each tunable has one source.
+/** The fold's bound parameters: the site, then the model's tunables (exported for the fold test). */
+export const foldParams = (siteId: string) => [
+  siteId, // ?1
+  PAIR_WINDOW, // ?2
+  TREND_EPOCH, // ?3
+  TREND_TAU, // ?4
+  TRUST.returnAfterMs, // ?5
+  TRUST.historyItems, // ?6
+  TRUST.established, // ?7
+  TRUST.unviewedRating, // ?8
+  TRUST.dailyItems, // ?9
+  TRUST.repeatAfterMs, // ?10
+  EVENT_WEIGHTS['Product Viewed'], // ?11
+  EVENT_WEIGHTS['Product Added'], // ?12
+  EVENT_WEIGHTS['Order Completed'], // ?13
+  EVENT_WEIGHTS['Product Reviewed'], // ?14
+]
+
+// D1 wants exactly as many values as the highest ?N a statement names (unused CTEs count too).
+const highest = (sql: string) => Math.max(0, ...(sql.match(/\?\d+/g) ?? []).map((p) => Number(p.slice(1))))
+const fold = (db: D1Database, sql: string, siteId: string) =>
+  db.prepare(sql).bind(...foldParams(siteId).slice(0, highest(sql)))
+
 /**
  * Folds every not-yet-indexed event of the site into pairs, item stats, shopper items and the
  * arms of next best actions, then marks them indexed. Run in the transaction that inserted them,
  * so each event counts once.
  */
 export const indexPending = (db: D1Database, siteId: string) => [
-  db.prepare(INDEX_SQL.seenPairs).bind(siteId, PAIR_WINDOW),
-  db.prepare(INDEX_SQL.boughtPairs).bind(siteId, PAIR_WINDOW),
-  db.prepare(INDEX_SQL.itemStats).bind(siteId, PAIR_WINDOW, TREND_EPOCH, TREND_TAU),
-  db.prepare(INDEX_SQL.budget).bind(siteId),
-  db.prepare(INDEX_SQL.visitorItems).bind(siteId),
-  db.prepare(INDEX_SQL.arms).bind(siteId),
-  db.prepare(INDEX_SQL.outcomes).bind(siteId),
-  db.prepare(INDEX_SQL.done).bind(siteId),
+  fold(db, INDEX_SQL.seenPairs, siteId),
+  fold(db, INDEX_SQL.boughtPairs, siteId),
+  fold(db, INDEX_SQL.itemStats, siteId),
+  fold(db, INDEX_SQL.budget, siteId),
+  fold(db, INDEX_SQL.visitorItems, siteId),
+  fold(db, INDEX_SQL.arms, siteId),
+  fold(db, INDEX_SQL.outcomes, siteId),
+  fold(db, INDEX_SQL.done, siteId),
 ]

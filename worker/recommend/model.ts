@@ -1,4 +1,9 @@
-// What every recommender reads and returns, and the helpers they share.
+// What every recommender reads and returns, the helpers they share, and the model's tunables: each defined once,
+// read by the recommenders and bound as parameters into the SQL that folds events (events/fold.ts).
+import { EVENT_WEIGHTS } from '../../contract'
+
+export { EVENT_WEIGHTS }
+
 /** One item in the shopper's history, newest first. */
 export interface HistoryItem {
   item: string
@@ -80,9 +85,40 @@ export function merge(lists: Scored[][]): Scored[] {
 /** Highest score first; ties by item id so answers are stable. */
 export const byScore = (a: Scored, b: Scored) => b.score - a.score || (a.item < b.item ? -1 : 1)
 
+/** The tunables of "for you", chosen on `npm run bench:quality -- --tune` (see the README). */
+export const FOR_YOU = {
+  /** What an event kind says about taste: the shared event weights. */
+  kinds: {
+    purchase: EVENT_WEIGHTS['Order Completed'],
+    add: EVENT_WEIGHTS['Product Added'],
+    view: EVENT_WEIGHTS['Product Viewed'],
+  },
+  /** Ratings are graded signals: a low rating pushes similar items down. */
+  ratings: { 1: -1, 2: -0.5, 3: 0.3, 4: 1.2, 5: 1.5 } as Record<number, number>,
+  /** Each older item in the history counts this much less than the one after it. */
+  recency: 0.7,
+  /** Weight of the time-decayed popularity blended into personal scores. */
+  trendBlend: 0.05,
+}
+
+/** How much one history item says about the shopper now. */
+export function interest(h: HistoryItem, position: number): number {
+  const { kinds, ratings, recency } = FOR_YOU
+  const kind = h.purchases > 0 ? kinds.purchase : h.adds > 0 ? kinds.add : kinds.view
+  const rated = h.rating === null ? 1 : (ratings[h.rating] ?? 1)
+  return kind * rated * recency ** position
+}
+
+// Trend scores use forward decay: an event of weight w at ts adds w * exp(trendAt(ts)), summed in log space
+// (the fold computes trendAt in SQL from the same two bound constants), so a stored score never needs rewriting;
+// dividing by exp(trendAt(now)) at read time turns the sum into one decayed by age.
 /** Forward-decay epoch and time constant of item trend scores (half-life 7 days). */
 export const TREND_EPOCH = Date.UTC(2020, 0, 1)
 export const TREND_TAU = (7 * 24 * 3600_000) / Math.LN2
+/** The log-space trend of one unit-weight event at `ts` (what the fold writes: `(ts - TREND_EPOCH) / TREND_TAU`). */
+export const trendAt = (ts: number) => (ts - TREND_EPOCH) / TREND_TAU
+/** A stored log-space trend as its decayed score at `now`. */
+export const trendScore = (trend: number, now: number) => Math.exp(trend - trendAt(now))
 /** How many of a shopper's most recent items a new item is paired with. */
 export const PAIR_WINDOW = 30
 

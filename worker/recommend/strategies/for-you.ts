@@ -1,27 +1,8 @@
 // "For you": items similar to the shopper's history, weighted by what they did and how lately.
-import { merge, titleOf, byScore, type HistoryItem, type ModelData, type Recommender, type Scored } from '../model'
+import { FOR_YOU, interest, merge, titleOf, byScore } from '../model'
+import type { HistoryItem, ModelData, Recommender, Scored } from '../model'
 import { alsoViewed, similar } from './co-occurrence'
 import { categoryAffinity } from './popular'
-
-/** The tunables of "for you", chosen on `npm run bench:quality -- --tune` (see the README). */
-export const FOR_YOU = {
-  /** What an event kind says about taste: a purchase more than a cart add, a cart add more than a view. */
-  kinds: { purchase: 5, add: 3, view: 1 },
-  /** Ratings are graded signals: a low rating pushes similar items down. */
-  ratings: { 1: -1, 2: -0.5, 3: 0.3, 4: 1.2, 5: 1.5 } as Record<number, number>,
-  /** Each older item in the history counts this much less than the one after it. */
-  recency: 0.7,
-  /** Weight of the time-decayed popularity blended into personal scores. */
-  trendBlend: 0.05,
-}
-
-/** How much one history item says about the shopper now. */
-export function interest(h: HistoryItem, position: number): number {
-  const { kinds, ratings, recency } = FOR_YOU
-  const kind = h.purchases > 0 ? kinds.purchase : h.adds > 0 ? kinds.add : kinds.view
-  const rated = h.rating === null ? 1 : (ratings[h.rating] ?? 1)
-  return kind * rated * recency ** position
-}
 
 const because = (h: HistoryItem, title: string) =>
   h.rating !== null

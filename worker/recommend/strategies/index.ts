@@ -1,4 +1,5 @@
-// Recommenders: pure functions from plain data (loaded by the route) to scored items with reasons.
+// The strategies, each registered once: recommenders are pure functions from plain data (loaded by load.ts) to
+// scored items with reasons; the entry also says what to load for it and how its answer is finished.
 import type { Strategy } from '../../../contract'
 import { alsoBought, alsoViewed, cartComplements } from './co-occurrence'
 import { forYou } from './for-you'
@@ -8,14 +9,83 @@ import { categoryAffinity, recentlyViewed, trending } from './popular'
 export { STRATEGIES, type Strategy } from '../../../contract'
 export * from '../model'
 
-/** The recommender behind each strategy. */
-export const RECOMMENDERS: Record<Strategy, Recommender> = {
-  'for-you': forYou,
-  'also-viewed': alsoViewed,
-  'also-bought': alsoBought,
-  cart: cartComplements,
-  trending,
-  'recently-viewed': recentlyViewed,
-  category: categoryAffinity,
+/** What the loader reads for a strategy, beyond what all get (history, trending, newest, the page's item). */
+export interface Needs {
+  /**
+   * Whose neighbours to read: the item on screen, the cart's items, or the shopper's history (the item on screen
+   * until there is one), or nobody's.
+   */
+  sources: 'item' | 'cart' | 'history' | 'none'
+  /** Which neighbour lists of each source: co-views, or co-views and co-purchases. */
+  pairs: ReadonlyArray<'seen' | 'bought'>
+  /** The catalog rows of the shopper's items and the trending items of their two favourite categories. */
+  personal: boolean
 }
 
+/** One strategy: its recommender, the label of its answers, what it needs loaded, and its special cases. */
+export interface StrategyEntry {
+  recommend: Recommender
+  label: string
+  needs: Needs
+  /** Whether items on screen (the page's item, the cart) are left out of its answer. */
+  hideOnScreen: boolean
+  /** Whether a short answer is filled with trending items. */
+  fill: boolean
+}
+
+const SEEN = ['seen'] as const
+const BOTH = ['seen', 'bought'] as const
+
+/** Every strategy of the contract's STRATEGIES, and nothing else (the type says so). */
+export const RECOMMENDERS: Record<Strategy, StrategyEntry> = {
+  'for-you': {
+    recommend: forYou,
+    label: 'Recommended for you',
+    needs: { sources: 'history', pairs: SEEN, personal: true },
+    hideOnScreen: true,
+    fill: true,
+  },
+  'also-viewed': {
+    recommend: alsoViewed,
+    label: 'Shoppers also viewed',
+    needs: { sources: 'item', pairs: SEEN, personal: false },
+    hideOnScreen: true,
+    fill: true,
+  },
+  'also-bought': {
+    recommend: alsoBought,
+    label: 'Frequently bought together',
+    needs: { sources: 'item', pairs: BOTH, personal: false },
+    hideOnScreen: true,
+    fill: true,
+  },
+  cart: {
+    recommend: cartComplements,
+    label: 'Goes well with your cart',
+    needs: { sources: 'cart', pairs: BOTH, personal: false },
+    hideOnScreen: true,
+    fill: true,
+  },
+  trending: {
+    recommend: trending,
+    label: 'Trending now',
+    needs: { sources: 'none', pairs: [], personal: false },
+    hideOnScreen: true,
+    fill: true,
+  },
+  // A history shows what was on screen, as it was, and nothing else.
+  'recently-viewed': {
+    recommend: recentlyViewed,
+    label: 'Recently viewed',
+    needs: { sources: 'none', pairs: [], personal: false },
+    hideOnScreen: false,
+    fill: false,
+  },
+  category: {
+    recommend: categoryAffinity,
+    label: 'Picked from categories you like',
+    needs: { sources: 'item', pairs: SEEN, personal: true },
+    hideOnScreen: true,
+    fill: true,
+  },
+}

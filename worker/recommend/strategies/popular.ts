@@ -1,6 +1,5 @@
 // Recommenders that need no item-to-item data: trending, recently viewed, category affinity.
-import { byScore, type ModelData, type Recommender, type Scored } from '../model'
-import { interest } from './for-you'
+import { byScore, interest, type ModelData, type Recommender, type Scored } from '../model'
 
 /** Hottest items by time-decayed popularity (the fallback that keeps every slot filled). */
 export const trending: Recommender = (data, limit) =>
