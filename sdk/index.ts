@@ -5,7 +5,7 @@ import { pageContext } from './context'
 import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
 import { cachedRecommendations, fetchRecommendations, render, type RecommendOptions } from './recommend'
 import type { ConsentMode, DecisionAnswer, EventProperties, EventType, RecommendationAnswer, Strategy, VistaEvent } from '../contract/events'
-import { configure, dropWaiting, enqueue, flush, flushOnExit, retryNow, stats } from './send'
+import { createOutbox, type Stats } from './send'
 import { change, persist, read, readDevice, remove, removeAll, writeDevice } from './store'
 
 /** Inactivity after which the next event opens a new session. */
@@ -63,14 +63,14 @@ export interface Vista {
   /** Runs a queued call: `vista.push(['track', 'Product Viewed', {...}])` works before and after load. */
   push(call: unknown[]): void
   /** Delivery counters: sent, dropped, retries. */
-  stats: typeof stats
+  stats: Stats
 }
 
 const script = document.currentScript as HTMLScriptElement | null
 const data = script?.dataset ?? {}
 const endpoint = data.endpoint ?? new URL('/v1', script?.src || location.href).href
 const mode = (data.consent ?? 'tracking-with-opt-out') as ConsentMode
-configure({
+const { enqueue, flush, flushOnExit, retryNow, dropWaiting, stats } = createOutbox({
   endpoint,
   site: data.site ?? '',
   key: data.key ?? '',
