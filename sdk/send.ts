@@ -32,12 +32,19 @@ export interface Stats {
 }
 
 /** One Vista's sender, from createOutbox. */
-export type Outbox = ReturnType<typeof createOutbox>
+export type Outbox = readonly [
+  enqueue: (event: VistaEvent) => Promise<void>,
+  flush: () => Promise<void>,
+  retryNow: () => void,
+  flushOnExit: (unsaved?: VistaEvent[]) => void,
+  dropWaiting: () => void,
+  stats: Stats,
+]
 
 const OUTBOX = 'outbox'
 
 /** A sender with its own config, timers and counters; the stored outbox it sends is the device's. */
-export function createOutbox(config: SendConfig) {
+export function createOutbox(config: SendConfig): Outbox {
   const stats: Stats = { sent: 0, dropped: 0, retries: 0 }
   // What this page last knew was waiting, so pagehide can beacon it without an async read.
   let waiting: VistaEvent[] = []
@@ -156,7 +163,8 @@ export function createOutbox(config: SendConfig) {
     clearTimeout(timer)
   }
 
-  return { enqueue, flush, retryNow, flushOnExit, dropWaiting, stats }
+  // A tuple, not an object: an object's property names would ship in the bundle.
+  return [enqueue, flush, retryNow, flushOnExit, dropWaiting, stats]
 }
 
 /** Milliseconds a Retry-After header asks for (seconds or an HTTP date), if any. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import type { Vista } from '../../sdk/index'
+import type { Vista } from '../../sdk/vista'
 import type { VistaEvent } from '../../contract/events'
 import { read } from '../../sdk/store'
 

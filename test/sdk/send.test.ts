@@ -7,7 +7,10 @@ type Send = typeof import('../../sdk/send')
 type Store = typeof import('../../sdk/store')
 let send: Send
 let store: Store
-let sender: ReturnType<Send['createOutbox']>
+// The sender's functions by name (createOutbox returns them as a tuple, to keep names out of the bundle).
+const named = ([enqueue, flush, retryNow, flushOnExit, dropWaiting, stats]: ReturnType<Send['createOutbox']>) =>
+  ({ enqueue, flush, retryNow, flushOnExit, dropWaiting, stats })
+let sender: ReturnType<typeof named>
 let fetchMock: ReturnType<typeof vi.fn>
 const posted: EventBatch[] = []
 
@@ -28,7 +31,7 @@ beforeEach(async () => {
   vi.stubGlobal('fetch', fetchMock)
   store = await import('../../sdk/store')
   send = await import('../../sdk/send')
-  sender = send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 3, flushInterval: 50 })
+  sender = named(send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 3, flushInterval: 50 }))
 })
 afterEach(() => {
   vi.clearAllTimers()
@@ -57,7 +60,7 @@ describe('outbox', () => {
   })
 
   it('sends at once when flushAt events wait', async () => {
-    sender = send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 2, flushInterval: 60_000 })
+    sender = named(send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 2, flushInterval: 60_000 }))
     await sender.enqueue(view('a'))
     await sender.enqueue(view('b'))
     await vi.waitFor(() => expect(posted).toHaveLength(1))
@@ -158,7 +161,7 @@ describe('outbox', () => {
     vi.stubGlobal('indexedDB', undefined)
     store = await import('../../sdk/store')
     send = await import('../../sdk/send')
-    sender = send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 1, flushInterval: 50 })
+    sender = named(send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 1, flushInterval: 50 }))
     await sender.enqueue(view())
     await vi.waitFor(() => expect(posted).toHaveLength(1))
     expect(store.persistent()).toBe(false)
