@@ -35,7 +35,8 @@ export function autotrack(vista: Vista): void {
       viewed = new Set()
       filled = new WeakSet()
       const props: EventProperties['Page Viewed'] = { name: document.title }
-      if (document.body?.dataset.vistaPage) props.page_type = document.body.dataset.vistaPage
+      const type = document.body?.dataset.vistaPage
+      if (type) props.page_type = type
       track('Page Viewed', props)
     }
     for (const el of document.querySelectorAll<HTMLElement>('[data-vista-view]')) {

@@ -1,6 +1,8 @@
 // The script tag: <script src="/v1/vista.js" data-site="demo" data-key="pk_..." async></script>
 // Reads its settings from its own data attributes, puts a Vista on `window.vista` (replaying the
 // calls queued there before it loaded) and tracks the page. Nothing here may throw into the host page.
+// vista before autotrack, out of name order: esbuild lays the bundle out in import order, and this
+// order gzips 16 B smaller, enough to keep within test/size.test.ts's budget.
 import { createVista, safe, type Vista } from './vista'
 import { autotrack } from './autotrack'
 

@@ -16,7 +16,7 @@ export async function fillRecommendations(slot: HTMLElement, vista: Vista): Prom
     category: d.category ?? shown?.vistaCategory ?? document.body?.dataset.vistaCategory,
   }
   const cached = await cachedRecommendations(options)
-  if (cached && !slot.dataset.vistaFilled) render(slot, cached, true)
+  if (cached && !d.vistaFilled) render(slot, cached, true)
   const fresh = await vista.recommend(options)
   if (!fresh || fresh.id === cached?.id) return // offline: the cached answer is all there is
   render(slot, fresh, false)
@@ -30,8 +30,9 @@ export async function fillRecommendations(slot: HTMLElement, vista: Vista): Prom
 
 /** Fills a banner slot with the next best action for its placement. */
 export async function fillBanner(slot: HTMLElement, vista: Vista): Promise<void> {
-  const decision = await vista.decide(slot.dataset.placement ?? 'top')
-  if (!decision) slot.dataset.vistaDecision = 'none'
+  const d = slot.dataset
+  const decision = await vista.decide(d.placement ?? 'top')
+  if (!decision) d.vistaDecision = 'none'
   const parts = decision && renderBanner(slot, decision)
   if (!decision?.action || !parts) return
   const offer = { decision_id: decision.id, action_id: decision.action.id, placement: decision.placement }

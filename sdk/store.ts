@@ -22,10 +22,8 @@ const update = <T>(key: string, fn: (old: T | undefined) => T, s: UseStore) =>
       req.onerror = () => reject(req.error)
     }),
   )
-const write = (s: UseStore, fn: (os: IDBObjectStore) => unknown) =>
-  s('readwrite', (os) => (fn(os), promisifyRequest(os.transaction)))
-const del = (key: string, s: UseStore) => write(s, (os) => os.delete(key))
-const clear = (s: UseStore) => write(s, (os) => os.clear())
+const del = (key: string, s: UseStore) => s('readwrite', (os) => (os.delete(key), promisifyRequest(os.transaction)))
+const clear = (s: UseStore) => s('readwrite', (os) => (os.clear(), promisifyRequest(os.transaction)))
 
 const memory = new Map<string, unknown>()
 let idb: UseStore | null | undefined // undefined: not opened yet
@@ -71,7 +69,7 @@ export async function persist(on: boolean, keep: string): Promise<void> {
   if (on) for (const [k, v] of held) await change(k, () => v)
   else {
     const kept = await readDevice(keep)
-    await run((s) => clear(s), () => {}, true)
+    await run(clear, () => {}, true)
     if (kept !== undefined) await writeDevice(keep, kept)
   }
 }
@@ -110,5 +108,5 @@ export const remove = (key: string) =>
 /** Deletes everything stored on this device, in memory and in IndexedDB. */
 export async function removeAll(): Promise<void> {
   memory.clear()
-  await run((s) => clear(s), () => {}, true)
+  await run(clear, () => {}, true)
 }

@@ -85,8 +85,9 @@ export function createVista(options: VistaOptions): Vista {
     site: site ?? '',
     key: key ?? '',
     consent: mode,
-    flushAt: Number(options.flushAt) || 10,
-    flushInterval: Number(options.flushInterval) || 2000,
+    // Unary plus, not Number() (3 B of gzip): a missing or non-numeric value is NaN, so the default.
+    flushAt: +options.flushAt! || 10,
+    flushInterval: +options.flushInterval! || 2000,
   })
 
   // Events are recorded one after another so the profile and the outbox see them in order.
@@ -108,9 +109,6 @@ export function createVista(options: VistaOptions): Vista {
     unsaved.clear()
     known = undefined
   }
-
-  /** Resolves once everything recorded so far is stored. */
-  const recorded = () => serially(async () => {})
 
   /** Stores activity at `now` (a new session after SESSION_TIMEOUT) with `edit`'s changes; resolves to the ids. */
   const stamp = (now: number, edit?: (ids: Ids) => Partial<Ids>) =>
@@ -195,11 +193,11 @@ export function createVista(options: VistaOptions): Vista {
       serially(async () => (await read<Profile>('profile')) ?? emptyProfile('')).catch(() => emptyProfile('')),
     // Waits for events already being recorded, then sends outside the chain so a slow network
     // never holds up recording.
-    flush: () => recorded().then(flush).catch(() => {}),
+    flush: () => serially(async () => {}).then(flush).catch(() => {}),
     decide: async (placement) => {
       try {
         // Events already being recorded come first: the landing page view creates the ids.
-        await recorded()
+        await serially(async () => {})
         if (level === 'off') return null
         const [ids, profile] = await shopper()
         const shown = document.querySelector<HTMLElement>('[data-vista-view]')?.dataset
@@ -247,7 +245,7 @@ export function createVista(options: VistaOptions): Vista {
     },
     recommend: async (options = {}) => {
       try {
-        await recorded() // the consent decides which store holds the ids
+        await serially(async () => {}) // the consent decides which store holds the ids
         const [ids, profile] = await shopper()
         const cart = Object.keys(profile?.cart ?? {}).join(',')
         return await fetchRecommendations(endpoint, { site, key, anonymousId: ids?.anonymousId, cart }, options)
@@ -283,8 +281,10 @@ export function createVista(options: VistaOptions): Vista {
     .catch(() => {})
   addEventListener('online', safe(retryNow))
   // pagehide fires on desktop unload; visibilitychange is the last reliable moment on mobile.
-  const exit = () => flushOnExit([...unsaved.values()])
-  addEventListener('pagehide', safe(exit))
-  document.addEventListener('visibilitychange', safe(() => document.visibilityState === 'hidden' && exit()))
+  addEventListener('pagehide', safe(() => flushOnExit([...unsaved.values()])))
+  document.addEventListener(
+    'visibilitychange',
+    safe(() => document.visibilityState === 'hidden' && flushOnExit([...unsaved.values()])),
+  )
   return api
 }
