@@ -10,8 +10,15 @@ export function deviceClass(userAgent: string, width: number): DeviceClass {
   return 'desktop'
 }
 
-/** The context of an event on the current page; `referrer` is the previous URL after SPA navigation. */
-export function pageContext(referrer: string): EventContext {
+// The page's own state, shared by every Vista on it: the route it left last (set by autotrack.ts).
+let left: string | undefined
+
+/** Notes an SPA route change away from `path`: later events name that URL as their referrer. */
+export const navigated = (path: string) => void (left = location.origin + path)
+
+/** The context of an event on the current page; its referrer is the route left last after SPA navigation. */
+export function pageContext(): EventContext {
+  const referrer = left ?? document.referrer
   const params = new URLSearchParams(location.search)
   const utm: EventContext['utm'] = {}
   for (const key of UTM) {

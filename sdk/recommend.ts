@@ -44,6 +44,7 @@ export const cachedRecommendations = (options: RecommendOptions) =>
 /** Replaces the slot's content with the answer's items: title, price, image, first reason. */
 export function render(slot: HTMLElement, answer: RecommendationAnswer, fromCache: boolean): void {
   const link = slot.dataset.link ?? '/p/{id}'
+  const currency = slot.dataset.currency
   const list = el('ul', 'vista-items')
   answer.items.forEach((item, position) => {
     const a = el('a', 'vista-item')
@@ -58,7 +59,6 @@ export function render(slot: HTMLElement, answer: RecommendationAnswer, fromCach
       img.loading = 'lazy'
       a.append(img)
     }
-    const currency = slot.dataset.currency
     const price = currency
       ? new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(item.price)
       : item.price.toFixed(2)

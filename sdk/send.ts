@@ -25,96 +25,146 @@ export interface SendConfig {
 }
 
 /** Counters for the curious (and the tests). */
-export const stats = { sent: 0, dropped: 0, retries: 0 }
+export interface Stats {
+  sent: number
+  dropped: number
+  retries: number
+}
+
+/** One Vista's sender, from createOutbox. */
+export type Outbox = readonly [
+  enqueue: (event: VistaEvent) => Promise<void>,
+  flush: () => Promise<void>,
+  retryNow: () => void,
+  flushOnExit: (unsaved?: VistaEvent[]) => void,
+  dropWaiting: () => void,
+  stats: Stats,
+]
 
 const OUTBOX = 'outbox'
-let config: SendConfig
-// What this page last knew was waiting, so pagehide can beacon it without an async read.
-let waiting: VistaEvent[] = []
-let timer: ReturnType<typeof setTimeout> | undefined
-let sending: Promise<void> | undefined
-let attempt = 0
-let retryAt = 0
 
-/** Sets where events go; call once before enqueue. */
-export function configure(c: SendConfig): void {
-  config = c
-}
+/** A sender with its own config, timers and counters; the stored outbox it sends is the device's. */
+export function createOutbox(config: SendConfig): Outbox {
+  const stats: Stats = { sent: 0, dropped: 0, retries: 0 }
+  // What this page last knew was waiting, so pagehide can beacon it without an async read.
+  let waiting: VistaEvent[] = []
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let sending: Promise<void> | undefined
+  let attempt = 0
+  let retryAt = 0
 
-/** Stores an event in the outbox, then schedules a flush. */
-export async function enqueue(event: VistaEvent): Promise<void> {
-  waiting = await change<VistaEvent[]>(OUTBOX, (all = []) => {
-    const next = [...all, event]
-    stats.dropped += Math.max(0, next.length - MAX_OUTBOX)
-    return next.slice(-MAX_OUTBOX)
-  })
-  schedule(waiting.length >= config.flushAt ? 0 : config.flushInterval)
-}
+  /** Stores an event in the outbox, then schedules a flush. */
+  async function enqueue(event: VistaEvent): Promise<void> {
+    waiting = await change<VistaEvent[]>(OUTBOX, (all = []) => {
+      const next = [...all, event]
+      stats.dropped += Math.max(0, next.length - MAX_OUTBOX)
+      return next.slice(-MAX_OUTBOX)
+    })
+    schedule(waiting.length >= config.flushAt ? 0 : config.flushInterval)
+  }
 
-function schedule(delay: number): void {
-  const at = Math.max(Date.now() + delay, retryAt)
-  clearTimeout(timer)
-  timer = setTimeout(() => void flush().catch(() => {}), at - Date.now())
-}
+  function schedule(delay: number): void {
+    const at = Math.max(Date.now() + delay, retryAt)
+    clearTimeout(timer)
+    timer = setTimeout(() => void flush().catch(() => {}), at - Date.now())
+  }
 
-/** Sends waiting events until the outbox is empty or the Worker asks to wait; a call during a send waits for it. */
-export function flush(): Promise<void> {
-  if (!config) return Promise.resolve()
-  // Tabs of one shop share one outbox: one sends at a time, or each would send every event.
-  // The browser frees the lock when a tab closes mid-send.
-  sending ??= (async () => {
-    try {
-      await (navigator.locks ? navigator.locks.request('vista-outbox', sendAll) : sendAll())
-    } finally {
-      sending = undefined
-    }
-  })()
-  return sending
-}
+  /** Sends waiting events until the outbox is empty or the Worker asks to wait; a call during a send waits for it. */
+  function flush(): Promise<void> {
+    // Tabs of one shop share one outbox: one sends at a time, or each would send every event.
+    // The browser frees the lock when a tab closes mid-send.
+    sending ??= (async () => {
+      try {
+        await (navigator.locks ? navigator.locks.request('vista-outbox', sendAll) : sendAll())
+      } finally {
+        sending = undefined
+      }
+    })()
+    return sending
+  }
 
-async function sendAll(): Promise<void> {
-  for (;;) {
-    waiting = (await read<VistaEvent[]>(OUTBOX)) ?? []
-    if (waiting.length === 0) return
-    // Too early (a flush() by hand, or a timer firing a hair before the clock): try again then.
-    if (Date.now() < retryAt) return schedule(0)
-    const batch = takeBatch(waiting)
-    const res = await post(batch).catch(() => null)
-    if (res?.ok) {
-      stats.sent += batch.length
-      attempt = 0
-      await drop(batch)
-    } else if (res?.status === 400) {
-      // Only the events the Worker names are bad: drop those, resend the rest.
-      const body = (await res.json().catch(() => ({}))) as ApiError
-      const bad = new Set(body.issues?.map((i) => i.event).filter((i) => i !== undefined))
-      const named = batch.filter((_, i) => bad.has(i))
-      const rejected = named.length > 0 ? named : batch
-      stats.dropped += rejected.length
-      await drop(rejected)
-    } else if (res && res.status < 500 && ![401, 403, 408, 429].includes(res.status)) {
-      stats.dropped += batch.length
-      await drop(batch)
-    } else {
-      backoff(res)
-      return
+  async function sendAll(): Promise<void> {
+    for (;;) {
+      waiting = (await read<VistaEvent[]>(OUTBOX)) ?? []
+      if (waiting.length === 0) return
+      // Too early (a flush() by hand, or a timer firing a hair before the clock): try again then.
+      if (Date.now() < retryAt) return schedule(0)
+      const batch = takeBatch(waiting)
+      const res = await post(batch).catch(() => null)
+      if (res?.ok) {
+        stats.sent += batch.length
+        attempt = 0
+        await drop(batch)
+      } else if (res?.status === 400) {
+        // Only the events the Worker names are bad: drop those, resend the rest.
+        const body = (await res.json().catch(() => ({}))) as ApiError
+        const bad = new Set(body.issues?.map((i) => i.event).filter((i) => i !== undefined))
+        const named = batch.filter((_, i) => bad.has(i))
+        const rejected = named.length > 0 ? named : batch
+        stats.dropped += rejected.length
+        await drop(rejected)
+      } else if (res && res.status < 500 && ![401, 403, 408, 429].includes(res.status)) {
+        stats.dropped += batch.length
+        await drop(batch)
+      } else {
+        backoff(res)
+        return
+      }
     }
   }
-}
 
-/** Tries again now, without waiting out the backoff: the browser says it is back online. */
-export function retryNow(): void {
-  retryAt = attempt = 0
-  void flush().catch(() => {})
-}
+  /** Tries again now, without waiting out the backoff: the browser says it is back online. */
+  function retryNow(): void {
+    retryAt = attempt = 0
+    void flush().catch(() => {})
+  }
 
-function backoff(res: Response | null): void {
-  stats.retries++
-  const exp = Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** attempt++)
-  // Equal jitter: never sooner than half the step, so many devices spread out after an outage.
-  const delay = retryAfter(res) ?? exp / 2 + Math.random() * (exp / 2)
-  retryAt = Date.now() + Math.ceil(delay)
-  schedule(0)
+  function backoff(res: Response | null): void {
+    stats.retries++
+    const exp = Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** attempt++)
+    // Equal jitter: never sooner than half the step, so many devices spread out after an outage.
+    const delay = retryAfter(res) ?? exp / 2 + Math.random() * (exp / 2)
+    retryAt = Date.now() + Math.ceil(delay)
+    schedule(0)
+  }
+
+  const body = (events: VistaEvent[]) =>
+    JSON.stringify({ site: config.site, key: config.key, sentAt: Date.now(), consent: config.consent, events })
+
+  // A string body goes as text/plain, which keeps the request "simple": no CORS preflight.
+  // A request that never answers would hold up every later send: give up after 30 s and retry.
+  const post = (events: VistaEvent[]) =>
+    fetch(`${config.endpoint}/events`, { method: 'POST', body: body(events), signal: AbortSignal.timeout?.(30_000) })
+
+  async function drop(events: VistaEvent[]): Promise<void> {
+    const ids = new Set(events.map((e) => e.id))
+    waiting = await change<VistaEvent[]>(OUTBOX, (all = []) => all.filter((e) => !ids.has(e.id)))
+  }
+
+  /**
+   * Hands whatever waits (and `unsaved`, events not yet in the outbox) to the browser as the page goes
+   * away. The outbox keeps them: the next page sends them again unless confirmed, and the Worker
+   * drops the repeats.
+   */
+  function flushOnExit(unsaved: VistaEvent[] = []): void {
+    const queued = new Set(waiting.map((e) => e.id))
+    for (let rest = [...waiting, ...unsaved.filter((e) => !queued.has(e.id))]; rest.length > 0; ) {
+      const batch = takeBatch(rest)
+      rest = rest.slice(batch.length)
+      if (!navigator.sendBeacon?.(`${config.endpoint}/events`, body(batch))) {
+        fetch(`${config.endpoint}/events`, { method: 'POST', body: body(batch), keepalive: true }).catch(() => {})
+      }
+    }
+  }
+
+  /** Forgets what waits in memory (the stored outbox is erased by the caller). */
+  function dropWaiting(): void {
+    waiting = []
+    clearTimeout(timer)
+  }
+
+  // A tuple, not an object: an object's property names would ship in the bundle.
+  return [enqueue, flush, retryNow, flushOnExit, dropWaiting, stats]
 }
 
 /** Milliseconds a Retry-After header asks for (seconds or an HTTP date), if any. */
@@ -136,40 +186,4 @@ export function takeBatch(events: VistaEvent[], maxBytes = MAX_REQUEST_BYTES, ma
     bytes += size
   }
   return batch
-}
-
-const body = (events: VistaEvent[]) =>
-  JSON.stringify({ site: config.site, key: config.key, sentAt: Date.now(), consent: config.consent, events })
-
-// A string body goes as text/plain, which keeps the request "simple": no CORS preflight.
-// A request that never answers would hold up every later send: give up after 30 s and retry.
-const post = (events: VistaEvent[]) =>
-  fetch(`${config.endpoint}/events`, { method: 'POST', body: body(events), signal: AbortSignal.timeout?.(30_000) })
-
-async function drop(events: VistaEvent[]): Promise<void> {
-  const ids = new Set(events.map((e) => e.id))
-  waiting = await change<VistaEvent[]>(OUTBOX, (all = []) => all.filter((e) => !ids.has(e.id)))
-}
-
-/**
- * Hands whatever waits (and `unsaved`, events not yet in the outbox) to the browser as the page goes
- * away. The outbox keeps them: the next page sends them again unless confirmed, and the Worker
- * drops the repeats.
- */
-export function flushOnExit(unsaved: VistaEvent[] = []): void {
-  if (!config) return
-  const queued = new Set(waiting.map((e) => e.id))
-  for (let rest = [...waiting, ...unsaved.filter((e) => !queued.has(e.id))]; rest.length > 0; ) {
-    const batch = takeBatch(rest)
-    rest = rest.slice(batch.length)
-    if (!navigator.sendBeacon?.(`${config.endpoint}/events`, body(batch))) {
-      fetch(`${config.endpoint}/events`, { method: 'POST', body: body(batch), keepalive: true }).catch(() => {})
-    }
-  }
-}
-
-/** Forgets what waits in memory (the stored outbox is erased by the caller). */
-export function dropWaiting(): void {
-  waiting = []
-  clearTimeout(timer)
 }

@@ -1,7 +1,29 @@
 // Device storage: IndexedDB through idb-keyval, and a Map when IndexedDB is missing, blocked or full,
 // so tracking keeps working for the life of the page either way. When the shopper's consent does not
 // allow storing (see `persist`), everything lives in the Map and IndexedDB keeps only the choice.
-import { clear, createStore, del, get, update, type UseStore } from 'idb-keyval'
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval'
+
+// idb-keyval's get, update, del and clear, on our store only: theirs default to a database of their
+// own ("keyval-store"), whose code would ship in the tag though it is never opened.
+const get = <T>(key: string, s: UseStore) => s('readonly', (os) => promisifyRequest<T>(os.get(key)))
+const update = <T>(key: string, fn: (old: T | undefined) => T, s: UseStore) =>
+  s('readwrite', (os) =>
+    // A promise by hand, as idb-keyval does: chained promises could let the transaction close.
+    new Promise<void>((resolve, reject) => {
+      const req = os.get(key)
+      req.onsuccess = () => {
+        try {
+          os.put(fn(req.result), key)
+          resolve(promisifyRequest(os.transaction) as Promise<void>)
+        } catch (err) {
+          reject(err)
+        }
+      }
+      req.onerror = () => reject(req.error)
+    }),
+  )
+const del = (key: string, s: UseStore) => s('readwrite', (os) => (os.delete(key), promisifyRequest(os.transaction)))
+const clear = (s: UseStore) => s('readwrite', (os) => (os.clear(), promisifyRequest(os.transaction)))
 
 const memory = new Map<string, unknown>()
 let idb: UseStore | null | undefined // undefined: not opened yet
@@ -47,7 +69,7 @@ export async function persist(on: boolean, keep: string): Promise<void> {
   if (on) for (const [k, v] of held) await change(k, () => v)
   else {
     const kept = await readDevice(keep)
-    await run((s) => clear(s), () => {}, true)
+    await run(clear, () => {}, true)
     if (kept !== undefined) await writeDevice(keep, kept)
   }
 }
@@ -86,5 +108,5 @@ export const remove = (key: string) =>
 /** Deletes everything stored on this device, in memory and in IndexedDB. */
 export async function removeAll(): Promise<void> {
   memory.clear()
-  await run((s) => clear(s), () => {}, true)
+  await run(clear, () => {}, true)
 }

@@ -2,7 +2,7 @@
 // nothing beyond what the shopper allowed, and the choice, once made, takes effect at once.
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Vista } from '../../sdk/index'
+import type { Vista } from '../../sdk/vista'
 import { launch, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 

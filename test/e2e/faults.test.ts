@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Vista } from '../../sdk/index'
+import type { Vista } from '../../sdk/vista'
 import type { IngestResult, VistaEvent } from '../../contract'
 import { BACKOFF_BASE } from '../../sdk/send'
 import { launch, readDeviceStore, watchErrors } from './browser'

@@ -5,7 +5,7 @@
 import { createHash, createHmac } from 'node:crypto'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Vista } from '../../sdk/index'
+import type { Vista } from '../../sdk/vista'
 import { launch, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 

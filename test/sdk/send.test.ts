@@ -7,13 +7,17 @@ type Send = typeof import('../../sdk/send')
 type Store = typeof import('../../sdk/store')
 let send: Send
 let store: Store
+// The sender's functions by name (createOutbox returns them as a tuple, to keep names out of the bundle).
+const named = ([enqueue, flush, retryNow, flushOnExit, dropWaiting, stats]: ReturnType<Send['createOutbox']>) =>
+  ({ enqueue, flush, retryNow, flushOnExit, dropWaiting, stats })
+let sender: ReturnType<typeof named>
 let fetchMock: ReturnType<typeof vi.fn>
 const posted: EventBatch[] = []
 
 const reply = (status: number, body: unknown = {}, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers })
 
-// A fresh module, a fresh IndexedDB and fresh timers per test: the outbox is module state.
+// A fresh store module (it holds the IndexedDB connection), a fresh IndexedDB and fresh timers per test.
 // IndexedDB (fake-indexeddb) runs on setImmediate, which stays real.
 beforeEach(async () => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
@@ -27,7 +31,7 @@ beforeEach(async () => {
   vi.stubGlobal('fetch', fetchMock)
   store = await import('../../sdk/store')
   send = await import('../../sdk/send')
-  send.configure({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 3, flushInterval: 50 })
+  sender = named(send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 3, flushInterval: 50 }))
 })
 afterEach(() => {
   vi.clearAllTimers()
@@ -40,14 +44,14 @@ const outbox = () => store.read<VistaEvent[]>('outbox').then((o) => o ?? [])
 
 describe('outbox', () => {
   it('stores each event before anything is sent', async () => {
-    await send.enqueue(view())
+    await sender.enqueue(view())
     expect(fetchMock).not.toHaveBeenCalled()
     expect(await outbox()).toHaveLength(1)
   })
 
   it('sends after the interval and empties the outbox once confirmed', async () => {
     const events = [view('a'), view('b')]
-    for (const e of events) await send.enqueue(e)
+    for (const e of events) await sender.enqueue(e)
     await vi.waitFor(async () => expect(await outbox()).toEqual([]))
     expect(posted).toHaveLength(1)
     expect(posted[0]).toMatchObject({ site: 'demo', key: 'pk', events })
@@ -56,17 +60,17 @@ describe('outbox', () => {
   })
 
   it('sends at once when flushAt events wait', async () => {
-    send.configure({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 2, flushInterval: 60_000 })
-    await send.enqueue(view('a'))
-    await send.enqueue(view('b'))
+    sender = named(send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 2, flushInterval: 60_000 }))
+    await sender.enqueue(view('a'))
+    await sender.enqueue(view('b'))
     await vi.waitFor(() => expect(posted).toHaveLength(1))
   })
 
   it('keeps events through a server error and retries with backoff', { timeout: 30_000 }, async () => {
     fetchMock.mockResolvedValueOnce(reply(503))
-    await send.enqueue(view())
-    await send.flush()
-    expect(send.stats.retries).toBe(1)
+    await sender.enqueue(view())
+    await sender.flush()
+    expect(sender.stats.retries).toBe(1)
     expect(await outbox()).toHaveLength(1)
     // The retry is scheduled half to all of BACKOFF_BASE later: move the fake clock past it at once
     // (waitFor alone moves it 50 ms per check, too slowly on a loaded CI machine). The timer fires on a
@@ -82,11 +86,11 @@ describe('outbox', () => {
       posted.push(JSON.parse(init.body as string))
       return new Promise<Response>((resolve) => (answer = resolve))
     })
-    await send.enqueue(view())
-    const first = send.flush()
+    await sender.enqueue(view())
+    const first = sender.flush()
     await vi.waitFor(() => expect(posted).toHaveLength(1))
     let second = false
-    const done = send.flush().then(() => (second = true))
+    const done = sender.flush().then(() => (second = true))
     await new Promise((r) => setImmediate(r))
     expect(second).toBe(false) // the send is still waiting for its answer
     answer(reply(200, { accepted: 1, duplicates: 0 }))
@@ -97,18 +101,18 @@ describe('outbox', () => {
 
   it('keeps events when offline', async () => {
     fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'))
-    await send.enqueue(view())
-    await send.flush()
+    await sender.enqueue(view())
+    await sender.flush()
     expect(await outbox()).toHaveLength(1)
-    expect(send.stats.retries).toBe(1)
+    expect(sender.stats.retries).toBe(1)
   })
 
   it('waits as long as Retry-After asks before trying again', { timeout: 30_000 }, async () => {
     fetchMock.mockResolvedValueOnce(reply(429, {}, { 'Retry-After': '2' }))
-    await send.enqueue(view())
+    await sender.enqueue(view())
     const start = Date.now()
-    await send.flush()
-    await send.flush() // too early: must not send
+    await sender.flush()
+    await sender.flush() // too early: must not send
     expect(fetchMock).toHaveBeenCalledTimes(1)
     await vi.advanceTimersByTimeAsync(1900)
     expect(fetchMock).toHaveBeenCalledTimes(1) // still waiting
@@ -123,31 +127,31 @@ describe('outbox', () => {
     fetchMock.mockResolvedValueOnce(
       reply(400, { error: 'invalid event batch', issues: [{ path: 'events.1.x', message: 'bad', event: 1 }] }),
     )
-    for (const e of [good, bad, good2]) await send.enqueue(e)
+    for (const e of [good, bad, good2]) await sender.enqueue(e)
     await vi.waitFor(async () => expect(await outbox()).toEqual([]))
     // The mocked 400 records nothing, so the first recorded post is the resend.
     expect(fetchMock).toHaveBeenCalledTimes(2)
     expect(posted[0]!.events.map((e) => e.id)).toEqual([good.id, good2.id])
-    expect(send.stats.dropped).toBe(1)
+    expect(sender.stats.dropped).toBe(1)
   })
 
   it('drops the oldest events beyond MAX_OUTBOX and counts them', async () => {
     fetchMock.mockRejectedValue(new TypeError('offline'))
     const many = Array.from({ length: send.MAX_OUTBOX }, (_, i) => view(`p${i}`))
     await store.change('outbox', () => many)
-    await send.enqueue(view('newest'))
+    await sender.enqueue(view('newest'))
     const kept = await outbox()
     expect(kept).toHaveLength(send.MAX_OUTBOX)
     expect(kept[0]!.id).toBe(many[1]!.id)
     expect(kept.at(-1)!.properties).toEqual({ product_id: 'newest' })
-    expect(send.stats.dropped).toBe(1)
+    expect(sender.stats.dropped).toBe(1)
   })
 
   it('beacons waiting events on exit and keeps them until confirmed', async () => {
     const beacon = vi.fn(() => true)
     vi.stubGlobal('navigator', { ...navigator, sendBeacon: beacon })
-    await send.enqueue(view())
-    send.flushOnExit()
+    await sender.enqueue(view())
+    sender.flushOnExit()
     expect(beacon).toHaveBeenCalledWith('/v1/events', expect.stringContaining('"product_id":"a"'))
     expect(await outbox()).toHaveLength(1)
   })
@@ -157,22 +161,22 @@ describe('outbox', () => {
     vi.stubGlobal('indexedDB', undefined)
     store = await import('../../sdk/store')
     send = await import('../../sdk/send')
-    send.configure({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 1, flushInterval: 50 })
-    await send.enqueue(view())
+    sender = named(send.createOutbox({ endpoint: '/v1', site: 'demo', key: 'pk', flushAt: 1, flushInterval: 50 }))
+    await sender.enqueue(view())
     await vi.waitFor(() => expect(posted).toHaveLength(1))
     expect(store.persistent()).toBe(false)
   })
 
   it('still sends what IndexedDB holds when IndexedDB starts failing mid-page', async () => {
     const stored = view('a')
-    await send.enqueue(stored)
+    await sender.enqueue(stored)
     // A full disk: from now on every write is refused.
     const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
       throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
     })
     try {
       const next = view('b')
-      await send.enqueue(next)
+      await sender.enqueue(next)
       await vi.waitFor(() => expect(posted).toHaveLength(1))
       expect(posted[0]!.events.map((e) => e.id)).toEqual([stored.id, next.id])
       expect(store.persistent()).toBe(false)
