@@ -4,7 +4,19 @@
 // The device store (IndexedDB: ids, profile, outbox, consent choice) is the origin's, shared by every
 // instance and tab; what an instance holds in memory (its site, consent level, recording order,
 // delivery timers and counters) is its own.
-import type { ConsentMode, DecisionAnswer, EventProperties, EventType, RecommendationAnswer, VistaEvent } from '../contract'
+import type {
+  ConsentMode,
+  DecideRequest,
+  DecisionAnswer,
+  EventProperties,
+  EventType,
+  IdentifyRequest,
+  IdentitySignatures,
+  RecommendationAnswer,
+  ShopperRequest,
+  Visit,
+  VistaEvent,
+} from '../contract'
 import { levelFor, privacySignal, type ConsentChoice, type ConsentState } from './consent'
 import { pageContext } from './context'
 import { applyEvent, cartTotals, emptyProfile, type Profile } from './profile'
@@ -31,7 +43,7 @@ export interface VistaOptions {
 }
 
 /** The site backend's HMAC-SHA256 of each id, hex: `user` over "user:<userId>", `email` over "email:<sha256 of the address>". */
-export type IdentitySignatures = { [K in 'user' | 'crm' | 'loyalty' | 'email']?: string }
+export type { IdentitySignatures } from '../contract'
 
 /** The global `vista`. */
 export interface Vista {
@@ -154,7 +166,7 @@ export function createVista(options: VistaOptions): Vista {
 
   /** Sends the pending identify (kept on the device until the Worker confirms it, like events). */
   async function sendLink(): Promise<void> {
-    const link = await read<Record<string, unknown>>('link')
+    const link = await read<IdentifyRequest>('link')
     if (!link) return
     const res = await post('identify', link)
     // Retry on the next page only when the Worker could not answer; a 4xx will not get better.
@@ -173,7 +185,7 @@ export function createVista(options: VistaOptions): Vista {
           userId,
           traits: { ...p?.traits, ...traits },
         }))
-        const link: Record<string, unknown> = { site: site ?? '', key: key ?? '', anonymousId: ids.anonymousId, userId, signatures }
+        const link: IdentifyRequest = { site: site ?? '', key: key ?? '', anonymousId: ids.anonymousId, userId, signatures }
         if (typeof traits?.crmId === 'string') link.crmId = traits.crmId
         if (typeof traits?.loyaltyId === 'string') link.loyaltyId = traits.loyaltyId
         // The e-mail address never leaves the device: only its SHA-256, after trim and lower-case.
@@ -210,8 +222,9 @@ export function createVista(options: VistaOptions): Vista {
           time: { hour: now.getHours(), weekday: now.getDay() },
           referrer: page.page.referrer,
           utm: page.utm,
-        }
-        const body = { site, key, anonymousId: ids?.anonymousId, placement, context }
+        } satisfies Visit
+        // Partial: a missing site, key or id is the Worker's to refuse, with its reasons.
+        const body = { site, key, anonymousId: ids?.anonymousId, placement, context } satisfies Partial<DecideRequest>
         const res = await post('decide', body)
         return res.ok ? ((await res.json()) as DecisionAnswer) : null
       } catch {
@@ -222,7 +235,7 @@ export function createVista(options: VistaOptions): Vista {
     // a slow server must never hold up recording.
     exportData: async () => {
       const [[ids, profile], outbox] = await serially(() => Promise.all([shopper(), read('outbox')]))
-      const query = new URLSearchParams({ site: site ?? '', key: key ?? '', anonymousId: ids?.anonymousId ?? '' })
+      const query = new URLSearchParams({ site: site ?? '', key: key ?? '', anonymousId: ids?.anonymousId ?? '' } satisfies ShopperRequest)
       const server = await fetch(`${endpoint}/privacy/export?${query}`)
         .then((r) => (r.ok ? r.json() : null))
         .catch(() => null)
@@ -231,7 +244,7 @@ export function createVista(options: VistaOptions): Vista {
     forget: async () => {
       try {
         const ids = await serially(() => read<Ids>('ids'))
-        const res = ids ? await post('privacy/erase', { site, key, anonymousId: ids.anonymousId }).catch(() => null) : null
+        const res = ids ? await post('privacy/erase', { site, key, anonymousId: ids.anonymousId } satisfies Partial<ShopperRequest>).catch(() => null) : null
         // Offline: keep everything, so the erasure can be asked again with the same id.
         if (ids && !res?.ok) return false
         await serially(async () => {
