@@ -63,7 +63,7 @@ export const RELEASES = 'releases'
 /** Where `npm run build` assembles the demo's assets (wrangler.toml [env.demo.assets]). */
 export const DEMO_ASSETS = '.wrangler/demo'
 /** The demo's folders, copied in this order into DEMO_ASSETS. */
-export const DEMO_SOURCES = ['demo-site']
+export const DEMO_SOURCES = ['demo/shop', 'demo/console']
 
 /** Bytes of a file, or undefined when there is none. */
 const bytesOf = (path: string) => readFile(path).then((b) => new Uint8Array(b), () => undefined)
