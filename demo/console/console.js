@@ -54,12 +54,13 @@ function readSession() {
 }
 
 /** The API's answer as { ok, status, data }; a failed network call becomes an error answer. */
-async function api(path, { method = 'GET', body, auth = session } = {}) {
+async function api(path, { method = 'GET', body, csv, auth = session } = {}) {
   const headers = { Authorization: `Bearer ${auth.key}` }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (csv !== undefined) headers['Content-Type'] = 'text/csv; charset=utf-8'
   const url = `/v1/admin/${encodeURIComponent(auth.site)}${path}`
   try {
-    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const payload = csv ?? (body === undefined ? undefined : JSON.stringify(body))
     const res = await fetch(url, { method, headers, body: payload })
     const text = await res.text()
     let data = null
@@ -315,94 +316,26 @@ async function previewAction() {
 // ---- Catalog ------------------------------------------------------------------------------------
 
 const IMPORT_CHUNK = 1000
-const CATALOG_FIELDS = ['id', 'title', 'category', 'price', 'image', 'description', 'in_stock']
 
-/** Rows of fields from CSV text: quoted fields may hold commas, newlines and doubled quotes. */
-function parseCsv(text) {
-  const rows = []
-  let row = []
-  let field = ''
-  let quoted = false
-  let i = 0
-  const endField = () => {
-    row.push(field)
-    field = ''
+/** JSON rows to import, or the problem with them. */
+function readJsonRows(text) {
+  try {
+    const items = JSON.parse(text)
+    if (!Array.isArray(items)) return { items: [], problems: ['Expected a JSON array.'] }
+    return { items, problems: items.length === 0 ? ['No rows to import.'] : [] }
+  } catch (error) {
+    return { items: [], problems: [`Not valid JSON: ${error.message}`] }
   }
-  const endRow = () => {
-    endField()
-    if (row.length > 1 || row[0].trim() !== '') rows.push(row)
-    row = []
-  }
-  if (text.charCodeAt(0) === 0xfeff) i = 1
-  for (; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') endField()
-    else if (c === '\n') endRow()
-    else if (c === '\r') {
-      if (text[i + 1] === '\n') i++
-      endRow()
-    } else field += c
-  }
-  if (field !== '' || row.length > 0) endRow()
-  return rows
 }
 
-const BOOLEANS = {
-  ...Object.fromEntries(['true', 'yes', 'y', '1'].map((w) => [w, true])),
-  ...Object.fromEntries(['false', 'no', 'n', '0'].map((w) => [w, false])),
-}
-
-/** Catalog items from CSV with a header row; numbers and booleans converted where they parse. */
-function csvItems(text) {
-  const [header, ...rows] = parseCsv(text)
-  if (!header) return { items: [], problems: ['No rows to import.'] }
-  const names = header.map((h) => h.trim().toLowerCase())
-  const missing = ['id', 'title', 'category', 'price'].filter((n) => !names.includes(n))
-  if (missing.length > 0) return { items: [], problems: [`Header lacks: ${missing.join(', ')}`] }
-  const items = rows.map((fields) => {
-    const item = {}
-    names.forEach((name, k) => {
-      if (!CATALOG_FIELDS.includes(name)) return
-      const raw = (fields[k] ?? '').trim()
-      if (raw === '' && name !== 'title' && name !== 'category' && name !== 'id') return
-      if (name === 'price') {
-        const n = Number(raw)
-        item.price = Number.isFinite(n) ? n : raw
-      } else if (name === 'in_stock') {
-        const b = BOOLEANS[raw.toLowerCase()]
-        item.in_stock = b === undefined ? raw : b
-      } else item[name] = name === 'description' ? fields[k] : raw
-    })
-    return item
-  })
-  return { items, problems: items.length === 0 ? ['No rows under the header.'] : [] }
-}
-
-function readCatalog(text) {
-  const trimmed = text.trim()
-  if (trimmed.startsWith('[')) {
-    try {
-      const items = JSON.parse(trimmed)
-      if (!Array.isArray(items)) return { items: [], problems: ['Expected a JSON array.'] }
-      return { items, problems: items.length === 0 ? ['No rows to import.'] : [] }
-    } catch (error) {
-      return { items: [], problems: [`Not valid JSON: ${error.message}`] }
-    }
-  }
-  return csvItems(text)
-}
-
+// CSV goes to the API as it is (text/csv), so the API reads it by its own rules (header, quotes,
+// which in_stock words mean out of stock): the console has no CSV parser that could disagree.
 async function importCatalog(event) {
   event.preventDefault()
   const box = $('catalog-result')
-  const { items, problems } = readCatalog($('catalog-rows').value)
+  const text = $('catalog-rows').value.trim()
+  const json = text.startsWith('[')
+  const { items, problems } = json ? readJsonRows(text) : { items: [], problems: text ? [] : ['No rows to import.'] }
   if (problems.length > 0) {
     const list = el('ul', null, { class: 'errors' })
     for (const p of problems) list.append(el('li', p))
@@ -413,20 +346,23 @@ async function importCatalog(event) {
   button.disabled = true
   const total = { created: 0, updated: 0, rejected: [] }
   const failures = []
-  for (let start = 0; start < items.length; start += IMPORT_CHUNK) {
-    const end = Math.min(items.length, start + IMPORT_CHUNK)
-    box.replaceChildren(el('p', `Importing rows ${start + 1}–${end} of ${items.length}…`))
-    const chunk = items.slice(start, end)
-    const answer = await api('/catalog', { method: 'POST', body: { items: chunk } })
-    if (!answer.ok) {
-      failures.push(`rows ${start + 1}–${end}: ${issueLines(answer).join('; ')}`)
-      continue
-    }
+  /** Adds one API answer to the totals; `start` is the index of its first row. */
+  const count = (answer, start, label) => {
+    if (!answer.ok) return failures.push(`${label}${issueLines(answer).join('; ')}`)
     total.created += answer.data.created ?? 0
     total.updated += answer.data.updated ?? 0
-    for (const r of answer.data.rejected ?? []) {
-      total.rejected.push({ ...r, row: start + r.row + 1 })
+    for (const r of answer.data.rejected ?? []) total.rejected.push({ ...r, row: start + r.row + 1 })
+  }
+  if (json) {
+    for (let start = 0; start < items.length; start += IMPORT_CHUNK) {
+      const end = Math.min(items.length, start + IMPORT_CHUNK)
+      box.replaceChildren(el('p', `Importing rows ${start + 1}–${end} of ${items.length}…`))
+      const answer = await api('/catalog', { method: 'POST', body: { items: items.slice(start, end) } })
+      count(answer, start, `rows ${start + 1}–${end}: `)
     }
+  } else {
+    box.replaceChildren(el('p', 'Importing…'))
+    count(await api('/catalog', { method: 'POST', csv: text }), 0, '')
   }
   button.disabled = false
   const { created, updated, rejected } = total
