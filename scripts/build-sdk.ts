@@ -60,7 +60,7 @@ export function headersFor(pinned: string[]): string {
 
 /** Where the pinned builds live (the production assets folder). */
 export const RELEASES = 'releases'
-/** Where `npm run build` assembles the demo's assets (wrangler.toml [env.demo.assets]). */
+/** Where `npm run build` assembles the demo's assets (wrangler.demo.toml [assets]). */
 export const DEMO_ASSETS = '.wrangler/demo'
 /** The demo's folders, copied in this order into DEMO_ASSETS. */
 export const DEMO_SOURCES = ['demo/shop', 'demo/console']

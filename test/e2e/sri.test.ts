@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { unstable_readConfig } from 'wrangler'
 import { version } from '../../package.json'
 import { writeSdk, type Manifest } from '../../scripts/build-sdk'
 import { launch, watchErrors } from './browser'
@@ -115,7 +116,7 @@ describe('the versioned SDK', () => {
 describe('the production config', () => {
   let production: LocalWorker
   beforeAll(async () => {
-    production = await startWorker({ prefix: 'vista-e2e-prod-', env: '' })
+    production = await startWorker({ prefix: 'vista-e2e-prod-', config: 'wrangler.toml' })
   })
   afterAll(async () => {
     await production?.stop()
@@ -137,6 +138,23 @@ describe('the production config', () => {
       expect(res.status, path).toBe(404)
       expect(await res.text(), path).not.toContain('<html')
     }
+  })
+
+  it('is the demo config but for its name and assets', () => {
+    const [production, demo] = ['wrangler.toml', 'wrangler.demo.toml'].map((config) => unstable_readConfig({ config }))
+    const shared = (c: ReturnType<typeof unstable_readConfig>) => ({
+      main: c.main,
+      compatibility_date: c.compatibility_date,
+      d1_databases: c.d1_databases,
+      kv_namespaces: c.kv_namespaces,
+      ratelimits: c.ratelimits,
+      vars: c.vars,
+      triggers: c.triggers,
+      assets: { binding: c.assets?.binding, run_worker_first: c.assets?.run_worker_first },
+    })
+    expect(shared(demo!)).toEqual(shared(production!))
+    expect(production!.assets?.directory).toMatch(/\/releases$/)
+    expect(demo!.assets?.directory).toMatch(/\/\.wrangler\/demo$/)
   })
 
   it('keeps the pinned file the manifest names, with its integrity, in releases/', async () => {
