@@ -1,9 +1,11 @@
-// Builds the script tag's bundle three ways under demo-site/v1/: the moving vista.js, an immutable
-// vista-<version>.js to pin, and vista.json describing the pinned file with its SRI hash; and
-// demo-site/_headers with their cache rules. `npm run build` bundles this file for Node and runs it.
+// Builds the script tag's bundle three ways under releases/v1/ (committed: what a production deploy
+// serves): the moving vista.js, an immutable vista-<version>.js to pin, and vista.json describing the
+// pinned file with its SRI hash; and releases/_headers with their cache rules. Then it assembles the
+// demo's assets folder (shop, console and releases in one origin) for `npm start` and the e2e tests.
+// `npm run build` bundles this file for Node and runs it.
 import { build, type BuildOptions } from 'esbuild'
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { version } from '../package.json'
@@ -56,8 +58,23 @@ export function headersFor(pinned: string[]): string {
   ].join('\n')
 }
 
-/** Writes v1/vista.js, v1/vista-<version>.js, v1/vista.json and _headers into the assets folder. */
-export async function writeSdk(assets = 'demo-site', release = version): Promise<Manifest> {
+/** Where the pinned builds live (the production assets folder). */
+export const RELEASES = 'releases'
+/** Where `npm run build` assembles the demo's assets (wrangler.demo.toml [assets]). */
+export const DEMO_ASSETS = '.wrangler/demo'
+/** The demo's folders, copied in this order into DEMO_ASSETS. */
+export const DEMO_SOURCES = ['demo/shop', 'demo/console']
+
+/** Bytes of a file, or undefined when there is none. */
+const bytesOf = (path: string) => readFile(path).then((b) => new Uint8Array(b), () => undefined)
+const same = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
+
+/**
+ * Writes v1/vista.js, v1/vista-<version>.js, v1/vista.json and _headers into the releases folder.
+ * A pinned file is immutable: when vista-<version>.js exists with other bytes it throws and writes
+ * nothing (bump the version in package.json to release a changed SDK).
+ */
+export async function writeSdk(assets = RELEASES, release = version): Promise<Manifest> {
   // The version becomes a file name and a URL path segment.
   if (!VERSIONED.test(`vista-${release}.js`)) throw new Error(`not a semver version: ${release}`)
   const { code, gzipBytes } = await bundle()
@@ -70,6 +87,13 @@ export async function writeSdk(assets = 'demo-site', release = version): Promise
     gzipBytes,
   }
   const dir = join(assets, 'v1')
+  const pinnedBefore = await bytesOf(join(dir, file))
+  if (pinnedBefore && !same(pinnedBefore, code)) {
+    throw new Error(
+      `${join(dir, file)} is pinned and the SDK now builds to other bytes: shops that pinned ` +
+        `${release} with its integrity would be refused. Bump "version" in package.json to release it.`,
+    )
+  }
   await mkdir(dir, { recursive: true })
   await Promise.all([
     writeFile(join(dir, 'vista.js'), code),
@@ -82,7 +106,19 @@ export async function writeSdk(assets = 'demo-site', release = version): Promise
   return manifest
 }
 
+/** Copies the demo's folders and the releases into one fresh assets folder, as one origin serves them. */
+export async function writeDemo(out = DEMO_ASSETS, sources = DEMO_SOURCES, releases = RELEASES): Promise<void> {
+  await rm(out, { recursive: true, force: true })
+  for (const from of [...sources, releases]) await cp(from, out, { recursive: true })
+}
+
 if (process.argv[1]?.endsWith('build-sdk.mjs')) {
-  const m = await writeSdk()
-  console.log(`sdk ${m.version}: ${m.url} ${m.bytes} B, ${m.gzipBytes} B gzip, ${m.integrity}`)
+  try {
+    const m = await writeSdk()
+    console.log(`sdk ${m.version}: ${m.url} ${m.bytes} B, ${m.gzipBytes} B gzip, ${m.integrity}`)
+    await writeDemo()
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error)
+    process.exit(1)
+  }
 }

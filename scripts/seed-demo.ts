@@ -6,11 +6,11 @@ import { upsertActions } from '../worker/decide/store'
 import { actionSchema } from '../worker/decide/engine'
 import type { Bindings } from '../worker/env'
 import { hashKey } from '../worker/http/site-auth'
-import actions from '../demo-site/actions.json'
-import products from '../demo-site/products.json'
+import actions from '../demo/shop/actions.json'
+import products from '../demo/shop/products.json'
 import { CACHE_KEYS } from '../worker/http/cache-keys'
 
-/** The demo shop's public site key, as in demo-site/index.html. */
+/** The demo shop's public site key, as in demo/shop/index.html. */
 export const DEMO_KEY = 'pk_demo_vista_public'
 /** The demo's admin key: for local use only; a real site's key is random and shown once. */
 export const DEMO_ADMIN_KEY = 'sk_demo_vista_local_only'

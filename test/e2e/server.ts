@@ -1,4 +1,5 @@
-// Starts the real thing for end-to-end tests and benchmarks: `wrangler dev` on a free loopback port,
+// Starts the real thing for end-to-end tests and benchmarks: `wrangler dev -c wrangler.demo.toml` (the demo shop,
+// console and API, as `npm start` serves them; `npm run build` first) on a free loopback port,
 // with its own local D1/KV under a temporary folder, migrated and seeded like `npm start`.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -52,6 +53,8 @@ export interface StartOptions {
   prefix?: string
   /** Worker variables for this run (`wrangler dev --var NAME:value`), e.g. `{ RATE_LIMITS: 'off' }` for load tests. */
   vars?: Record<string, string>
+  /** The wrangler config: `wrangler.demo.toml` (default: shop, console and API) or `wrangler.toml` (production: API and SDK files). */
+  config?: string
 }
 
 /** Migrates and seeds a fresh local state, then starts `wrangler dev` and waits until it answers. */
@@ -67,7 +70,7 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
   }
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const args = [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false',
+  const args = [WRANGLER, 'dev', '--config', options.config ?? 'wrangler.demo.toml', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false',
     ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])]
   const serve = async () => {
     const child = spawn(process.execPath, args, { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })

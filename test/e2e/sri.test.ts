@@ -1,13 +1,17 @@
 // The pinned script tag: /v1/vista-<version>.js with the integrity from /v1/vista.json runs the SDK,
 // from the Worker's origin or another one; a wrong hash or a tampered file is refused. The files are
-// static assets with their cache rules (demo-site/_headers, written by the build).
+// static assets with their cache rules (releases/_headers, written by the build). A production
+// deploy serves those committed releases and the API, not the demo shop.
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { unstable_readConfig } from 'wrangler'
 import { version } from '../../package.json'
-import type { Manifest } from '../../scripts/build-sdk'
+import { writeSdk, type Manifest } from '../../scripts/build-sdk'
 import { launch, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 
@@ -58,7 +62,7 @@ const sdkType = (page: Page) => page.evaluate(() => typeof (window as { vista?: 
 describe('the versioned SDK', () => {
   it('is served with its manifest as static assets, cached for a year only under its versioned name', async () => {
     expect(manifest).toMatchObject({ version, url: `/v1/vista-${version}.js` })
-    expect(manifest).toEqual(JSON.parse(await readFile('demo-site/v1/vista.json', 'utf8')))
+    expect(manifest).toEqual(JSON.parse(await readFile('releases/v1/vista.json', 'utf8')))
     const pinned = await fetch(`${worker.url}${manifest.url}`)
     expect(pinned.status).toBe(200)
     expect(pinned.headers.get('Content-Type')).toMatch(/^text\/javascript/)
@@ -106,5 +110,74 @@ describe('the versioned SDK', () => {
     expect(await page.evaluate(() => (window as { tampered?: number }).tampered)).toBeUndefined()
     expect(errors.join('\n')).toMatch(/integrity/)
     await close()
+  })
+})
+
+describe('the production config', () => {
+  let production: LocalWorker
+  beforeAll(async () => {
+    production = await startWorker({ prefix: 'vista-e2e-prod-', config: 'wrangler.toml' })
+  })
+  afterAll(async () => {
+    await production?.stop()
+  })
+
+  it('serves the committed releases and the API, not the demo shop or console', async () => {
+    const config = await readFile('wrangler.toml', 'utf8')
+    expect(config).toMatch(/^\[assets\]\ndirectory = "\.\/releases"$/m)
+    const files = await readdir('releases', { recursive: true })
+    expect(files.filter((f) => /\.(html|css)$|app\.js|console|products/.test(f))).toEqual([])
+
+    for (const path of ['/v1/vista.js', manifest.url, '/v1/vista.json', '/v1/health']) {
+      expect((await fetch(`${production.url}${path}`)).status, path).toBe(200)
+    }
+    const pinned = new Uint8Array(await (await fetch(`${production.url}${manifest.url}`)).arrayBuffer())
+    expect(sri(pinned)).toBe(manifest.integrity)
+    for (const path of ['/', '/index.html', '/console.html', '/console', '/app.js', '/styles.css', '/products.json', '/c/tea']) {
+      const res = await fetch(`${production.url}${path}`)
+      expect(res.status, path).toBe(404)
+      expect(await res.text(), path).not.toContain('<html')
+    }
+  })
+
+  it('is the demo config but for its name and assets', () => {
+    const [production, demo] = ['wrangler.toml', 'wrangler.demo.toml'].map((config) => unstable_readConfig({ config }))
+    const shared = (c: ReturnType<typeof unstable_readConfig>) => ({
+      main: c.main,
+      compatibility_date: c.compatibility_date,
+      d1_databases: c.d1_databases,
+      kv_namespaces: c.kv_namespaces,
+      ratelimits: c.ratelimits,
+      vars: c.vars,
+      triggers: c.triggers,
+      assets: { binding: c.assets?.binding, run_worker_first: c.assets?.run_worker_first },
+    })
+    expect(shared(demo!)).toEqual(shared(production!))
+    expect(production!.assets?.directory).toMatch(/\/releases$/)
+    expect(demo!.assets?.directory).toMatch(/\/\.wrangler\/demo$/)
+  })
+
+  it('keeps the pinned file the manifest names, with its integrity, in releases/', async () => {
+    const described = JSON.parse(await readFile('releases/v1/vista.json', 'utf8')) as Manifest
+    expect(described).toMatchObject({ version, url: `/v1/vista-${version}.js` })
+    const code = new Uint8Array(await readFile(`releases${described.url}`))
+    expect(sri(code)).toBe(described.integrity)
+    expect(code.byteLength).toBe(described.bytes)
+    expect(await readFile('releases/_headers', 'utf8')).toContain(`${described.url}\n  Cache-Control: public, max-age=31536000, immutable`)
+  })
+})
+
+describe('writeSdk()', () => {
+  it('refuses to overwrite a pinned file with other bytes, and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vista-releases-'))
+    try {
+      await mkdir(join(dir, 'v1'))
+      await writeFile(join(dir, 'v1', `vista-${version}.js`), 'an older build')
+      await expect(writeSdk(dir)).rejects.toThrow(/is pinned/)
+      expect(await readFile(join(dir, 'v1', `vista-${version}.js`), 'utf8')).toBe('an older build')
+      expect(await readdir(join(dir, 'v1'))).toEqual([`vista-${version}.js`])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

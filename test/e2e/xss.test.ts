@@ -3,7 +3,7 @@
 // without one (so rendering alone is safe), through hovers and clicks.
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import products from '../../demo-site/products.json'
+import products from '../../demo/shop/products.json'
 import type { DecisionAnswer } from '../../contract'
 import { makeEvent } from '../fixtures/events'
 import { launch, readDeviceStore, watchErrors } from './browser'
