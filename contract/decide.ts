@@ -14,7 +14,11 @@ const text = (max: number) => z.string().max(max)
 export const visitSchema = z
   .object({
     cart: z
-      .object({ total: z.number().min(0).max(1e9), count: z.number().int().min(0).max(10_000), items: z.array(id).max(200) })
+      .object({
+        total: z.number().min(0).max(1e9),
+        count: z.number().int().min(0).max(10_000),
+        items: z.array(id).max(200),
+      })
       .partial(),
     page: z.object({ type: text(64), path: text(1024), item: text(200), category: text(128) }).partial(),
     device: z.enum(DEVICE_CLASSES),
@@ -27,7 +31,10 @@ export const visitSchema = z
 export type Visit = z.input<typeof visitSchema>
 
 /** The body of POST /v1/decide. */
-export const decideBody = shopperRequest.extend({ placement: z.string().min(1).max(64), context: visitSchema.default({}) })
+export const decideBody = shopperRequest.extend({
+  placement: z.string().min(1).max(64),
+  context: visitSchema.default({}),
+})
 /** What the SDK posts to /v1/decide. */
 export type DecideRequest = z.input<typeof decideBody>
 

@@ -56,7 +56,10 @@ const PROPERTIES = {
   'Order Completed': z.looseObject({
     order_id: id,
     revenue: money,
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code').optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
+      .optional(),
     products: products.min(1),
   }),
   'Product Reviewed': z.looseObject({

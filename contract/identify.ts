@@ -16,7 +16,11 @@ export const claimedIds = z.object({
 export const identifyBody = claimedIds.extend({
   ...shopperRequest.shape,
   anonymousId: externalId,
-  signatures: z.object({ user: signature, crm: signature, loyalty: signature, email: signature }).partial().strict().optional(),
+  signatures: z
+    .object({ user: signature, crm: signature, loyalty: signature, email: signature })
+    .partial()
+    .strict()
+    .optional(),
 })
 /** What the SDK posts to /v1/identify. */
 export type IdentifyRequest = z.input<typeof identifyBody>

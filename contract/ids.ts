@@ -9,7 +9,9 @@ export const SITE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/
 /** An id: 1-200 characters of A-Z a-z 0-9 _ . : - */
 export const id = z.string().regex(ID_PATTERN, 'must be 1-200 characters of A-Z a-z 0-9 _ . : -')
 /** A login, CRM or loyalty id: an id that may also hold @ (logins are often e-mail-like). */
-export const externalId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : @ -')
+export const externalId = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ . : @ -')
 /** A SHA-256 or HMAC-SHA256 digest as 64 hex digits; `what` says what it digests. */
 export const hexDigest = (what: string, pattern = /^[0-9a-f]{64}$/) => z.string().regex(pattern, `must be the ${what}`)
 

@@ -74,7 +74,8 @@ async function api(f: ReturnType<typeof flags>, path: string, init: RequestInit 
   const url = `${f.one('url', 'http://127.0.0.1:8787')}/v1/admin/${f.one('site')}${path}`
   const res = await fetch(url, { ...init, headers: { Authorization: `Bearer ${f.one('key')}` } })
   const body = (await res.json()) as Record<string, unknown>
-  if (!res.ok) throw new Error(`${res.status} ${String(body.error)}${body.issues ? `: ${JSON.stringify(body.issues)}` : ''}`)
+  if (!res.ok)
+    throw new Error(`${res.status} ${String(body.error)}${body.issues ? `: ${JSON.stringify(body.issues)}` : ''}`)
   return body
 }
 
@@ -98,9 +99,22 @@ const csvCell = (v: unknown) => (/[",\n]/.test(String(v)) ? `"${String(v).replac
 
 /** The report's rows as CSV, one line per kind (action or strategy), day and key. */
 export function reportCsv(report: { actions: ReportRow[]; recommendations: ReportRow[] }): string {
-  const columns = ['day', 'key', 'impressions', 'clicks', 'acceptances', 'dismissals', 'ctr', 'orders', 'revenue'] as const
+  const columns = [
+    'day',
+    'key',
+    'impressions',
+    'clicks',
+    'acceptances',
+    'dismissals',
+    'ctr',
+    'orders',
+    'revenue',
+  ] as const
   const lines = [['kind', ...columns].join(',')]
-  for (const [kind, rows] of [['action', report.actions], ['recommendation', report.recommendations]] as const) {
+  for (const [kind, rows] of [
+    ['action', report.actions],
+    ['recommendation', report.recommendations],
+  ] as const) {
     for (const row of rows) lines.push([kind, ...columns.map((c) => csvCell(row[c]))].join(','))
   }
   return lines.join('\n')

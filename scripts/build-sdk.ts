@@ -45,8 +45,7 @@ export async function bundle(): Promise<{ code: Uint8Array; gzipBytes: number }>
 
 /** Cache and CORS rules for the built files, in the `_headers` format of Workers static assets. */
 export function headersFor(pinned: string[]): string {
-  const rule = (path: string, cache: string) =>
-    `${path}\n  Cache-Control: ${cache}\n  Access-Control-Allow-Origin: *\n`
+  const rule = (path: string, cache: string) => `${path}\n  Cache-Control: ${cache}\n  Access-Control-Allow-Origin: *\n`
   return [
     '# Written by `npm run build` (scripts/build-sdk.ts): edit it there.',
     // Exact paths, not /v1/vista-*.js: a version that does not exist is answered with
@@ -66,7 +65,11 @@ export const DEMO_ASSETS = '.wrangler/demo'
 export const DEMO_SOURCES = ['demo/shop', 'demo/console']
 
 /** Bytes of a file, or undefined when there is none. */
-const bytesOf = (path: string) => readFile(path).then((b) => new Uint8Array(b), () => undefined)
+const bytesOf = (path: string) =>
+  readFile(path).then(
+    (b) => new Uint8Array(b),
+    () => undefined,
+  )
 const same = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
 
 /**
@@ -101,7 +104,10 @@ export async function writeSdk(assets = RELEASES, release = version): Promise<Ma
     writeFile(join(dir, 'vista.json'), `${JSON.stringify(manifest, null, 2)}\n`),
   ])
   // Every versioned file still in the folder stays pinnable: shops keep their old tags.
-  const pinned = (await readdir(dir)).filter((f) => VERSIONED.test(f)).sort().map((f) => `/v1/${f}`)
+  const pinned = (await readdir(dir))
+    .filter((f) => VERSIONED.test(f))
+    .sort()
+    .map((f) => `/v1/${f}`)
   await writeFile(join(assets, '_headers'), headersFor(pinned))
   return manifest
 }

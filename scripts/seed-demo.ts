@@ -40,7 +40,12 @@ export async function seedDemo(persistTo?: string): Promise<number> {
       },
     })
     // Validated as on save: a bad action stops the seed with the field and the problem.
-    await upsertActions(env.DB, 'demo', actions.map((a) => actionSchema.parse(a)), Date.now())
+    await upsertActions(
+      env.DB,
+      'demo',
+      actions.map((a) => actionSchema.parse(a)),
+      Date.now(),
+    )
     await upsertItems(
       env.DB,
       'demo',

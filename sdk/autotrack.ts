@@ -79,11 +79,16 @@ export function autotrack(vista: Vista): void {
     if (!el) return
     const d = el.dataset
     if (d.vistaRec && d.vistaProduct) {
-      track('Recommendation Clicked', { recommendation_id: d.vistaRec, product_id: d.vistaProduct, position: Number(d.vistaPosition) })
+      track('Recommendation Clicked', {
+        recommendation_id: d.vistaRec,
+        product_id: d.vistaProduct,
+        position: Number(d.vistaPosition),
+      })
       void rememberClick(d.vistaProduct, d.vistaRec).catch(() => {})
     } else if (d.vistaAdd) track('Product Added', product(el, d.vistaAdd))
     else if (d.vistaRemove) track('Product Removed', product(el, d.vistaRemove))
-    else if (d.vistaRate && num(d.vistaRating)) track('Product Reviewed', { product_id: d.vistaRate, rating: num(d.vistaRating)! })
+    else if (d.vistaRate && num(d.vistaRating))
+      track('Product Reviewed', { product_id: d.vistaRate, rating: num(d.vistaRating)! })
   }
 
   for (const method of ['pushState', 'replaceState'] as const) {

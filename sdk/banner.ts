@@ -5,7 +5,10 @@ import type { DecisionAnswer } from '../contract'
 import { safeUrl } from './url'
 
 /** Fills a banner slot with the decided action; returns the elements whose use is tracked. */
-export function renderBanner(slot: HTMLElement, decision: DecisionAnswer): { link: HTMLElement; dismiss: HTMLElement } | null {
+export function renderBanner(
+  slot: HTMLElement,
+  decision: DecisionAnswer,
+): { link: HTMLElement; dismiss: HTMLElement } | null {
   const action = decision.action
   slot.dataset.vistaDecision = decision.id
   if (!action) {

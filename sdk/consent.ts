@@ -23,7 +23,11 @@ export function privacySignal(ignore: boolean): ConsentState['signal'] {
 }
 
 /** What a choice (or none) allows under this site's mode and the browser's signal. */
-export const levelFor = (mode: ConsentMode, signal: ConsentState['signal'], c: ConsentChoice | null): ConsentState['level'] =>
+export const levelFor = (
+  mode: ConsentMode,
+  signal: ConsentState['signal'],
+  c: ConsentChoice | null,
+): ConsentState['level'] =>
   c?.tracking
     ? 'full'
     : mode === 'anonymous-until-consent'

@@ -94,10 +94,10 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
       p.pageViews++
       break
     case 'Product Viewed':
-      p.recent = [
-        event.properties.product_id,
-        ...p.recent.filter((id) => id !== event.properties.product_id),
-      ].slice(0, MAX_RECENT)
+      p.recent = [event.properties.product_id, ...p.recent.filter((id) => id !== event.properties.product_id)].slice(
+        0,
+        MAX_RECENT,
+      )
       countCategory(event.properties)
       break
     case 'Product Added': {
@@ -121,7 +121,9 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
     case 'Cart Viewed':
       // The site's own cart is the truth: a snapshot replaces what the events added up to.
       p.cart = Object.fromEntries(event.properties.products.map((x) => [x.product_id, x.quantity ?? 1]))
-      p.cartPrices = Object.fromEntries(event.properties.products.flatMap((x) => (x.price === undefined ? [] : [[x.product_id, x.price]])))
+      p.cartPrices = Object.fromEntries(
+        event.properties.products.flatMap((x) => (x.price === undefined ? [] : [[x.product_id, x.price]])),
+      )
       break
     case 'Order Completed':
       p.orderIds = [event.properties.order_id, ...p.orderIds].slice(0, MAX_ORDER_IDS)

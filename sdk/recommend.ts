@@ -24,7 +24,12 @@ export async function fetchRecommendations(
   options: RecommendOptions,
 ): Promise<RecommendationAnswer | null> {
   const query = new URLSearchParams()
-  const all = { ...params, ...options, limit: options.limit && String(options.limit), rules: options.rules && JSON.stringify(options.rules) }
+  const all = {
+    ...params,
+    ...options,
+    limit: options.limit && String(options.limit),
+    rules: options.rules && JSON.stringify(options.rules),
+  }
   for (const [k, v] of Object.entries(all)) if (v) query.set(k, String(v))
   try {
     const res = await fetch(`${endpoint}/recommendations?${query}`)
@@ -39,7 +44,10 @@ export async function fetchRecommendations(
 
 /** The last answer for these options on this device, if any. */
 export const cachedRecommendations = (options: RecommendOptions) =>
-  read<RecommendationAnswer>(cacheKey(options)).then((a) => a ?? null, () => null)
+  read<RecommendationAnswer>(cacheKey(options)).then(
+    (a) => a ?? null,
+    () => null,
+  )
 
 /** Replaces the slot's content with the answer's items: title, price, image, first reason. */
 export function render(slot: HTMLElement, answer: RecommendationAnswer, fromCache: boolean): void {

@@ -37,7 +37,7 @@ export async function attribute(type: EventType, properties: unknown): Promise<v
   if (type !== 'Product Viewed' && type !== 'Product Added' && type !== 'Order Completed') return
   const clicked = (await read<Attribution>('attribution')) ?? {}
   const p = properties as EventProperties['Product Viewed'] & EventProperties['Order Completed']
-  for (const product of type === 'Order Completed' ? p.products ?? [] : [p]) {
+  for (const product of type === 'Order Completed' ? (p.products ?? []) : [p]) {
     const rec = clicked[product.product_id]
     if (rec && !product.recommendation_id) product.recommendation_id = rec
   }

@@ -7,20 +7,22 @@ import { createStore, promisifyRequest, type UseStore } from 'idb-keyval'
 // own ("keyval-store"), whose code would ship in the tag though it is never opened.
 const get = <T>(key: string, s: UseStore) => s('readonly', (os) => promisifyRequest<T>(os.get(key)))
 const update = <T>(key: string, fn: (old: T | undefined) => T, s: UseStore) =>
-  s('readwrite', (os) =>
-    // A promise by hand, as idb-keyval does: chained promises could let the transaction close.
-    new Promise<void>((resolve, reject) => {
-      const req = os.get(key)
-      req.onsuccess = () => {
-        try {
-          os.put(fn(req.result), key)
-          resolve(promisifyRequest(os.transaction) as Promise<void>)
-        } catch (err) {
-          reject(err)
+  s(
+    'readwrite',
+    (os) =>
+      // A promise by hand, as idb-keyval does: chained promises could let the transaction close.
+      new Promise<void>((resolve, reject) => {
+        const req = os.get(key)
+        req.onsuccess = () => {
+          try {
+            os.put(fn(req.result), key)
+            resolve(promisifyRequest(os.transaction) as Promise<void>)
+          } catch (err) {
+            reject(err)
+          }
         }
-      }
-      req.onerror = () => reject(req.error)
-    }),
+        req.onerror = () => reject(req.error)
+      }),
   )
 const del = (key: string, s: UseStore) => s('readwrite', (os) => (os.delete(key), promisifyRequest(os.transaction)))
 const clear = (s: UseStore) => s('readwrite', (os) => (os.clear(), promisifyRequest(os.transaction)))
@@ -77,11 +79,17 @@ export async function persist(on: boolean, keep: string): Promise<void> {
 // While IndexedDB works, memory mirrors what this page last read or wrote there. Should IndexedDB
 // fail mid-page (a full disk), the page goes on from there, not from nothing: from nothing, events
 // stored but not yet sent would never leave this page, and the shopper would get a new anonymous id.
-const mirror = <T>(key: string) => (value: T) => (memory.set(key, value), value)
+const mirror =
+  <T>(key: string) =>
+  (value: T) => (memory.set(key, value), value)
 
 /** The value under `key`, if any (`always`: from IndexedDB even where storing is not allowed). */
 export const read = <T>(key: string, always = false) =>
-  run<T | undefined>((s) => get<T>(key, s).then(mirror(key)), () => memory.get(key) as T | undefined, always)
+  run<T | undefined>(
+    (s) => get<T>(key, s).then(mirror(key)),
+    () => memory.get(key) as T | undefined,
+    always,
+  )
 
 /** Replaces the value under `key` with `fn(old)` atomically and resolves to the new value. */
 export async function change<T>(key: string, fn: (old: T | undefined) => T, always = false): Promise<T> {
@@ -103,7 +111,10 @@ export const writeDevice = (key: string, value: unknown) => change(key, () => va
 
 /** Deletes the value under `key`. */
 export const remove = (key: string) =>
-  run((s) => del(key, s).then(() => void memory.delete(key)), () => void memory.delete(key))
+  run(
+    (s) => del(key, s).then(() => void memory.delete(key)),
+    () => void memory.delete(key),
+  )
 
 /** Deletes everything stored on this device, in memory and in IndexedDB. */
 export async function removeAll(): Promise<void> {

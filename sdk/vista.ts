@@ -89,7 +89,8 @@ export const safe =
 export function createVista(options: VistaOptions): Vista {
   const { endpoint, site, key } = options
   const mode = options.consent ?? 'tracking-with-opt-out'
-  const post = (path: string, body: unknown) => fetch(`${endpoint}/${path}`, { method: 'POST', body: JSON.stringify(body) })
+  const post = (path: string, body: unknown) =>
+    fetch(`${endpoint}/${path}`, { method: 'POST', body: JSON.stringify(body) })
   // The device's ids and profile, as decide, recommend and exportData read them.
   const shopper = () => Promise.all([read<Ids>('ids'), read<Profile>('profile')])
   const [enqueue, flush, retryNow, flushOnExit, dropWaiting, stats] = createOutbox({
@@ -185,7 +186,13 @@ export function createVista(options: VistaOptions): Vista {
           userId,
           traits: { ...p?.traits, ...traits },
         }))
-        const link: IdentifyRequest = { site: site ?? '', key: key ?? '', anonymousId: ids.anonymousId, userId, signatures }
+        const link: IdentifyRequest = {
+          site: site ?? '',
+          key: key ?? '',
+          anonymousId: ids.anonymousId,
+          userId,
+          signatures,
+        }
         if (typeof traits?.crmId === 'string') link.crmId = traits.crmId
         if (typeof traits?.loyaltyId === 'string') link.loyaltyId = traits.loyaltyId
         // The e-mail address never leaves the device: only its SHA-256, after trim and lower-case.
@@ -205,7 +212,10 @@ export function createVista(options: VistaOptions): Vista {
       serially(async () => (await read<Profile>('profile')) ?? emptyProfile('')).catch(() => emptyProfile('')),
     // Waits for events already being recorded, then sends outside the chain so a slow network
     // never holds up recording.
-    flush: () => serially(async () => {}).then(flush).catch(() => {}),
+    flush: () =>
+      serially(async () => {})
+        .then(flush)
+        .catch(() => {}),
     decide: async (placement) => {
       try {
         // Events already being recorded come first: the landing page view creates the ids.
@@ -216,7 +226,12 @@ export function createVista(options: VistaOptions): Vista {
         const page = pageContext()
         const now = new Date()
         const context = {
-          page: { type: document.body?.dataset.vistaPage, path: location.pathname, item: shown?.vistaView, category: shown?.vistaCategory },
+          page: {
+            type: document.body?.dataset.vistaPage,
+            path: location.pathname,
+            item: shown?.vistaView,
+            category: shown?.vistaCategory,
+          },
           cart: { ...cartTotals(profile ?? emptyProfile('')), items: Object.keys(profile?.cart ?? {}) },
           device: page.device,
           time: { hour: now.getHours(), weekday: now.getDay() },
@@ -235,7 +250,11 @@ export function createVista(options: VistaOptions): Vista {
     // a slow server must never hold up recording.
     exportData: async () => {
       const [[ids, profile], outbox] = await serially(() => Promise.all([shopper(), read('outbox')]))
-      const query = new URLSearchParams({ site: site ?? '', key: key ?? '', anonymousId: ids?.anonymousId ?? '' } satisfies ShopperRequest)
+      const query = new URLSearchParams({
+        site: site ?? '',
+        key: key ?? '',
+        anonymousId: ids?.anonymousId ?? '',
+      } satisfies ShopperRequest)
       const server = await fetch(`${endpoint}/privacy/export?${query}`)
         .then((r) => (r.ok ? r.json() : null))
         .catch(() => null)
@@ -244,7 +263,13 @@ export function createVista(options: VistaOptions): Vista {
     forget: async () => {
       try {
         const ids = await serially(() => read<Ids>('ids'))
-        const res = ids ? await post('privacy/erase', { site, key, anonymousId: ids.anonymousId } satisfies Partial<ShopperRequest>).catch(() => null) : null
+        const res = ids
+          ? await post('privacy/erase', {
+              site,
+              key,
+              anonymousId: ids.anonymousId,
+            } satisfies Partial<ShopperRequest>).catch(() => null)
+          : null
         // Offline: keep everything, so the erasure can be asked again with the same id.
         if (ids && !res?.ok) return false
         await serially(async () => {
@@ -294,7 +319,10 @@ export function createVista(options: VistaOptions): Vista {
     .catch(() => {})
   addEventListener('online', safe(retryNow))
   // pagehide fires on desktop unload; visibilitychange is the last reliable moment on mobile.
-  addEventListener('pagehide', safe(() => flushOnExit([...unsaved.values()])))
+  addEventListener(
+    'pagehide',
+    safe(() => flushOnExit([...unsaved.values()])),
+  )
   document.addEventListener(
     'visibilitychange',
     safe(() => document.visibilityState === 'hidden' && flushOnExit([...unsaved.values()])),

@@ -21,7 +21,15 @@ const app = new Hono<AppEnv>()
 app.get('/v1/health', (c) => c.json({ ok: true }))
 app.get('/v1/openapi.json', (c) => c.json(openapi()))
 // Before the routes, so a refused client costs no body read, KV or D1 work.
-const LIMITED = ['/v1/events', '/v1/recommendations', '/v1/identify', '/v1/profile', '/v1/privacy', '/v1/decide', '/v1/admin']
+const LIMITED = [
+  '/v1/events',
+  '/v1/recommendations',
+  '/v1/identify',
+  '/v1/profile',
+  '/v1/privacy',
+  '/v1/decide',
+  '/v1/admin',
+]
 for (const path of LIMITED) app.use(`${path}/*`, limitClients)
 app.route('/v1/events', events)
 app.route('/v1/recommendations', recommendations)

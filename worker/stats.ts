@@ -2,9 +2,8 @@
 // random source, and the samplers their simulations and Thompson sampling draw from.
 
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-  -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-  1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
 ]
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI)
 
@@ -33,8 +32,7 @@ const open = (rng: Rng) => {
 }
 
 /** A standard normal draw (Box–Muller). */
-const sampleNormal = (rng: Rng) =>
-  Math.sqrt(-2 * Math.log(open(rng))) * Math.cos(2 * Math.PI * rng())
+const sampleNormal = (rng: Rng) => Math.sqrt(-2 * Math.log(open(rng))) * Math.cos(2 * Math.PI * rng())
 
 /** A Gamma(shape, rate) draw (Marsaglia and Tsang 2000; shape < 1 boosted by U^(1/shape)). */
 export function sampleGamma(shape: number, rng: Rng, rate = 1): number {
@@ -44,8 +42,7 @@ export function sampleGamma(shape: number, rng: Rng, rate = 1): number {
   for (;;) {
     const z = sampleNormal(rng)
     const v = (1 + c * z) ** 3
-    if (v > 0 && Math.log(open(rng)) < 0.5 * z * z + d - d * v + d * Math.log(v))
-      return (d * v) / rate
+    if (v > 0 && Math.log(open(rng)) < 0.5 * z * z + d - d * v + d * Math.log(v)) return (d * v) / rate
   }
 }
 

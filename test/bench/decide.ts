@@ -15,7 +15,14 @@ import type { DecisionContext } from '../../contract'
 import { upsertSite } from '../../worker/admin/store'
 import { upsertActions } from '../../worker/decide/store'
 import { storeEvents } from '../../worker/events/store'
-import { actionSchema, DEFAULT_POLICY, eligible, ipsEstimate, type Action, type Contact } from '../../worker/decide/engine'
+import {
+  actionSchema,
+  DEFAULT_POLICY,
+  eligible,
+  ipsEstimate,
+  type Action,
+  type Contact,
+} from '../../worker/decide/engine'
 import { readBatch } from '../../worker/events/ingest'
 import { HOLDOUT_SHARE } from '../../worker/decide/route'
 import { hashKey } from '../../worker/http/site-auth'
@@ -86,17 +93,32 @@ const pageContext = (page: string, url = `https://shop.example/${page}`): VistaE
 })
 
 const event = (type: EventType, anonymousId: string, timestamp: number, properties: object, id: string): VistaEvent =>
-  ({ id, type, timestamp, anonymousId, userId: null, sessionId: `${anonymousId}-s`, context: pageContext('home'), properties }) as VistaEvent
+  ({
+    id,
+    type,
+    timestamp,
+    anonymousId,
+    userId: null,
+    sessionId: `${anonymousId}-s`,
+    context: pageContext('home'),
+    properties,
+  }) as VistaEvent
 
 /** Histories that make each type's lifecycle stage: first and last seen, and orders between. */
 function history(s: Shopper, now: number, rand: () => number): VistaEvent[] {
   const days = (low: number, high: number) => now - Math.round((low + rand() * (high - low)) * DAY)
   const [first, last, orders] =
-    s.type === 'new' ? [days(2, 25), now - DAY, 0]
-    : s.type === 'active' ? [days(60, 200), days(2, 20), 2 + Math.floor(rand() * 7)]
-    : s.type === 'at-risk' ? [days(200, 400), days(50, 100), 1 + Math.floor(rand() * 5)]
-    : [days(300, 500), days(130, 300), 1 + Math.floor(rand() * 3)]
-  const events = [event('Page Viewed', s.id, first, {}, `${s.id}-first`), event('Page Viewed', s.id, last, {}, `${s.id}-last`)]
+    s.type === 'new'
+      ? [days(2, 25), now - DAY, 0]
+      : s.type === 'active'
+        ? [days(60, 200), days(2, 20), 2 + Math.floor(rand() * 7)]
+        : s.type === 'at-risk'
+          ? [days(200, 400), days(50, 100), 1 + Math.floor(rand() * 5)]
+          : [days(300, 500), days(130, 300), 1 + Math.floor(rand() * 3)]
+  const events = [
+    event('Page Viewed', s.id, first, {}, `${s.id}-first`),
+    event('Page Viewed', s.id, last, {}, `${s.id}-last`),
+  ]
   for (let o = 0; o < orders; o++) {
     const at = first + Math.round(rand() * (last - first))
     const revenue = 20 + Math.round(rand() * 80)
@@ -165,7 +187,8 @@ const policy = (name: string): Policy => ({
 })
 
 function reveal(p: Policy, tick: number) {
-  for (const d of p.due.filter((d) => d.tick <= tick)) p.contacts.set(d.shopper, [...(p.contacts.get(d.shopper) ?? []), d.contact])
+  for (const d of p.due.filter((d) => d.tick <= tick))
+    p.contacts.set(d.shopper, [...(p.contacts.get(d.shopper) ?? []), d.contact])
   p.due = p.due.filter((d) => d.tick > tick)
 }
 
@@ -205,7 +228,12 @@ async function main() {
     vars: { RATE_LIMITS: 'off' },
     seed: (persistTo) =>
       withLocalEnv(persistTo, async (env) => {
-        await upsertSite(env.DB, { id: SITE.id, name: 'bench', keyHash: await hashKey(SITE.key), origins: ['http://127.0.0.1:*'] })
+        await upsertSite(env.DB, {
+          id: SITE.id,
+          name: 'bench',
+          keyHash: await hashKey(SITE.key),
+          origins: ['http://127.0.0.1:*'],
+        })
         await upsertActions(env.DB, SITE.id, ACTIONS, Date.now())
         await seedHistories(env.DB, histories)
         // No value model (as on a site with too few buyers): on these synthetic orders the BG/NBD
@@ -239,7 +267,13 @@ async function run(
     })
   let counter = 0
   const offerEvent = (type: EventType, visit: Omit<Visit, 'tick'>, at: number) =>
-    event(type, visit.shopper.id, at, { decision_id: visit.answer.id, action_id: visit.answer.action!.id, placement: 'banner' }, `e${counter++}`)
+    event(
+      type,
+      visit.shopper.id,
+      at,
+      { decision_id: visit.answer.id, action_id: visit.answer.action!.id, placement: 'banner' },
+      `e${counter++}`,
+    )
   const half = Math.floor(rounds / 2)
   const rates = (round: number): Rates => (round < half ? BEFORE : AFTER)
 
@@ -263,10 +297,20 @@ async function run(
         // One acceptance draw per action and visit: policies that show the same action get the same answer.
         draws: new Map(ACTIONS.map((a) => [a.id, world()])),
         closes: world() < DISMISS,
-        body: { site: SITE.id, key: SITE.key, anonymousId: shopper.id, placement: 'banner', context: { page: { type: page }, cart, device: 'desktop' } },
+        body: {
+          site: SITE.id,
+          key: SITE.key,
+          anonymousId: shopper.id,
+          placement: 'banner',
+          context: { page: { type: page }, cart, device: 'desktop' },
+        },
       })
     }
-    const answers = await inParallel(planned, CONCURRENCY, async (p) => JSON.parse(await post('/v1/decide', p.body)) as DecisionAnswer)
+    const answers = await inParallel(
+      planned,
+      CONCURRENCY,
+      async (p) => JSON.parse(await post('/v1/decide', p.body)) as DecisionAnswer,
+    )
     const stamp = Date.now()
     // The previous batch's visits answer now: accepted or closed after the page rendered the offer.
     const events = due.map((e) => ({ ...e, timestamp: stamp }))
@@ -290,16 +334,24 @@ async function run(
     if (tick % 20 === 0) process.stderr.write(`\r${visits.length} / ${rounds} visits`)
   }
   const last = Date.now()
-  if (due.length > 0) await post('/v1/events', { site: SITE.id, key: SITE.key, sentAt: last, events: due.map((e) => ({ ...e, timestamp: last })) })
+  if (due.length > 0)
+    await post('/v1/events', {
+      site: SITE.id,
+      key: SITE.key,
+      sentAt: last,
+      events: due.map((e) => ({ ...e, timestamp: last })),
+    })
   stamps.push(last)
   const seconds = (performance.now() - loopStarted) / 1000
   process.stderr.write(`\r${rounds} visits in ${seconds.toFixed(1)} s\n`)
 
   // What the Worker logged and learned, read back from its D1.
   const logged = new Map(
-    (await worker.query<Logged>(`SELECT id, action_id, context, probability, reward, holdout, created_at FROM decisions WHERE site_id = '${SITE.id}'`)).map(
-      (r) => [r.id, r],
-    ),
+    (
+      await worker.query<Logged>(
+        `SELECT id, action_id, context, probability, reward, holdout, created_at FROM decisions WHERE site_id = '${SITE.id}'`,
+      )
+    ).map((r) => [r.id, r]),
   )
   const [arms] = await worker.query<{ successes: number; failures: number }>(
     `SELECT TOTAL(successes) AS successes, TOTAL(failures) AS failures FROM arms WHERE site_id = '${SITE.id}'`,
@@ -314,8 +366,14 @@ async function run(
   const policies = [thompson, randomChoice, fixed, oracle]
   const choose = random(seed + 1)
   const checkpoints = [0.1, 0.5, 1].map((f) => Math.max(1, Math.round(f * rounds)))
-  const byValue = (best: Action | null, a: Action) => (best === null || a.value * a.lever > best.value * best.lever ? a : best)
-  const ipsLogs: Array<{ context: { holdout: boolean; options: Action[] }; actionId: string | null; probability: number; reward: number }> = []
+  const byValue = (best: Action | null, a: Action) =>
+    best === null || a.value * a.lever > best.value * best.lever ? a : best
+  const ipsLogs: Array<{
+    context: { holdout: boolean; options: Action[] }
+    actionId: string | null
+    probability: number
+    reward: number
+  }> = []
   let holdouts = 0
   let strays = 0
   for (const visit of visits) {
@@ -346,7 +404,11 @@ async function run(
       const accepted = action !== null && visit.draws.get(action.id)! < truth[action.id]![visit.shopper.type]
       if (action) {
         p.shown++
-        p.due.push({ shopper: visit.shopper.id, contact: { actionId: action.id, at: stamps[visit.tick]!, kind: 'shown' }, tick: visit.tick + 1 })
+        p.due.push({
+          shopper: visit.shopper.id,
+          contact: { actionId: action.id, at: stamps[visit.tick]!, kind: 'shown' },
+          tick: visit.tick + 1,
+        })
         if (!accepted && visit.closes) {
           const contact: Contact = { actionId: action.id, at: stamps[visit.tick + 1]!, kind: 'dismissed' }
           p.due.push({ shopper: visit.shopper.id, contact, tick: visit.tick + 2 })
@@ -386,7 +448,18 @@ async function run(
   const at = checkpoints.map((c) => `regret@${Math.round((100 * c) / rounds)}%`)
   console.log(
     formatTable(
-      ['policy', 'shown', 'accepted', 'CTR', 'value/visit', 'expected/visit', 'capped', ...at, 'regret/visit 1st half', '2nd half'],
+      [
+        'policy',
+        'shown',
+        'accepted',
+        'CTR',
+        'value/visit',
+        'expected/visit',
+        'capped',
+        ...at,
+        'regret/visit 1st half',
+        '2nd half',
+      ],
       policies.map((p) => [
         p.name,
         count(p.shown),
@@ -402,12 +475,15 @@ async function run(
     ),
   )
   console.log()
-  const exact = arms?.successes === sentAccepted && arms?.failures === sentShown - sentAccepted && rewarded === sentAccepted
+  const exact =
+    arms?.successes === sentAccepted && arms?.failures === sentShown - sentAccepted && rewarded === sentAccepted
   console.log(
     `${exact ? '✓' : '✗'} D1's arms hold ${count(arms?.successes ?? 0)} successes and ${count(arms?.failures ?? 0)} failures, and ` +
       `${count(rewarded)} decisions are rewarded, for the ${count(sentShown)} impressions and ${count(sentAccepted)} acceptances sent`,
   )
-  console.log(`${strays === 0 ? '✓' : '✗'} every offer the Worker chose was eligible under the bench's copy of its contacts (${strays} not)`)
+  console.log(
+    `${strays === 0 ? '✓' : '✗'} every offer the Worker chose was eligible under the bench's copy of its contacts (${strays} not)`,
+  )
   console.log()
   console.log('off-policy: fixed priority, valued from the decisions D1 logged with their probabilities')
   console.log(
@@ -421,7 +497,9 @@ async function run(
       ],
     ),
   )
-  console.log('IPS values fixed priority in the contact states the logging policy led to; the simulated rows give it its own.')
+  console.log(
+    'IPS values fixed priority in the contact states the logging policy led to; the simulated rows give it its own.',
+  )
   if (!exact || strays > 0) process.exitCode = 1
 }
 

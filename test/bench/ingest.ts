@@ -52,11 +52,7 @@ function makeBatches(count: number, size: number): VistaEvent[][] {
       if (r < 0.7) return makeEvent('Product Viewed', product, who)
       if (r < 0.9) return makeEvent('Product Added', { ...product, quantity: 1 }, who)
       const order = { order_id: `o${b}-${e}`, revenue: 10 }
-      return makeEvent(
-        'Order Completed',
-        { ...order, products: [{ ...product, quantity: 1 }] },
-        who,
-      )
+      return makeEvent('Order Completed', { ...order, products: [{ ...product, quantity: 1 }] }, who)
     })
   })
 }

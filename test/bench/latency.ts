@@ -107,12 +107,8 @@ async function seed(persistTo: string, size: number): Promise<Seeded> {
     const now = Date.now()
     const events = activity(size, random(size), now).sort((a, b) => a.timestamp - b.timestamp)
     for (let i = 0; i < events.length; i += 100) {
-      const batch = readBatch(
-        { site: SITE, key: KEY, sentAt: now, events: events.slice(i, i + 100) },
-        now,
-      )
-      if (!batch.ok)
-        throw new Error(`seed batch rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
+      const batch = readBatch({ site: SITE, key: KEY, sentAt: now, events: events.slice(i, i + 100) }, now)
+      if (!batch.ok) throw new Error(`seed batch rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
       await storeEvents(db, SITE, batch.rows)
       if (i % 10_000 === 0) process.stderr.write(`catalog ${size}: stored ${i} events\n`)
     }
@@ -166,8 +162,7 @@ async function hit(url: string): Promise<void> {
   const body = await fetchOk(url)
   if (url.includes('/recommendations?')) {
     const { items } = JSON.parse(body) as { items: unknown[] }
-    if (items.length !== LIMIT)
-      throw new Error(`${url} -> ${items.length} items, expected ${LIMIT}`)
+    if (items.length !== LIMIT) throw new Error(`${url} -> ${items.length} items, expected ${LIMIT}`)
   }
 }
 

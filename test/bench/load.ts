@@ -95,8 +95,7 @@ export async function pace(
 export async function fetchOk(url: string, init?: RequestInit): Promise<string> {
   const res = await fetch(url, init)
   const body = await res.text()
-  if (!res.ok)
-    throw new Error(`${init?.method ?? 'GET'} ${url} -> ${res.status} ${body.slice(0, 300)}`)
+  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url} -> ${res.status} ${body.slice(0, 300)}`)
   return body
 }
 
@@ -108,7 +107,10 @@ export const percentile = (sorted: number[], p: number) =>
 export function formatTable(header: string[], rows: string[][], align = `l${'r'.repeat(header.length - 1)}`): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)))
   const line = (row: string[]) =>
-    row.map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()
+    row
+      .map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd()
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
 

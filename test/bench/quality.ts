@@ -52,11 +52,7 @@ const row = (model: string, quality: Quality, replaySeconds: number): Row => ({
 })
 
 /** A baseline's replay time is its fit time. */
-async function baseline(
-  fit: () => Ranker,
-  train: Rating[],
-  test: Map<string, Rating>,
-): Promise<Row> {
+async function baseline(fit: () => Ranker, train: Rating[], test: Map<string, Rating>): Promise<Row> {
   const start = performance.now()
   const ranker = fit()
   const replaySeconds = elapsed(start)
@@ -83,7 +79,9 @@ async function tuneForYou(model: Ranker, train: Rating[], test: Map<string, Rati
     for (const trendBlend of [0.02, 0.05, 0.2, 0.5]) {
       Object.assign(FOR_YOU, { recency, trendBlend })
       const q = await evaluate(model, train, test)
-      lines.push(`${recency.toFixed(2).padStart(7)}  ${trendBlend.toFixed(2).padStart(10)}  ${q.hr.toFixed(4)}  ${q.ndcg.toFixed(4).padStart(7)}`)
+      lines.push(
+        `${recency.toFixed(2).padStart(7)}  ${trendBlend.toFixed(2).padStart(10)}  ${q.hr.toFixed(4)}  ${q.ndcg.toFixed(4).padStart(7)}`,
+      )
       console.error(lines.at(-1))
     }
   }
@@ -108,9 +106,7 @@ async function main() {
   const forYou = await vista(train, test, options.tune)
   console.log(formatTable([forYou, popular, knn, easeRow]))
   const cpu = cpus()
-  console.log(
-    `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`,
-  )
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`)
 }
 
 main().catch((error: unknown) => {

@@ -23,8 +23,7 @@ describe('parseRatings', () => {
   })
 
   it('reads comma-separated ratings with a header, CRLF and blank lines', () => {
-    const text =
-      'userId,movieId,rating,timestamp\r\n1,31,2.5,1260759144\r\n\r\n1,1029,3.0,1260759179\r\n'
+    const text = 'userId,movieId,rating,timestamp\r\n1,31,2.5,1260759144\r\n\r\n1,1029,3.0,1260759179\r\n'
     expect(parseRatings(text)).toEqual([
       { user: '1', item: '31', rating: 2.5, ts: 1260759144, line: 1 },
       { user: '1', item: '1029', rating: 3, ts: 1260759179, line: 3 },
@@ -34,9 +33,7 @@ describe('parseRatings', () => {
   it('throws on a malformed line, naming its 1-based line number', () => {
     expect(() => parseRatings('1,2,3,4\n1,2,x,4\n')).toThrow(/line 2\b/)
     expect(() => parseRatings('1\t2\t3\n')).toThrow(/line 1\b/)
-    expect(() => parseRatings('user,item,rating,ts\n1,2,3,4\nuser,item,rating,ts\n')).toThrow(
-      /line 3\b/,
-    )
+    expect(() => parseRatings('user,item,rating,ts\n1,2,3,4\nuser,item,rating,ts\n')).toThrow(/line 3\b/)
   })
 })
 
@@ -191,9 +188,7 @@ describe('ease', () => {
         expect(weights[i * 3 + j]).toBeCloseTo(expected, 12)
       }
     }
-    expect(Array.from(weights)).toEqual(
-      [0, 0.5, 0.5, 0.5, 0, 0, 0.5, 0, 0].map((w) => expect.closeTo(w, 12)),
-    )
+    expect(Array.from(weights)).toEqual([0, 0.5, 0.5, 0.5, 0, 0, 0.5, 0, 0].map((w) => expect.closeTo(w, 12)))
   })
 
   it('inverts larger G exactly: G·(I − B) = diag(P)⁻¹ is diagonal', () => {

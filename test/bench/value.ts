@@ -35,11 +35,7 @@ interface Sample {
   spenders: { x: number; monetary: number }[]
 }
 
-async function fromFile(
-  file: string,
-  observedUntil: string | undefined,
-  unit: TimeUnit,
-): Promise<Sample> {
+async function fromFile(file: string, observedUntil: string | undefined, unit: TimeUnit): Promise<Sample> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     const why = error.code === 'ENOENT' ? 'no such file' : error.message
     throw new Error(`cannot read the transactions file ${file}: ${why}`)
@@ -72,10 +68,7 @@ function simulated(n: number): Sample {
 }
 
 /** The printed lines: `name value`, followed by `true value` when the truth is known. */
-function report(
-  sample: Sample,
-  truth?: { bgnbd: BgnbdParams; gammaGamma: GammaGammaParams },
-): string[] {
+function report(sample: Sample, truth?: { bgnbd: BgnbdParams; gammaGamma: GammaGammaParams }): string[] {
   const start = performance.now()
   const bgnbd = fitBgnbd(sample.customers)
   if (sample.spenders.length === 0) {
@@ -96,11 +89,7 @@ function report(
   return [
     ...(['r', 'alpha', 'a', 'b'] as const).map((k) => parameter(k, bgnbd[k], truth?.bgnbd[k])),
     ...(['p', 'q', 'gamma'] as const).map((k) => parameter(k, spend[k], truth?.gammaGamma[k])),
-    logLikelihood(
-      'loglik_bgnbd',
-      bgnbd.logLikelihood,
-      truth && bgnbdLogLikelihood(truth.bgnbd, sample.customers),
-    ),
+    logLikelihood('loglik_bgnbd', bgnbd.logLikelihood, truth && bgnbdLogLikelihood(truth.bgnbd, sample.customers)),
     logLikelihood(
       'loglik_gammagamma',
       spend.logLikelihood,

@@ -46,7 +46,9 @@ function batches(train: Rating[]): VistaEvent[][] {
 }
 
 /** Replays `train` into a fresh local D1 and returns a ranker over it. */
-export async function vistaForYou(train: Rating[]): Promise<Ranker & { replaySeconds: number; close(): Promise<void> }> {
+export async function vistaForYou(
+  train: Rating[],
+): Promise<Ranker & { replaySeconds: number; close(): Promise<void> }> {
   const persistTo = await migratedState('vista-bench-')
   const { env, dispose } = await getPlatformProxy<Bindings>({
     configPath: 'wrangler.toml',
@@ -56,7 +58,11 @@ export async function vistaForYou(train: Rating[]): Promise<Ranker & { replaySec
   const db = env.DB
   const items = [...new Set(train.map((r) => `m${r.item}`))]
   await upsertSite(db, { id: SITE, name: 'bench', keyHash: '0'.repeat(64), origins: [] })
-  await upsertItems(db, SITE, items.map((id) => ({ id, title: id, category: 'movie', price: 0, image: null, description: null, in_stock: 1 })))
+  await upsertItems(
+    db,
+    SITE,
+    items.map((id) => ({ id, title: id, category: 'movie', price: 0, image: null, description: null, in_stock: 1 })),
+  )
 
   const start = performance.now()
   const all = batches(train)

@@ -45,7 +45,9 @@ export const readDeviceStore = <T>(page: Page, key: string): Promise<T | undefin
     (key) =>
       new Promise<T | undefined>((resolve, reject) => {
         // Runs in the page; typed by hand, as the benchmarks type-check without the DOM library.
-        const open = (globalThis as unknown as { indexedDB: { open(name: string): OpenRequest } }).indexedDB.open('vista')
+        const open = (globalThis as unknown as { indexedDB: { open(name: string): OpenRequest } }).indexedDB.open(
+          'vista',
+        )
         open.onerror = () => reject(open.error)
         open.onsuccess = () => {
           const get = open.result.transaction('kv').objectStore('kv').get(key)
@@ -59,7 +61,9 @@ export const readDeviceStore = <T>(page: Page, key: string): Promise<T | undefin
 /** The part of an IndexedDB open request that readDeviceStore uses. */
 interface OpenRequest {
   error: unknown
-  result: { transaction(store: string): { objectStore(store: string): { get(key: string): Handlers & { result: unknown } } } }
+  result: {
+    transaction(store: string): { objectStore(store: string): { get(key: string): Handlers & { result: unknown } } }
+  }
   onerror: () => void
   onsuccess: () => void
 }

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migratedState, startWorker, type LocalWorker } from './server'
 
 const run = promisify(execFile)
-const admin = (...args: string[]) => run('npm', ['run', '--silent', 'admin', '--', ...args], { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
+const admin = (...args: string[]) =>
+  run('npm', ['run', '--silent', 'admin', '--', ...args], { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
 let worker: LocalWorker
 let dir: string
 
@@ -24,10 +25,20 @@ afterAll(async () => {
 describe('npm run admin', () => {
   it('imports a CSV catalog in chunks, with a progress bar and the reason per rejected row', async () => {
     const lines = ['id,title,category,price,in_stock']
-    for (let i = 0; i < 2500; i++) lines.push(`cli-${i},"Item ${i}, boxed",cli,${(i % 50) + 0.5},${i % 3 === 0 ? 'false' : 'true'}`)
+    for (let i = 0; i < 2500; i++)
+      lines.push(`cli-${i},"Item ${i}, boxed",cli,${(i % 50) + 0.5},${i % 3 === 0 ? 'false' : 'true'}`)
     lines.push('bad id,Broken,cli,3,true', 'cli-neg,Negative,cli,-2,true')
     await writeFile(join(dir, 'catalog.csv'), lines.join('\n'))
-    const { stdout, stderr } = await admin('import', join(dir, 'catalog.csv'), '--site', 'demo', '--key', 'sk_demo_vista_local_only', '--url', worker.url)
+    const { stdout, stderr } = await admin(
+      'import',
+      join(dir, 'catalog.csv'),
+      '--site',
+      'demo',
+      '--key',
+      'sk_demo_vista_local_only',
+      '--url',
+      worker.url,
+    )
     expect(stderr).toContain('[##############################] 2502/2502')
     expect(stdout).toContain('created 2500, updated 0, rejected 2')
     expect(stdout).toContain('row 2501 (bad id): id: must be 1-200 characters')
@@ -36,7 +47,9 @@ describe('npm run admin', () => {
       "SELECT COUNT(*) AS n, SUM(in_stock = 0) AS out FROM items WHERE site_id = 'demo' AND category = 'cli'",
     )
     expect(row).toEqual({ n: 2500, out: 834 })
-    const title = await worker.query<{ title: string }>("SELECT title FROM items WHERE site_id = 'demo' AND id = 'cli-7'")
+    const title = await worker.query<{ title: string }>(
+      "SELECT title FROM items WHERE site_id = 'demo' AND id = 'cli-7'",
+    )
     expect(title).toEqual([{ title: 'Item 7, boxed' }])
   })
 
@@ -50,19 +63,45 @@ describe('npm run admin', () => {
     const body = (await res.json()) as { created: number; rejected: Array<{ row: number; errors: string[] }> }
     expect(body.created).toBe(1)
     expect(body.rejected).toEqual([{ row: 1, id: 'api-2', errors: [expect.stringMatching(/^price: /)] }])
-    expect(await worker.query("SELECT title, in_stock FROM items WHERE site_id = 'demo' AND id = 'api-1'")).toEqual([{ title: 'Mug, large', in_stock: 0 }])
+    expect(await worker.query("SELECT title, in_stock FROM items WHERE site_id = 'demo' AND id = 'api-1'")).toEqual([
+      { title: 'Mug, large', in_stock: 0 },
+    ])
   })
 
   it('exports the report as CSV', async () => {
     const today = new Date().toISOString().slice(0, 10)
-    const { stdout } = await admin('report', '--site', 'demo', '--key', 'sk_demo_vista_local_only', '--from', today, '--to', today, '--url', worker.url)
+    const { stdout } = await admin(
+      'report',
+      '--site',
+      'demo',
+      '--key',
+      'sk_demo_vista_local_only',
+      '--from',
+      today,
+      '--to',
+      today,
+      '--url',
+      worker.url,
+    )
     expect(stdout.split('\n')[0]).toBe('kind,day,key,impressions,clicks,acceptances,dismissals,ctr,orders,revenue')
   })
 
   it('refuses a wrong admin key with the API message', async () => {
-    await expect(admin('report', '--site', 'demo', '--key', 'sk_wrong', '--from', '2026-01-01', '--to', '2026-01-02', '--url', worker.url)).rejects.toThrow(
-      /401 missing or invalid admin key/,
-    )
+    await expect(
+      admin(
+        'report',
+        '--site',
+        'demo',
+        '--key',
+        'sk_wrong',
+        '--from',
+        '2026-01-01',
+        '--to',
+        '2026-01-02',
+        '--url',
+        worker.url,
+      ),
+    ).rejects.toThrow(/401 missing or invalid admin key/)
   })
 
   it('creates a site and prints its keys once; only their digests are stored', async () => {
@@ -73,7 +112,22 @@ describe('npm run admin', () => {
       const adminKey = stdout.match(/admin key \(keep secret\): (sk_acme_[0-9a-f]{48})/)?.[1]
       expect(publicKey).toBeDefined()
       expect(adminKey).toBeDefined()
-      const { stdout: rows } = await run(process.execPath, ['node_modules/wrangler/bin/wrangler.js', 'd1', 'execute', 'DB', '--local', '--persist-to', state, '--json', '--command', "SELECT key_hash, admin_key_hash, origins FROM sites WHERE id = 'acme'"], { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
+      const { stdout: rows } = await run(
+        process.execPath,
+        [
+          'node_modules/wrangler/bin/wrangler.js',
+          'd1',
+          'execute',
+          'DB',
+          '--local',
+          '--persist-to',
+          state,
+          '--json',
+          '--command',
+          "SELECT key_hash, admin_key_hash, origins FROM sites WHERE id = 'acme'",
+        ],
+        { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+      )
       const site = (JSON.parse(rows) as Array<{ results: Array<Record<string, string>> }>)[0]!.results[0]!
       expect(site.origins).toBe('["https://acme.example"]')
       expect(site.key_hash).toMatch(/^[0-9a-f]{64}$/)

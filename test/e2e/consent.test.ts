@@ -32,14 +32,19 @@ interface Shop {
 /** A fresh browser profile on the demo shop, its script tag set to `consent` (and a privacy signal, if any). */
 async function openShop(consent: string | null, signal?: 'gpc' | 'dnt'): Promise<Shop> {
   const context = await browser.newContext()
-  if (signal === 'gpc') await context.addInitScript(() => Object.defineProperty(navigator, 'globalPrivacyControl', { get: () => true }))
-  if (signal === 'dnt') await context.addInitScript(() => Object.defineProperty(navigator, 'doNotTrack', { get: () => '1' }))
+  if (signal === 'gpc')
+    await context.addInitScript(() => Object.defineProperty(navigator, 'globalPrivacyControl', { get: () => true }))
+  if (signal === 'dnt')
+    await context.addInitScript(() => Object.defineProperty(navigator, 'doNotTrack', { get: () => '1' }))
   if (consent) {
     await context.route(
       (url) => !url.pathname.startsWith('/v1/') && !/\.\w+$/.test(url.pathname),
       async (route) => {
         const res = await route.fetch()
-        const html = (await res.text()).replace('<script src="/v1/vista.js"', `<script src="/v1/vista.js" data-consent="${consent}"`)
+        const html = (await res.text()).replace(
+          '<script src="/v1/vista.js"',
+          `<script src="/v1/vista.js" data-consent="${consent}"`,
+        )
         await route.fulfill({ response: res, body: html })
       },
     )
@@ -64,7 +69,9 @@ async function browse(shop: Shop): Promise<void> {
   await page.goto(worker.url)
   await page.locator('main a[href^="/p/"]:not(.vista-item)').first().click()
   await page.locator('#add-to-cart').click()
-  await page.evaluate(() => (window as unknown as { vista: Vista }).vista.identify('consent-shopper', { email: 'a@b.c' }))
+  await page.evaluate(() =>
+    (window as unknown as { vista: Vista }).vista.identify('consent-shopper', { email: 'a@b.c' }),
+  )
   await flush(page)
   // Slots ask for answers after the page view; let them settle so the assertions see every call.
   await page.waitForLoadState('networkidle')
@@ -94,7 +101,9 @@ const deviceKeys = (page: Page) =>
 const storedIds = async (ids: string[]) =>
   ids.length === 0
     ? []
-    : (await worker.query<{ id: string }>(`SELECT id FROM events WHERE id IN (${ids.map((i) => `'${i}'`).join(',')})`)).map((r) => r.id)
+    : (
+        await worker.query<{ id: string }>(`SELECT id FROM events WHERE id IN (${ids.map((i) => `'${i}'`).join(',')})`)
+      ).map((r) => r.id)
 
 const writes = (calls: string[]) => calls.filter((c) => /\/v1\/(events|identify|decide)$/.test(c))
 
@@ -109,7 +118,12 @@ describe('consent in Chromium', () => {
 
     const before = Date.now()
     const state = await consent(shop.page, { tracking: true })
-    expect(state).toMatchObject({ mode: 'no-tracking-until-consent', level: 'full', choice: { tracking: true }, signal: null })
+    expect(state).toMatchObject({
+      mode: 'no-tracking-until-consent',
+      level: 'full',
+      choice: { tracking: true },
+      signal: null,
+    })
     expect(state.choice!.at).toBeGreaterThanOrEqual(before)
     await shop.page.locator('#add-to-cart').click()
     await flush(shop.page)
@@ -128,7 +142,11 @@ describe('consent in Chromium', () => {
   it('sends anonymous events with a page-lifetime id and stores nothing under "anonymous until consent"', async () => {
     const shop = await openShop('anonymous-until-consent')
     await browse(shop)
-    const first = new Set(await worker.query<{ a: string }>(`SELECT DISTINCT anonymous_id AS a FROM events WHERE id IN (${shop.posted.map((i) => `'${i}'`).join(',')})`))
+    const first = new Set(
+      await worker.query<{ a: string }>(
+        `SELECT DISTINCT anonymous_id AS a FROM events WHERE id IN (${shop.posted.map((i) => `'${i}'`).join(',')})`,
+      ),
+    )
     expect(shop.posted.length).toBeGreaterThan(0)
     expect(await storedIds(shop.posted)).toHaveLength(shop.posted.length)
     expect(shop.calls).not.toContain('POST /v1/identify') // anonymous means no user id
@@ -141,7 +159,10 @@ describe('consent in Chromium', () => {
     await flush(shop.page)
     await expect.poll(() => shop.posted.length).toBeGreaterThan(sent)
     const later = await worker.query<{ a: string }>(
-      `SELECT DISTINCT anonymous_id AS a FROM events WHERE id IN (${shop.posted.slice(sent).map((i) => `'${i}'`).join(',')})`,
+      `SELECT DISTINCT anonymous_id AS a FROM events WHERE id IN (${shop.posted
+        .slice(sent)
+        .map((i) => `'${i}'`)
+        .join(',')})`,
     )
     expect(later.map((r) => r.a)).not.toContain([...first][0]!.a)
 

@@ -45,9 +45,7 @@ async function saveAction(page: Page, fields: Record<string, string>): Promise<v
 }
 
 const actionIds = async () => {
-  const rows = await worker.query<{ id: string }>(
-    `SELECT id FROM actions WHERE site_id = 'demo' ORDER BY id`,
-  )
+  const rows = await worker.query<{ id: string }>(`SELECT id FROM actions WHERE site_id = 'demo' ORDER BY id`)
   return rows.map((r) => r.id)
 }
 type VistaWindow = { vista: Vista }
@@ -148,8 +146,7 @@ describe('the marketer console in Chromium', () => {
     await admin.click('#report-refresh')
     const row = admin.locator('#report-actions tr[data-key="console-deal"]')
     await row.waitFor()
-    const count = async (col: string) =>
-      Number(await row.locator(`td[data-col="${col}"]`).textContent())
+    const count = async (col: string) => Number(await row.locator(`td[data-col="${col}"]`).textContent())
     expect(await count('impressions')).toBeGreaterThanOrEqual(1)
     expect(await count('acceptances')).toBe(1)
     expect(await admin.locator('#report-chart svg rect.bar').count()).toBeGreaterThan(0)
@@ -217,9 +214,7 @@ describe('the marketer console in Chromium', () => {
       .toEqual(expect.arrayContaining([expect.stringContaining('settings.decide.holdoutShare')]))
     await admin.fill('#settings-json', '{"decide":{"holdoutShare":0,')
     await admin.click('#settings-save')
-    await expect
-      .poll(() => admin.locator('#settings-errors li').first().textContent())
-      .toContain('JSON syntax error')
+    await expect.poll(() => admin.locator('#settings-errors li').first().textContent()).toContain('JSON syntax error')
     const valid = {
       decide: { holdoutShare: 0, policy: { maxPerDay: 50, maxPerActionPerDay: 20 } },
       retentionDays: 400,
@@ -231,7 +226,9 @@ describe('the marketer console in Chromium', () => {
     expect(await admin.locator('#settings-errors li').count()).toBe(0)
     expect(JSON.parse(await admin.inputValue('#settings-json'))).toMatchObject(valid)
     expect(await admin.locator('#settings-saved').textContent()).toContain('"retentionDays": 400')
-    expect(await admin.locator('#settings-tag').textContent()).toContain('data-site="demo" data-key="YOUR_PUBLIC_KEY" data-consent="anonymous-until-consent"')
+    expect(await admin.locator('#settings-tag').textContent()).toContain(
+      'data-site="demo" data-key="YOUR_PUBLIC_KEY" data-consent="anonymous-until-consent"',
+    )
 
     // 8b. Identity: the demo links unsigned sign-ins (it has no server to sign them) and the console
     // states that risk; a secret is shown once; turning unverified linking off hides the warning.
@@ -239,7 +236,9 @@ describe('the marketer console in Chromium', () => {
     expect(await admin.locator('#settings-identity-risk').isVisible()).toBe(true)
     await admin.click('#identity-rotate')
     await expect.poll(() => admin.locator('#identity-secret').textContent()).toMatch(/^is_demo_[0-9a-f]{64}\n/)
-    await expect.poll(() => admin.locator('#settings-identity').textContent()).toContain('This site has an identity secret')
+    await expect
+      .poll(() => admin.locator('#settings-identity').textContent())
+      .toContain('This site has an identity secret')
     await admin.fill('#settings-json', JSON.stringify({ ...valid, identity: { unverifiedLinking: false } }))
     await admin.click('#settings-save')
     await expect.poll(() => admin.locator('#settings-identity-risk').isHidden()).toBe(true)

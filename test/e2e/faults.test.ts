@@ -45,8 +45,7 @@ const stats = (page: Page) => withVista(page, (v) => ({ ...v.stats }))
  */
 function watchPosts(context: BrowserContext) {
   const log = { requests: 0, attempts: new Map<string, number>(), repeats: 0 }
-  const isPost = (method: string, url: string) =>
-    method === 'POST' && new URL(url).pathname === '/v1/events'
+  const isPost = (method: string, url: string) => method === 'POST' && new URL(url).pathname === '/v1/events'
   context.on('request', (req) => {
     if (!isPost(req.method(), req.url())) return
     log.requests++
@@ -56,7 +55,10 @@ function watchPosts(context: BrowserContext) {
   })
   context.on('response', (res) => {
     if (!isPost(res.request().method(), res.url()) || res.status() !== 200) return
-    res.json().then((r: IngestResult) => (log.repeats += r.duplicates), () => {})
+    res.json().then(
+      (r: IngestResult) => (log.repeats += r.duplicates),
+      () => {},
+    )
   })
   return log
 }
@@ -73,9 +75,8 @@ async function settled(page: Page): Promise<void> {
 
 /** The outbox: read raw from IndexedDB, or through the SDK when the page has no IndexedDB. */
 const outbox = async (page: Page, memory: boolean) =>
-  ((memory
-    ? (await withVista(page, (v) => v.exportData())).device.outbox
-    : await readDeviceStore(page, 'outbox')) ?? []) as VistaEvent[]
+  ((memory ? (await withVista(page, (v) => v.exportData())).device.outbox : await readDeviceStore(page, 'outbox')) ??
+    []) as VistaEvent[]
 
 /** Flushes until the outbox is empty; a flush in a backoff sends nothing, so this waits it out. */
 async function drain(page: Page, { memory = false } = {}): Promise<void> {
@@ -235,9 +236,7 @@ describe('the SDK under faults in Chromium', () => {
     // The pagehide beacon is not seen by the context (it outlives the page): D1 says what it
     // brought, for the report only, as it may land before or after this query.
     const list = held!.map((id) => `'${id}'`).join(',')
-    const [beaconed] = await worker.query<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM events WHERE id IN (${list})`,
-    )
+    const [beaconed] = await worker.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE id IN (${list})`)
 
     const next = await context.newPage()
     const nextErrors = watchErrors(next)
@@ -336,7 +335,9 @@ describe('the SDK under faults in Chromium', () => {
     const { anonymousId } = await withVista(page, (v) => v.profile())
     // A multi-page shop: a link to a document that arrives at once and runs no Vista, so only what
     // the leaving page handed to the browser can arrive.
-    await context.route(`${worker.url}/next-page`, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>next</title>' }))
+    await context.route(`${worker.url}/next-page`, (r) =>
+      r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>next</title>' }),
+    )
     const marks = Array.from({ length: 20 }, (_, i) => `leave-${i}`)
     await page.evaluate((marks) => {
       const { vista } = window as unknown as { vista: Vista }
@@ -344,7 +345,8 @@ describe('the SDK under faults in Chromium', () => {
       location.href = '/next-page'
     }, marks)
     await page.waitForURL('**/next-page')
-    const arrived = async () => (await rowsOf(anonymousId)).flatMap((r) => (r.mark?.startsWith('leave-') ? [r.mark] : []))
+    const arrived = async () =>
+      (await rowsOf(anonymousId)).flatMap((r) => (r.mark?.startsWith('leave-') ? [r.mark] : []))
     await expect.poll(async () => (await arrived()).length, { timeout: 20_000 }).toBe(marks.length)
     expect((await arrived()).sort()).toEqual([...marks].sort())
     expect(errors).toEqual([])

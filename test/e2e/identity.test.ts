@@ -16,7 +16,11 @@ let browser: Browser
 let secret: string
 
 const admin = async (method: string, path: string, body?: unknown) => {
-  const init = { method, headers: { Authorization: `Bearer ${DEMO_ADMIN_KEY}` }, body: body === undefined ? undefined : JSON.stringify(body) }
+  const init = {
+    method,
+    headers: { Authorization: `Bearer ${DEMO_ADMIN_KEY}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }
   const res = await fetch(`${worker.url}/v1/admin/demo${path}`, init)
   expect(res.status).toBe(200)
   return res.json() as Promise<any>
@@ -67,7 +71,10 @@ const identified = (page: Page) => page.waitForResponse((r) => r.url().endsWith(
 describe('vista.identify with signatures, in Chromium', () => {
   it('joins two signed devices into one customer, and leaves an unsigned claimer a stranger', async () => {
     const email = 'ana@example.com'
-    const signatures = { user: sign('user:ana'), email: sign(`email:${createHash('sha256').update(email).digest('hex')}`) }
+    const signatures = {
+      user: sign('user:ana'),
+      email: sign(`email:${createHash('sha256').update(email).digest('hex')}`),
+    }
     const phone = await device()
     const laptop = await device()
     for (const d of [phone, laptop]) {
@@ -77,9 +84,16 @@ describe('vista.identify with signatures, in Chromium', () => {
     }
     const lookup = await admin('GET', `/profiles/${laptop.anonymousId}`)
     expect([...lookup.browsers].sort()).toEqual([laptop.anonymousId, phone.anonymousId].sort())
-    expect(lookup.identities.map((i: { kind: string }) => i.kind).sort()).toEqual(['anonymous', 'anonymous', 'email', 'user'])
+    expect(lookup.identities.map((i: { kind: string }) => i.kind).sort()).toEqual([
+      'anonymous',
+      'anonymous',
+      'email',
+      'user',
+    ])
     // The laptop's "recently viewed" knows what the phone looked at.
-    const recent = await laptop.page.evaluate(() => (window as unknown as { vista: Vista }).vista.recommend({ strategy: 'recently-viewed' }))
+    const recent = await laptop.page.evaluate(() =>
+      (window as unknown as { vista: Vista }).vista.recommend({ strategy: 'recently-viewed' }),
+    )
     expect(recent!.items.map((i) => i.id)).toContain(phone.product)
 
     const stranger = await device()
@@ -88,7 +102,10 @@ describe('vista.identify with signatures, in Chromium', () => {
     expect((await refused).status()).toBe(200)
     const claim = await admin('GET', `/profiles/${stranger.anonymousId}`)
     expect(claim).toMatchObject({ uid: null, browsers: [stranger.anonymousId] })
-    expect(claim.unverified.map((c: { kind: string; value: string }) => `${c.kind}:${c.value}`).sort()).toEqual(['email:' + createHash('sha256').update(email).digest('hex'), 'user:ana'])
+    expect(claim.unverified.map((c: { kind: string; value: string }) => `${c.kind}:${c.value}`).sort()).toEqual([
+      'email:' + createHash('sha256').update(email).digest('hex'),
+      'user:ana',
+    ])
     const exported = await stranger.page.evaluate(() => (window as unknown as { vista: Vista }).vista.exportData())
     const server = exported.server as { browsers: string[]; events: Array<{ properties: { product_id?: string } }> }
     expect(server.browsers).toEqual([stranger.anonymousId])

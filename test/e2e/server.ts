@@ -70,8 +70,20 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
   }
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const args = [WRANGLER, 'dev', '--config', options.config ?? 'wrangler.demo.toml', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false',
-    ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])]
+  const args = [
+    WRANGLER,
+    'dev',
+    '--config',
+    options.config ?? 'wrangler.demo.toml',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--persist-to',
+    persistTo,
+    '--show-interactive-dev-session=false',
+    ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+  ]
   const serve = async () => {
     const child = spawn(process.execPath, args, { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
@@ -88,7 +100,17 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
     url,
     persistTo,
     async query<T>(sql: string) {
-      const { stdout } = await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', sql])
+      const { stdout } = await wrangler([
+        'd1',
+        'execute',
+        'DB',
+        '--local',
+        '--persist-to',
+        persistTo,
+        '--json',
+        '--command',
+        sql,
+      ])
       return (JSON.parse(stdout) as Array<{ results: T[] }>)[0]!.results
     },
     crash: () => killTree(child),
@@ -106,7 +128,10 @@ async function waitUntilUp(url: string, child: ChildProcess, output: () => strin
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output()}`)
-    const ok = await fetch(`${url}/v1/health`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${url}/v1/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return
     await new Promise((r) => setTimeout(r, 250))
   }
@@ -134,7 +159,10 @@ async function processTree(pid: number): Promise<number[]> {
 
 // A zombie has stopped running; only its parent (or init) can reap it.
 const running = (pid: number) =>
-  readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => !/^\d+ \(.*\) Z/s.test(stat), () => false)
+  readFile(`/proc/${pid}/stat`, 'utf8').then(
+    (stat) => !/^\d+ \(.*\) Z/s.test(stat),
+    () => false,
+  )
 
 /** SIGKILLs a process we started and all its descendants, deepest first, and waits until none runs. */
 export async function killTree(child: ChildProcess): Promise<void> {

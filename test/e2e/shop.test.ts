@@ -35,7 +35,8 @@ const storedFor = (anonymousId: string) =>
 
 /** Waits until every slot shows a fresh answer or decision (so the layout has stopped moving). */
 async function settled(page: Page): Promise<void> {
-  const waiting = '[data-vista-slot="recommendations"]:not([data-vista-filled^="rec_"]), [data-vista-slot="banner"]:not([data-vista-decision])'
+  const waiting =
+    '[data-vista-slot="recommendations"]:not([data-vista-filled^="rec_"]), [data-vista-slot="banner"]:not([data-vista-decision])'
   await expect.poll(() => page.locator(waiting).count(), { timeout: 20_000 }).toBe(0)
 }
 
@@ -300,7 +301,9 @@ describe('the demo shop in Chromium', () => {
     await a.fill('input[name="user"]', 'e2e-reader')
     await a.fill('input[name="email"]', 'Reader@Example.com')
     await a.click('#sign-in')
-    await expect.poll(() => a.locator('.lead').first().textContent(), { timeout: 10_000 }).toMatch(/^One customer \(uid_/)
+    await expect
+      .poll(() => a.locator('.lead').first().textContent(), { timeout: 10_000 })
+      .toMatch(/^One customer \(uid_/)
 
     const b = await laptop.newPage()
     await b.goto(`${worker.url}/me`)
@@ -308,9 +311,13 @@ describe('the demo shop in Chromium', () => {
     await b.fill('input[name="user"]', 'e2e-reader')
     await b.click('#sign-in')
     // The laptop sees the order placed on the phone before either browser signed in.
-    await expect.poll(() => b.locator('.lead').first().textContent(), { timeout: 10_000 }).toMatch(/across 2 browser\(s\)\. \d+ events, 1 orders/)
+    await expect
+      .poll(() => b.locator('.lead').first().textContent(), { timeout: 10_000 })
+      .toMatch(/across 2 browser\(s\)\. \d+ events, 1 orders/)
     const segments = await b.locator('.segments li').allTextContents()
-    expect(segments.some((s) => /^rfm:[a-z-]+ — R\d F\d M\d: last order 0 days ago, 1 order, \d+\.\d\d spent$/.test(s))).toBe(true)
+    expect(
+      segments.some((s) => /^rfm:[a-z-]+ — R\d F\d M\d: last order 0 days ago, 1 order, \d+\.\d\d spent$/.test(s)),
+    ).toBe(true)
     expect(segments).toContain('likes:books — 100% of their interest is in books')
     expect(await b.locator('#app').textContent()).not.toMatch(/null|undefined/)
     const linked = await b.locator('.caption').last().textContent()
@@ -329,9 +336,12 @@ describe('the demo shop in Chromium', () => {
     const banner = page.locator('[data-vista-slot="banner"]')
     // The banner of the page being shown: each page view decides anew.
     const showing = () =>
-      expect.poll(async () => ((await banner.isVisible()) ? await banner.locator('.vista-offer-title').textContent() : null), {
-        timeout: 10_000,
-      })
+      expect.poll(
+        async () => ((await banner.isVisible()) ? await banner.locator('.vista-offer-title').textContent() : null),
+        {
+          timeout: 10_000,
+        },
+      )
     // A first visit with an empty cart: only the welcome offer is eligible.
     await page.goto(worker.url)
     await showing().toBe('Welcome! 10% off your first order')
@@ -361,7 +371,9 @@ describe('the demo shop in Chromium', () => {
       { type: 'Offer Dismissed', action: 'welcome' },
       { type: 'Offer Accepted', action: 'free-shipping' },
     ])
-    const arms = await worker.query<{ successes: number }>(`SELECT successes FROM arms WHERE action_id = 'free-shipping'`)
+    const arms = await worker.query<{ successes: number }>(
+      `SELECT successes FROM arms WHERE action_id = 'free-shipping'`,
+    )
     expect(arms.reduce((n, a) => n + a.successes, 0)).toBeGreaterThanOrEqual(1)
     await page.screenshot({ path: `${OUT}/banner.png` })
     expect(errors).toEqual([])
@@ -375,12 +387,14 @@ describe('the demo shop in Chromium', () => {
     await drain(page) // the page's own view is stored before counting
     // Other tests' closing pages may still beacon; this page's own rows are what must not move.
     const { anonymousId } = await profileOf(page)
-    const count = () => worker.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE anonymous_id = '${anonymousId}'`)
+    const count = () =>
+      worker.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE anonymous_id = '${anonymousId}'`)
     const before = await count()
     // A valid event of this shopper next to a bad one: the batch is refused whole.
     const good = makeEvent('Product Viewed', { product_id: 'tea-01' }, { anonymousId })
     const bad = makeEvent('Product Reviewed', { product_id: 'tea-01', rating: 6 }, { anonymousId })
-    const envelope = (key: string, events: unknown[]) => JSON.stringify({ site: 'demo', key, sentAt: Date.now(), events })
+    const envelope = (key: string, events: unknown[]) =>
+      JSON.stringify({ site: 'demo', key, sentAt: Date.now(), events })
     const bodies = [
       '{"site":',
       envelope('pk_wrong', [good]),
@@ -388,7 +402,8 @@ describe('the demo shop in Chromium', () => {
       envelope('pk_demo_vista_public', [{ ...good, type: 'Page Viewed', properties: '__proto__' }]),
     ]
     const statuses = await page.evaluate(
-      (bodies) => Promise.all(bodies.map((body) => fetch('/v1/events', { method: 'POST', body }).then((r) => r.status))),
+      (bodies) =>
+        Promise.all(bodies.map((body) => fetch('/v1/events', { method: 'POST', body }).then((r) => r.status))),
       bodies,
     )
     expect(statuses).toEqual([400, 401, 400, 400])

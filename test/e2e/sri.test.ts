@@ -47,7 +47,11 @@ async function loadPinned(pageUrl: string, integrity: string, tampered?: string)
   )
   if (tampered !== undefined) {
     await context.route(script, (route) =>
-      route.fulfill({ contentType: 'text/javascript', headers: { 'Access-Control-Allow-Origin': '*' }, body: tampered }),
+      route.fulfill({
+        contentType: 'text/javascript',
+        headers: { 'Access-Control-Allow-Origin': '*' },
+        body: tampered,
+      }),
     )
   }
   const page = await context.newPage()
@@ -133,7 +137,16 @@ describe('the production config', () => {
     }
     const pinned = new Uint8Array(await (await fetch(`${production.url}${manifest.url}`)).arrayBuffer())
     expect(sri(pinned)).toBe(manifest.integrity)
-    for (const path of ['/', '/index.html', '/console.html', '/console', '/app.js', '/styles.css', '/products.json', '/c/tea']) {
+    for (const path of [
+      '/',
+      '/index.html',
+      '/console.html',
+      '/console',
+      '/app.js',
+      '/styles.css',
+      '/products.json',
+      '/c/tea',
+    ]) {
       const res = await fetch(`${production.url}${path}`)
       expect(res.status, path).toBe(404)
       expect(await res.text(), path).not.toContain('<html')
@@ -163,7 +176,9 @@ describe('the production config', () => {
     const code = new Uint8Array(await readFile(`releases${described.url}`))
     expect(sri(code)).toBe(described.integrity)
     expect(code.byteLength).toBe(described.bytes)
-    expect(await readFile('releases/_headers', 'utf8')).toContain(`${described.url}\n  Cache-Control: public, max-age=31536000, immutable`)
+    expect(await readFile('releases/_headers', 'utf8')).toContain(
+      `${described.url}\n  Cache-Control: public, max-age=31536000, immutable`,
+    )
   })
 })
 

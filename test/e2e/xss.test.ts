@@ -147,7 +147,11 @@ async function saveAction(action: Record<string, unknown> & { id: string }): Pro
   const refused = ((await res.json()) as { issues: Array<{ path: string }> }).issues.map((i) => i.path)
   expect(refused.length).toBeGreaterThan(0)
   expect(refused.filter((path) => path !== 'link' && path !== 'image')).toEqual([])
-  await admin('PUT', `/actions/${action.id}`, Object.fromEntries(Object.entries(action).filter(([key]) => !refused.includes(key))))
+  await admin(
+    'PUT',
+    `/actions/${action.id}`,
+    Object.fromEntries(Object.entries(action).filter(([key]) => !refused.includes(key))),
+  )
 }
 
 /** Replaces the demo catalog by the payload items, saves the payload actions and co-views xss-1 with the rest. */
@@ -199,7 +203,10 @@ async function openHost(csp: boolean, placements: string[]): Promise<Watch> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 2400 } })
   const pwned = recordPwned(context)
   // The closed network: nothing but the Worker's origin answers.
-  await context.route((url) => url.origin !== worker.url, (route) => route.abort())
+  await context.route(
+    (url) => url.origin !== worker.url,
+    (route) => route.abort(),
+  )
   // Every page on the Worker's origin outside /v1/ is the host page (so links lead back to it).
   await context.route(
     (url) => url.origin === worker.url && !url.pathname.startsWith('/v1/'),
@@ -242,7 +249,8 @@ const violations = (page: Page) => page.evaluate(() => (window as unknown as { _
 
 /** Waits until every slot shows the Worker's fresh answer (ids come from the network, not the cache). */
 async function rendered({ page, errors }: Watch): Promise<void> {
-  const waiting = '[data-vista-slot="recommendations"]:not([data-vista-filled^="rec_"]), [data-vista-slot="banner"]:not([data-vista-decision^="dec_"])'
+  const waiting =
+    '[data-vista-slot="recommendations"]:not([data-vista-filled^="rec_"]), [data-vista-slot="banner"]:not([data-vista-decision^="dec_"])'
   try {
     await expect.poll(() => page.locator(waiting).count(), { timeout: 20_000 }).toBe(0)
   } catch {
@@ -296,7 +304,10 @@ describe.each([
   { name: 'without a Content-Security-Policy', csp: false },
 ])('payloads in every marketer field, $name', ({ csp }) => {
   it('render as text, run nothing on hover or click, and neutralise script URLs', async () => {
-    const watch = await openHost(csp, ACTIONS.map((a) => a.placement))
+    const watch = await openHost(
+      csp,
+      ACTIONS.map((a) => a.placement),
+    )
     const { page, context, errors, pwned } = watch
     await rendered(watch)
 
@@ -341,14 +352,25 @@ describe.each([
       ).map((r) => r.type)
     await expect
       .poll(stored, { timeout: 20_000 })
-      .toEqual(expect.arrayContaining(['Offer Accepted', 'Offer Dismissed', 'Offer Shown', 'Recommendation Clicked', 'Recommendation Shown']))
+      .toEqual(
+        expect.arrayContaining([
+          'Offer Accepted',
+          'Offer Dismissed',
+          'Offer Shown',
+          'Recommendation Clicked',
+          'Recommendation Shown',
+        ]),
+      )
     await context.close()
   })
 })
 
 describe('links and images from marketer fields', () => {
   it('stay on this origin or https, even when a path resolves to another host', async () => {
-    const watch = await openHost(true, OFF_ORIGIN.map((a) => a.placement))
+    const watch = await openHost(
+      true,
+      OFF_ORIGIN.map((a) => a.placement),
+    )
     await rendered(watch)
     expect(await watch.page.locator('.vista-offer').count()).toBe(OFF_ORIGIN.length)
     expect(strays(await urlsIn(watch.page, '[data-vista-slot="banner"]'))).toEqual([])

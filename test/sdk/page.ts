@@ -11,7 +11,10 @@ export function freshPage(): void {
   vi.resetModules()
   globalThis.indexedDB = new IDBFactory()
   // The Worker is never answered unless a test says otherwise.
-  vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {})))
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(() => new Promise(() => {})),
+  )
   for (const target of [globalThis, document] as EventTarget[]) {
     const add = target.addEventListener
     vi.spyOn(target, 'addEventListener').mockImplementation(function (this: EventTarget, ...args) {

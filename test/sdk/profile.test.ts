@@ -16,7 +16,16 @@ describe('applyEvent()', () => {
     expect(p.cart).toEqual({ a: 2 })
     p = fold([makeEvent('Cart Viewed', { products: [{ product_id: 'c', quantity: 3 }] })], p)
     expect(p.cart).toEqual({ c: 3 })
-    p = fold([makeEvent('Order Completed', { order_id: 'o1', revenue: 30.1, products: [{ product_id: 'c', category: 'tea' }] })], p)
+    p = fold(
+      [
+        makeEvent('Order Completed', {
+          order_id: 'o1',
+          revenue: 30.1,
+          products: [{ product_id: 'c', category: 'tea' }],
+        }),
+      ],
+      p,
+    )
     expect(p).toMatchObject({ cart: {}, orders: 1, revenue: 30.1, orderIds: ['o1'] })
     expect(p.categories).toEqual({ tea: 4 })
   })

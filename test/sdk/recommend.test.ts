@@ -16,7 +16,16 @@ const answer = (over: Partial<RecommendationAnswer['items'][number]> = {}): Reco
   strategy: 'for-you',
   label: 'Recommended for you',
   items: [
-    { id: 'tea-01', title: 'Sencha', category: 'tea', price: 9.5, image: '/img/tea.svg', score: 1, reasons: ['Because you viewed Assam', 'Popular this week'], ...over },
+    {
+      id: 'tea-01',
+      title: 'Sencha',
+      category: 'tea',
+      price: 9.5,
+      image: '/img/tea.svg',
+      score: 1,
+      reasons: ['Because you viewed Assam', 'Popular this week'],
+      ...over,
+    },
   ],
 })
 
@@ -58,7 +67,11 @@ describe('fetchRecommendations()', () => {
     const fetchMock = vi.fn(async (_url: string) => Response.json(answer()))
     vi.stubGlobal('fetch', fetchMock)
     const options = { strategy: 'also-viewed' as const, item: 'tea-01', limit: 4, rules: { maxPrice: 20 } }
-    const fresh = await rec.fetchRecommendations('/v1', { site: 'demo', key: 'pk', anonymousId: 'a1', cart: '' }, options)
+    const fresh = await rec.fetchRecommendations(
+      '/v1',
+      { site: 'demo', key: 'pk', anonymousId: 'a1', cart: '' },
+      options,
+    )
     expect(fresh).toEqual(answer())
     const url = new URL(fetchMock.mock.calls[0]![0], 'http://x')
     expect(Object.fromEntries(url.searchParams)).toEqual({

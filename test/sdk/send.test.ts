@@ -8,8 +8,14 @@ type Store = typeof import('../../sdk/store')
 let send: Send
 let store: Store
 // The sender's functions by name (createOutbox returns them as a tuple, to keep names out of the bundle).
-const named = ([enqueue, flush, retryNow, flushOnExit, dropWaiting, stats]: ReturnType<Send['createOutbox']>) =>
-  ({ enqueue, flush, retryNow, flushOnExit, dropWaiting, stats })
+const named = ([enqueue, flush, retryNow, flushOnExit, dropWaiting, stats]: ReturnType<Send['createOutbox']>) => ({
+  enqueue,
+  flush,
+  retryNow,
+  flushOnExit,
+  dropWaiting,
+  stats,
+})
 let sender: ReturnType<typeof named>
 let fetchMock: ReturnType<typeof vi.fn>
 const posted: EventBatch[] = []
@@ -56,7 +62,11 @@ describe('outbox', () => {
     expect(posted).toHaveLength(1)
     expect(posted[0]).toMatchObject({ site: 'demo', key: 'pk', events })
     // A plain string body: browsers send it as text/plain, a CORS-safelisted type (no preflight).
-    expect(fetchMock.mock.calls[0]![1]).toEqual({ method: 'POST', body: expect.any(String), signal: expect.any(AbortSignal) })
+    expect(fetchMock.mock.calls[0]![1]).toEqual({
+      method: 'POST',
+      body: expect.any(String),
+      signal: expect.any(AbortSignal),
+    })
   })
 
   it('sends at once when flushAt events wait', async () => {

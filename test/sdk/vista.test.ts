@@ -57,7 +57,12 @@ describe('createVista() with autotrack()', () => {
     const vista = await start('/')
     history.pushState(null, '', '/p/tea-02')
     const detail = document.createElement('div')
-    Object.assign(detail.dataset, { vistaView: 'tea-02', vistaCategory: 'tea', vistaPrice: '9.50', vistaName: 'Sencha' })
+    Object.assign(detail.dataset, {
+      vistaView: 'tea-02',
+      vistaCategory: 'tea',
+      vistaPrice: '9.50',
+      vistaName: 'Sencha',
+    })
     document.body.append(detail)
     await settle(vista)
     detail.append(document.createElement('span'))
@@ -75,7 +80,8 @@ describe('createVista() with autotrack()', () => {
        <button data-vista-remove="tea-02">Remove</button>
        <button data-vista-rate="tea-02" data-vista-rating="4">★</button>`,
     )
-    for (const b of document.querySelectorAll('button')) (b.firstElementChild ?? b).dispatchEvent(new MouseEvent('click', { bubbles: true }))
+    for (const b of document.querySelectorAll('button'))
+      (b.firstElementChild ?? b).dispatchEvent(new MouseEvent('click', { bubbles: true }))
     const profile = await settle(vista)
     expect((await outbox()).slice(-3).map((e) => [e.type, e.properties])).toEqual([
       ['Product Added', { product_id: 'tea-02', category: 'tea', quantity: 2 }],
@@ -100,7 +106,12 @@ describe('createVista() with autotrack()', () => {
     expect(orders).toHaveLength(1)
     expect(orders[0]).toMatchObject({
       id: 'order:o-1',
-      properties: { order_id: 'o-1', revenue: 19, currency: 'EUR', products: [{ product_id: 'tea-02', price: 9.5, quantity: 2 }] },
+      properties: {
+        order_id: 'o-1',
+        revenue: 19,
+        currency: 'EUR',
+        products: [{ product_id: 'tea-02', price: 9.5, quantity: 2 }],
+      },
     })
     expect(profile).toMatchObject({ orders: 1, revenue: 19 })
   })
@@ -115,7 +126,14 @@ describe('createVista() with autotrack()', () => {
     expect(profile).toMatchObject({ userId: 'user-42', traits: { plan: 'gold' } })
     // The link waits on the device until the Worker confirms it; the e-mail only as its hash.
     const link = await read<Record<string, unknown>>('link')
-    expect(link).toMatchObject({ site: 'demo', key: 'pk_demo', anonymousId: profile.anonymousId, userId: 'user-42', crmId: 'C-7', signatures })
+    expect(link).toMatchObject({
+      site: 'demo',
+      key: 'pk_demo',
+      anonymousId: profile.anonymousId,
+      userId: 'user-42',
+      crmId: 'C-7',
+      signatures,
+    })
     expect(link!.emailHash).toBe(createHash('sha256').update('ana@example.com').digest('hex'))
     expect(JSON.stringify(link)).not.toMatch(/example\.com/i)
     const before = profile.anonymousId
@@ -133,15 +151,27 @@ describe('createVista() with autotrack()', () => {
     vista.identify('user-42')
     await settle(vista)
     expect(await read('link')).toBeDefined() // the Worker never answered: the link still waits
-    vi.stubGlobal('fetch', vi.fn(async () => Response.json({ events: [] })))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Response.json({ events: [] })),
+    )
     const exported = await vista.exportData()
-    expect(exported.device).toMatchObject({ profile: { events: expect.any(Number) }, ids: { anonymousId: expect.any(String) } })
+    expect(exported.device).toMatchObject({
+      profile: { events: expect.any(Number) },
+      ids: { anonymousId: expect.any(String) },
+    })
     expect(exported.server).toEqual({ events: [] })
     const calls: string[] = []
-    vi.stubGlobal('fetch', vi.fn(async (url: string) => (calls.push(String(url)), new Response('{}', { status: 503 }))))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => (calls.push(String(url)), new Response('{}', { status: 503 }))),
+    )
     expect(await vista.forget()).toBe(false)
     expect(await read('profile')).toBeDefined()
-    vi.stubGlobal('fetch', vi.fn(async (url: string) => (calls.push(String(url)), new Response('{}', { status: 200 }))))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => (calls.push(String(url)), new Response('{}', { status: 200 }))),
+    )
     expect(await vista.forget()).toBe(true)
     expect(calls.filter((u) => u.endsWith('/privacy/erase'))).toHaveLength(2)
     for (const key of ['profile', 'outbox', 'ids', 'link']) expect(await read(key)).toBeUndefined()
@@ -184,7 +214,9 @@ describe('createVista()', () => {
       'fetch',
       vi.fn(async (url: string, init?: RequestInit) => {
         posted.push({ url: String(url), body: JSON.parse(String(init?.body ?? '{}')) })
-        return String(url).endsWith('/events') ? Response.json({ accepted: 1, duplicates: 0 }) : new Response('{}', { status: 503 })
+        return String(url).endsWith('/events')
+          ? Response.json({ accepted: 1, duplicates: 0 })
+          : new Response('{}', { status: 503 })
       }),
     )
     const a = sdk.createVista({ endpoint: '/a', site: 'site-a', key: 'pk_a' })

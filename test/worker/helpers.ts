@@ -68,7 +68,12 @@ export const seedTestSite = async (site: TestSite) =>
   })
 
 /** A batch envelope for `site`. */
-export const batchFor = (site: TestSite, events: unknown[]) => ({ site: site.id, key: site.key, sentAt: Date.now(), events })
+export const batchFor = (site: TestSite, events: unknown[]) => ({
+  site: site.id,
+  key: site.key,
+  sentAt: Date.now(),
+  events,
+})
 
 /** The identity secret test sites are given by `giveIdentitySecret`. */
 export const IDENTITY_SECRET = 'is_test_0123456789abcdef0123456789abcdef'
@@ -80,7 +85,10 @@ export async function giveIdentitySecret(siteId: string, secret = IDENTITY_SECRE
 }
 
 /** The `signatures` of an identify body for each id it names, as the site's backend computes them. */
-export async function signIds(ids: { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string }, secret = IDENTITY_SECRET) {
+export async function signIds(
+  ids: { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string },
+  secret = IDENTITY_SECRET,
+) {
   const kinds = { userId: 'user', crmId: 'crm', loyaltyId: 'loyalty', emailHash: 'email' } as const
   const signatures: Record<string, string> = {}
   for (const [field, kind] of Object.entries(kinds)) {

@@ -19,10 +19,16 @@ const send = (site: TestSite, method: string, path: string, body?: unknown) =>
   app.request(path, { method, headers: { Origin: site.origin }, body: json(body) }, env)
 /** A request to `siteId`'s admin API with `secret` as the bearer key. */
 const admin = (siteId: string, secret: string, method: string, path: string, body?: unknown) =>
-  app.request(`/v1/admin/${siteId}${path}`, { method, headers: { Authorization: `Bearer ${secret}` }, body: json(body) }, env)
-const query = (site: TestSite, params: Record<string, string>) => new URLSearchParams({ site: site.id, key: site.key, ...params })
+  app.request(
+    `/v1/admin/${siteId}${path}`,
+    { method, headers: { Authorization: `Bearer ${secret}` }, body: json(body) },
+    env,
+  )
+const query = (site: TestSite, params: Record<string, string>) =>
+  new URLSearchParams({ site: site.id, key: site.key, ...params })
 /** GET /v1/recommendations for `site` with its own key. */
-const recommend = (site: TestSite, params: Record<string, string>) => send(site, 'GET', `/v1/recommendations?${query(site, params)}`)
+const recommend = (site: TestSite, params: Record<string, string>) =>
+  send(site, 'GET', `/v1/recommendations?${query(site, params)}`)
 /** Fails with the answer's body unless it is a 2xx. */
 const ok = async (res: Response | Promise<Response>) => {
   const answer = await res
@@ -57,7 +63,9 @@ async function fill(site: TestSite, tag: string) {
     await ok(admin(site.id, site.admin, 'POST', '/identify', { anonymousId, userId: 'same-user' }))
   }
   await ok(recommend(site, { anonymousId: SAME_BROWSER, strategy: 'for-you' }))
-  await ok(send(site, 'POST', '/v1/decide', { site: site.id, key: site.key, anonymousId: SAME_BROWSER, placement: 'top' }))
+  await ok(
+    send(site, 'POST', '/v1/decide', { site: site.id, key: site.key, anonymousId: SAME_BROWSER, placement: 'top' }),
+  )
 }
 
 let keyMaterial: string[] = []
@@ -89,10 +97,23 @@ describe("site A's keys and site B's data", () => {
   it("cannot use site B's admin API: every admin route answers 401", async () => {
     const routes = app.routes
       .filter((r) => r.path.startsWith('/v1/admin/') && r.method !== 'ALL')
-      .map((r) => [r.method, r.path.replace(':site', siteB.id).replace(':anonymousId', SAME_BROWSER).replace(/:[a-zA-Z]+/g, 'x')] as const)
+      .map(
+        (r) =>
+          [
+            r.method,
+            r.path
+              .replace(':site', siteB.id)
+              .replace(':anonymousId', SAME_BROWSER)
+              .replace(/:[a-zA-Z]+/g, 'x'),
+          ] as const,
+      )
     expect(routes.length).toBeGreaterThanOrEqual(10)
     for (const [method, path] of routes) {
-      const init = { method, headers: { Authorization: `Bearer ${siteA.admin}` }, body: method === 'GET' ? undefined : '{}' }
+      const init = {
+        method,
+        headers: { Authorization: `Bearer ${siteA.admin}` },
+        body: method === 'GET' ? undefined : '{}',
+      }
       const res = await app.request(path, init, env)
       expect([method, path, res.status]).toEqual([method, path, 401])
     }
@@ -115,7 +136,10 @@ describe("site A's keys and site B's data", () => {
       )),
       ['cart', await recommend(siteA, { ...own, strategy: 'cart', cart: 'b-secret-tea,b-secret-pot' })],
       ['decide', await send(siteA, 'POST', '/v1/decide', { ...asA, ...own, placement: 'top' })],
-      ['identify', await admin(siteA.id, siteA.admin, 'POST', '/identify', { anonymousId: 'a-own-laptop', userId: 'same-user' })],
+      [
+        'identify',
+        await admin(siteA.id, siteA.admin, 'POST', '/identify', { anonymousId: 'a-own-laptop', userId: 'same-user' }),
+      ],
       ['admin profile', await admin(siteA.id, siteA.admin, 'GET', `/profiles/${SAME_BROWSER}`)],
       ['actions', await admin(siteA.id, siteA.admin, 'GET', '/actions')],
       ['settings', await admin(siteA.id, siteA.admin, 'GET', '/settings')],
@@ -132,24 +156,38 @@ describe("site A's keys and site B's data", () => {
     const stranger = (await (await admin(siteA.id, siteA.admin, 'GET', '/profiles/b-secret-phone')).json()) as any
     expect([stranger.uid, stranger.identities, stranger.summary.events]).toEqual([null, [], 0])
     // The answers are not empty: they show A's own rows.
-    const profile = (await (await send(siteA, 'GET', `/v1/profile?${query(siteA, own)}`)).json()) as { browsers: string[] }
+    const profile = (await (await send(siteA, 'GET', `/v1/profile?${query(siteA, own)}`)).json()) as {
+      browsers: string[]
+    }
     expect(profile.browsers.sort()).toEqual(['a-own-…', 'a-own-…', SAME_BROWSER])
-    const exported = (await (await send(siteA, 'GET', `/v1/privacy/export?${query(siteA, own)}`)).json()) as { events: unknown[] }
+    const exported = (await (await send(siteA, 'GET', `/v1/privacy/export?${query(siteA, own)}`)).json()) as {
+      events: unknown[]
+    }
     expect(JSON.stringify(exported.events)).toContain('a-own-tea')
   })
 
   it("cannot change or delete site B's rows through site A", async () => {
     expect((await admin(siteA.id, siteA.admin, 'DELETE', '/catalog/b-secret-tea')).status).toBe(404)
     expect((await admin(siteA.id, siteA.admin, 'DELETE', '/actions/b-secret-offer')).status).toBe(404)
-    const stock = await admin(siteA.id, siteA.admin, 'PATCH', '/catalog/stock', { items: [{ id: 'b-secret-tea', in_stock: false }] })
+    const stock = await admin(siteA.id, siteA.admin, 'PATCH', '/catalog/stock', {
+      items: [{ id: 'b-secret-tea', in_stock: false }],
+    })
     expect(await stock.json()).toEqual({ updated: 0, unknown: 1 })
-    const erase = await send(siteA, 'POST', '/v1/privacy/erase', { site: siteA.id, key: siteA.key, anonymousId: 'b-secret-phone' })
+    const erase = await send(siteA, 'POST', '/v1/privacy/erase', {
+      site: siteA.id,
+      key: siteA.key,
+      anonymousId: 'b-secret-phone',
+    })
     expect(erase.status).toBe(200)
 
     expect(await listEvents(env.DB, siteB.id)).toHaveLength(4)
-    const actions = (await (await admin(siteB.id, siteB.admin, 'GET', '/actions')).json()) as { actions: Array<{ id: string }> }
+    const actions = (await (await admin(siteB.id, siteB.admin, 'GET', '/actions')).json()) as {
+      actions: Array<{ id: string }>
+    }
     expect(actions.actions.map((a) => a.id)).toEqual(['b-secret-offer'])
-    const recs = (await (await recommend(siteB, { strategy: 'trending', rules: '{"inStock":true}' })).json()) as { items: Array<{ id: string }> }
+    const recs = (await (await recommend(siteB, { strategy: 'trending', rules: '{"inStock":true}' })).json()) as {
+      items: Array<{ id: string }>
+    }
     expect(recs.items.map((i) => i.id)).toContain('b-secret-tea')
   })
 })
@@ -191,38 +229,72 @@ describe('error answers', () => {
       ['rules not JSON', 400, `/v1/recommendations?${q({ rules: '{' })}`, {}],
       ['B key on A', 401, `/v1/recommendations?${new URLSearchParams({ site: siteA.id, key: siteB.key })}`, {}],
       ['bad browser id', 400, `/v1/privacy/export?${q({ anonymousId: 'has space' })}`, {}],
-      ['profile, unknown site', 401, `/v1/profile?${new URLSearchParams({ site: 'nobody', key: 'x', anonymousId: 'y' })}`, {}],
-      ['erase, foreign origin', 403, '/v1/privacy/erase', post(as(siteA, { anonymousId: 'x' }), { Origin: 'https://evil.example' })],
+      [
+        'profile, unknown site',
+        401,
+        `/v1/profile?${new URLSearchParams({ site: 'nobody', key: 'x', anonymousId: 'y' })}`,
+        {},
+      ],
+      [
+        'erase, foreign origin',
+        403,
+        '/v1/privacy/erase',
+        post(as(siteA, { anonymousId: 'x' }), { Origin: 'https://evil.example' }),
+      ],
       ['decide, no placement', 400, '/v1/decide', post(as(siteA, { anonymousId: 'x' }))],
-      ['identify, bad e-mail hash', 400, '/v1/identify', post(as(siteA, { anonymousId: 'x', emailHash: 'ana@example.com' }))],
+      [
+        'identify, bad e-mail hash',
+        400,
+        '/v1/identify',
+        post(as(siteA, { anonymousId: 'x', emailHash: 'ana@example.com' })),
+      ],
       ['admin, no key', 401, `/v1/admin/${siteA.id}/actions`, {}],
       ['admin, public key', 401, `/v1/admin/${siteA.id}/actions`, bearer(siteA.key)],
       ["admin, B's admin key", 401, `/v1/admin/${siteA.id}/settings`, bearer(siteB.admin)],
-      ['admin, invalid action', 400, `/v1/admin/${siteA.id}/actions/x`, bearer(siteA.admin, { method: 'PUT', body: '{"title":1}' })],
+      [
+        'admin, invalid action',
+        400,
+        `/v1/admin/${siteA.id}/actions/x`,
+        bearer(siteA.admin, { method: 'PUT', body: '{"title":1}' }),
+      ],
       ['admin, malformed CSV', 400, `/v1/admin/${siteA.id}/catalog`, bearer(siteA.admin, csv)],
       ['admin, bad report range', 400, `/v1/admin/${siteA.id}/reports?from=yesterday&to=x`, bearer(siteA.admin)],
-      ['admin, unknown key kind', 404, `/v1/admin/${siteA.id}/keys/secret/rotate`, bearer(siteA.admin, { method: 'POST' })],
+      [
+        'admin, unknown key kind',
+        404,
+        `/v1/admin/${siteA.id}/keys/secret/rotate`,
+        bearer(siteA.admin, { method: 'POST' }),
+      ],
       ['admin, unknown action', 404, `/v1/admin/${siteA.id}/actions/none`, bearer(siteA.admin, { method: 'DELETE' })],
       ['no such route', 404, '/v1/nope', {}],
-      ['rate limited', 429, `/v1/profile?${q({ anonymousId: 'x' })}`, { headers: { 'CF-Connecting-IP': '198.51.100.1' } }, limited],
+      [
+        'rate limited',
+        429,
+        `/v1/profile?${q({ anonymousId: 'x' })}`,
+        { headers: { 'CF-Connecting-IP': '198.51.100.1' } },
+        limited,
+      ],
       ['D1 down, events', 500, '/v1/events', post(events), { ...env, DB: brokenDb }],
       ['D1 down, recommendations', 500, `/v1/recommendations?${q({})}`, {}, { ...env, DB: brokenDb }],
       ['D1 down, admin', 500, `/v1/admin/${siteA.id}/actions`, bearer(siteA.admin), { ...env, DB: brokenDb }],
     ]
   }
 
-  it.each(cases())('%s: %i with a JSON error and no stack, key or hash', async (_name, status, path, init, bindings = env) => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
-    const res = await app.request(path, init, bindings)
-    const text = await res.text()
-    expect(res.status).toBe(status)
-    expect(JSON.parse(text)).toEqual(expect.objectContaining({ error: expect.any(String) }))
-    expect(text).not.toMatch(/^\s*at\s|\bat .+:\d+:\d+|\.ts:\d|\.js:\d|stack|SQLITE|D1_ERROR/m)
-    for (const secret of keyMaterial) expect(text).not.toContain(secret)
-    // An unexpected failure is logged where operators see it, and only there.
-    if (status === 500) {
-      expect(JSON.parse(text)).toEqual({ error: 'internal error' })
-      expect(logged).toHaveBeenCalled()
-    }
-  })
+  it.each(cases())(
+    '%s: %i with a JSON error and no stack, key or hash',
+    async (_name, status, path, init, bindings = env) => {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+      const res = await app.request(path, init, bindings)
+      const text = await res.text()
+      expect(res.status).toBe(status)
+      expect(JSON.parse(text)).toEqual(expect.objectContaining({ error: expect.any(String) }))
+      expect(text).not.toMatch(/^\s*at\s|\bat .+:\d+:\d+|\.ts:\d|\.js:\d|stack|SQLITE|D1_ERROR/m)
+      for (const secret of keyMaterial) expect(text).not.toContain(secret)
+      // An unexpected failure is logged where operators see it, and only there.
+      if (status === 500) {
+        expect(JSON.parse(text)).toEqual({ error: 'internal error' })
+        expect(logged).toHaveBeenCalled()
+      }
+    },
+  )
 })

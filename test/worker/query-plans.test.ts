@@ -23,7 +23,20 @@ const RULES: Record<string, RegExp> = {
   visitors: /^SEARCH \S+ USING (?!AUTOMATIC)/,
 }
 
-const NOT_ALIASES = new Set(['as', 'indexed', 'not', 'where', 'on', 'set', 'using', 'left', 'join', 'inner', 'cross', 'natural'])
+const NOT_ALIASES = new Set([
+  'as',
+  'indexed',
+  'not',
+  'where',
+  'on',
+  'set',
+  'using',
+  'left',
+  'join',
+  'inner',
+  'cross',
+  'natural',
+])
 
 /** The names a plan may give `table` in `sql`: its own, and every alias it is read under. */
 function namesOf(sql: string, table: string): Set<string> {
@@ -39,7 +52,9 @@ describe('query plans', () => {
   for (const [name, sql] of Object.entries(INDEX_SQL)) {
     it(`${name} reads events only through the pending index and scans no shopper table`, async () => {
       const steps = await plan(sql)
-      const read = Object.keys(RULES).filter((table) => new RegExp(`\\b(?:FROM|JOIN|UPDATE)\\s+${table}\\b`, 'i').test(sql))
+      const read = Object.keys(RULES).filter((table) =>
+        new RegExp(`\\b(?:FROM|JOIN|UPDATE)\\s+${table}\\b`, 'i').test(sql),
+      )
       expect(read).toContain('events')
       for (const table of read) {
         const names = namesOf(sql, table)

@@ -18,7 +18,19 @@ const FALLBACK = 'Picked for your visit'
 
 // A shopper whose every field is set, with the marketer's private names in segments, scores and utm.
 const CONTEXT: DecisionContext = {
-  segments: ['likes:tea', 'prospect', 'new', 'active', 'reactivated', 'at-risk', 'lapsed', 'rfm:hibernating', 'tier-d', 'value:low-priority', 'churn-warning'],
+  segments: [
+    'likes:tea',
+    'prospect',
+    'new',
+    'active',
+    'reactivated',
+    'at-risk',
+    'lapsed',
+    'rfm:hibernating',
+    'tier-d',
+    'value:low-priority',
+    'churn-warning',
+  ],
   lifecycle: 'at-risk',
   scores: { churnRisk: 0.83, rfm: 'hibernating', tier: 'D', pAlive: 0.27, value: 'low-priority', r: 2 },
   cart: { total: 92, count: 3, items: ['sku-1'] },
@@ -26,7 +38,13 @@ const CONTEXT: DecisionContext = {
   device: 'mobile',
   time: { hour: 20, weekday: 6 },
   referrer: 'https://news.example/spring',
-  utm: { source: 'crm-export', medium: 'email', campaign: 'winback-lowvalue-q3', term: 'cheap-tea', content: 'variant-b' },
+  utm: {
+    source: 'crm-export',
+    medium: 'email',
+    campaign: 'winback-lowvalue-q3',
+    term: 'cheap-tea',
+    content: 'variant-b',
+  },
   profile: { orders: 4, revenue: 912.5, vipTier: 'gold' },
 }
 const SECRETS = [
@@ -47,7 +65,8 @@ const SECRETS = [
   'gold',
   'pAlive',
 ]
-const PRIVATE = /[%×]|propensit|probab|\blever|\bvalue|\bscore|explor|exploit|eligib|holdout|uplift|segment|\brfm\b|\btier|\bchurn|\brisk|\bcampaign|\butm\b|\brules?\b|boost|\bpin(ned)?\b|\bweight|\bcosine/i
+const PRIVATE =
+  /[%×]|propensit|probab|\blever|\bvalue|\bscore|explor|exploit|eligib|holdout|uplift|segment|\brfm\b|\btier|\bchurn|\brisk|\bcampaign|\butm\b|\brules?\b|boost|\bpin(ned)?\b|\bweight|\bcosine/i
 
 /** Asserts texts a shopper reads carry nothing of the marketer's; numbers only from `allowed`. */
 function expectPublic(texts: string[], allowed: number[] = [], name = '') {
@@ -59,10 +78,14 @@ function expectPublic(texts: string[], allowed: number[] = [], name = '') {
 }
 
 // Every field the condition language knows, named by its own error message (so a new field is covered too).
-const KNOWN = problems({ 'no-such-field': 1 })[0]!.message.replace(/^.*use one of /, '').split(', ')
+const KNOWN = problems({ 'no-such-field': 1 })[0]!
+  .message.replace(/^.*use one of /, '')
+  .split(', ')
 const FIELDS = KNOWN.flatMap((f) =>
-  f === 'scores.<name>' ? ['scores.churnRisk', 'scores.rfm', 'scores.tier', 'scores.pAlive', 'scores.value']
-    : f === 'profile.<name>' ? ['profile.orders', 'profile.revenue', 'profile.vipTier']
+  f === 'scores.<name>'
+    ? ['scores.churnRisk', 'scores.rfm', 'scores.tier', 'scores.pAlive', 'scores.value']
+    : f === 'profile.<name>'
+      ? ['profile.orders', 'profile.revenue', 'profile.vipTier']
       : [f],
 )
 
@@ -105,13 +128,17 @@ interface Clause {
 const numbers = (v: unknown) => (JSON.stringify(v ?? null).match(/-?\d+(\.\d+)?/g) ?? []).map(Number)
 const clauses: Clause[] = FIELDS.flatMap((path) =>
   OPERATORS.flatMap((op) => {
-    const lifecycles = path === 'lifecycle' ? ['new', 'active', 'at-risk', 'lapsed', 'reactivated'] : [CONTEXT.lifecycle]
+    const lifecycles =
+      path === 'lifecycle' ? ['new', 'active', 'at-risk', 'lapsed', 'reactivated'] : [CONTEXT.lifecycle]
     return lifecycles.flatMap((lifecycle) => {
       const context: DecisionContext = { ...CONTEXT, lifecycle }
-      const held: Array<{ when: Condition; context: DecisionContext }> = operands(op, resolve(context, path)).map((operand) => ({ when: { [path]: { [op]: operand } } as Condition, context }))
+      const held: Array<{ when: Condition; context: DecisionContext }> = operands(op, resolve(context, path)).map(
+        (operand) => ({ when: { [path]: { [op]: operand } } as Condition, context }),
+      )
       // $exists: false, $ne and $nin also hold on a missing field.
       if (op === '$exists') held.push({ when: { [path]: { $exists: false } }, context: {} })
-      if (op === '$ne' || op === '$nin') held.push({ when: { [path]: { [op]: op === '$ne' ? 'x' : ['x'] } } as Condition, context: {} })
+      if (op === '$ne' || op === '$nin')
+        held.push({ when: { [path]: { [op]: op === '$ne' ? 'x' : ['x'] } } as Condition, context: {} })
       return held
         .filter(({ when, context }) => problems(when).length === 0 && evaluate(when, context))
         .map(({ when, context }) => ({
@@ -127,16 +154,53 @@ const combined: Clause[] = [
   { name: 'always', when: {}, context: CONTEXT, allowed: [] },
   { name: '$not', when: { $not: { device: 'desktop' } }, context: CONTEXT, allowed: [] },
   { name: '$not of a segment', when: { $not: { segments: 'vip' } }, context: CONTEXT, allowed: [] },
-  { name: '$or', when: { $or: [{ device: 'desktop' }, { 'cart.total': { $gt: 50 } }] }, context: CONTEXT, allowed: [50, 92] },
-  { name: '$and', when: { $and: [{ lifecycle: 'at-risk' }, { 'scores.churnRisk': { $gt: 0.5 } }] }, context: CONTEXT, allowed: [] },
+  {
+    name: '$or',
+    when: { $or: [{ device: 'desktop' }, { 'cart.total': { $gt: 50 } }] },
+    context: CONTEXT,
+    allowed: [50, 92],
+  },
+  {
+    name: '$and',
+    when: { $and: [{ lifecycle: 'at-risk' }, { 'scores.churnRisk': { $gt: 0.5 } }] },
+    context: CONTEXT,
+    allowed: [],
+  },
 ]
 
 const pick = (when: Condition, more: Partial<Action> = {}) =>
-  actionSchema.parse({ id: 'pick', title: 'Summer markdown', text: 'Save on tea', placement: 'banner', value: 7.25, lever: 3.5, when, ...more })
-const RIVAL = actionSchema.parse({ id: 'rival', title: 'Secret rival promo', text: 'Rival text', placement: 'banner', value: 11.75, lever: 2.5 })
-const GHOST = actionSchema.parse({ id: 'ghost', title: 'Paused ghost deal', text: 'Ghost text', placement: 'banner', value: 13, lever: 0 })
+  actionSchema.parse({
+    id: 'pick',
+    title: 'Summer markdown',
+    text: 'Save on tea',
+    placement: 'banner',
+    value: 7.25,
+    lever: 3.5,
+    when,
+    ...more,
+  })
+const RIVAL = actionSchema.parse({
+  id: 'rival',
+  title: 'Secret rival promo',
+  text: 'Rival text',
+  placement: 'banner',
+  value: 11.75,
+  lever: 2.5,
+})
+const GHOST = actionSchema.parse({
+  id: 'ghost',
+  title: 'Paused ghost deal',
+  text: 'Ghost text',
+  placement: 'banner',
+  value: 13,
+  lever: 0,
+})
 
-const run = (actions: Action[], context: DecisionContext, more: { arms?: Arms; holdoutShare?: number; seed?: number } = {}) =>
+const run = (
+  actions: Action[],
+  context: DecisionContext,
+  more: { arms?: Arms; holdoutShare?: number; seed?: number } = {},
+) =>
   decide({
     actions,
     context,
@@ -162,9 +226,19 @@ function expectShopperReasons(decision: Decision, allowed: number[], name = '') 
 
 describe('decision reasons', () => {
   it('cover every field and operator of the condition language', () => {
-    expect(FIELDS).toEqual(expect.arrayContaining(['segments', 'lifecycle', 'cart.total', 'page.category', 'utm.campaign', 'time.weekday']))
-    for (const path of FIELDS) expect(clauses.some((c) => Object.keys(c.when)[0] === path), path).toBe(true)
-    for (const op of OPERATORS) expect(clauses.some((c) => JSON.stringify(c.when).includes(`"${op}"`)), op).toBe(true)
+    expect(FIELDS).toEqual(
+      expect.arrayContaining(['segments', 'lifecycle', 'cart.total', 'page.category', 'utm.campaign', 'time.weekday']),
+    )
+    for (const path of FIELDS)
+      expect(
+        clauses.some((c) => Object.keys(c.when)[0] === path),
+        path,
+      ).toBe(true)
+    for (const op of OPERATORS)
+      expect(
+        clauses.some((c) => JSON.stringify(c.when).includes(`"${op}"`)),
+        op,
+      ).toBe(true)
   })
 
   const groups = new Map<string, Clause[]>()
@@ -172,22 +246,25 @@ describe('decision reasons', () => {
     const key = Object.keys(c.when)[0] ?? 'always'
     groups.set(key, [...(groups.get(key) ?? []), c])
   }
-  it.each([...groups])('on %s tell the shopper nothing of the marketer\'s, under every operator and choice', (_, group) => {
-    for (const { name, when, context, allowed } of group) {
-      const paths = new Set<string>()
-      // The only eligible action, then against a rival: exploited and explored, by turns.
-      const decisions = [run([pick(when), GHOST], context)]
-      // The rival's expected score is the higher one; the pick, with no evidence, still wins some draws.
-      const arms: Arms = { [armKey('rival', 'all')]: { successes: 5, failures: 5 } }
-      for (let seed = 1; seed <= 12; seed++) decisions.push(run([pick(when), RIVAL, GHOST], context, { arms, seed }))
-      for (const d of decisions) {
-        expect(d.action?.id, name).toBeDefined()
-        expectShopperReasons(d, allowed, name)
-        paths.add(d.trace.choice)
+  it.each([...groups])(
+    "on %s tell the shopper nothing of the marketer's, under every operator and choice",
+    (_, group) => {
+      for (const { name, when, context, allowed } of group) {
+        const paths = new Set<string>()
+        // The only eligible action, then against a rival: exploited and explored, by turns.
+        const decisions = [run([pick(when), GHOST], context)]
+        // The rival's expected score is the higher one; the pick, with no evidence, still wins some draws.
+        const arms: Arms = { [armKey('rival', 'all')]: { successes: 5, failures: 5 } }
+        for (let seed = 1; seed <= 12; seed++) decisions.push(run([pick(when), RIVAL, GHOST], context, { arms, seed }))
+        for (const d of decisions) {
+          expect(d.action?.id, name).toBeDefined()
+          expectShopperReasons(d, allowed, name)
+          paths.add(d.trace.choice)
+        }
+        expect([...paths], name).toEqual(expect.arrayContaining(['only-eligible', 'exploited', 'explored']))
       }
-      expect([...paths], name).toEqual(expect.arrayContaining(['only-eligible', 'exploited', 'explored']))
-    }
-  })
+    },
+  )
 
   it('say nothing when nothing is shown: nothing eligible, or the holdout', () => {
     const none = run([GHOST, pick({ device: 'desktop' })], CONTEXT)
@@ -200,12 +277,18 @@ describe('decision reasons', () => {
   })
 
   it("give the marketer's own reason, written for the shopper, instead of the templates", () => {
-    const decision = run([pick({ 'cart.total': { $gt: 50 } }, { reason: '  Because your cart is\nover €50  ' }), RIVAL], CONTEXT)
+    const decision = run(
+      [pick({ 'cart.total': { $gt: 50 } }, { reason: '  Because your cart is\nover €50  ' }), RIVAL],
+      CONTEXT,
+    )
     expect(decision.reasons).toEqual(['Because your cart is over €50'])
   })
 
-  it('keep the marketer\'s account in the trace: clauses, odds, values, levers and every rival', () => {
-    const arms: Arms = { [armKey('pick', 'all')]: { successes: 5, failures: 5 }, [armKey('rival', 'all')]: { successes: 0, failures: 20 } }
+  it("keep the marketer's account in the trace: clauses, odds, values, levers and every rival", () => {
+    const arms: Arms = {
+      [armKey('pick', 'all')]: { successes: 5, failures: 5 },
+      [armKey('rival', 'all')]: { successes: 0, failures: 20 },
+    }
     const decision = run([pick({ 'cart.total': { $gt: 50 } }), RIVAL, GHOST], CONTEXT, { arms })
     expect(decision.action?.id).toBe('pick')
     const { trace } = decision
@@ -213,13 +296,26 @@ describe('decision reasons', () => {
     expect(trace.summary).toMatch(/propensity × value/)
     expect(trace.probability).toBe(decision.probability)
     const byId = Object.fromEntries(trace.candidates.map((c) => [c.id, c]))
-    expect(byId.ghost).toMatchObject({ title: 'Paused ghost deal', eligible: false, outcome: 'ineligible', why: 'paused: value × lever is 0' })
-    expect(byId.rival).toMatchObject({ title: 'Secret rival promo', eligible: true, value: 11.75, lever: 2.5, propensity: 1 / 22, outcome: 'lost' })
+    expect(byId.ghost).toMatchObject({
+      title: 'Paused ghost deal',
+      eligible: false,
+      outcome: 'ineligible',
+      why: 'paused: value × lever is 0',
+    })
+    expect(byId.rival).toMatchObject({
+      title: 'Secret rival promo',
+      eligible: true,
+      value: 11.75,
+      lever: 2.5,
+      propensity: 1 / 22,
+      outcome: 'lost',
+    })
     expect(byId.pick).toMatchObject({ value: 7.25, lever: 3.5, propensity: 0.5, outcome: 'chosen' })
     expect(byId.rival!.expected).toBeCloseTo((1 / 22) * 11.75 * 2.5)
     const winner = trace.candidates.find((c) => c.outcome === 'chosen')!
     expect(winner.id).toBe(decision.action!.id)
-    for (const c of trace.candidates.filter((c) => c.outcome === 'lost')) expect(c.score!).toBeLessThanOrEqual(winner.score!)
+    for (const c of trace.candidates.filter((c) => c.outcome === 'lost'))
+      expect(c.score!).toBeLessThanOrEqual(winner.score!)
   })
 })
 
@@ -236,7 +332,9 @@ const ITEMS: Array<[string, string, string]> = [
   ['seeds', 'Seeds', 'garden'],
   ['book', 'Tea book', 'books'],
 ]
-const catalog = new Map<string, CatalogItem>(ITEMS.map(([id, title, category]) => [id, { id, title, category, price: 9.5, image: null, inStock: true }]))
+const catalog = new Map<string, CatalogItem>(
+  ITEMS.map(([id, title, category]) => [id, { id, title, category, price: 9.5, image: null, inStock: true }]),
+)
 const TITLES = new Set([...ITEMS.map(([, title]) => title), ...ITEMS.map(([, , category]) => category), 'the shop'])
 const history: HistoryItem[] = [
   { item: 'sencha', lastTs: NOW - 5 * 60_000, views: 2, adds: 0, purchases: 0, rating: null, dismissed: false },
@@ -277,7 +375,14 @@ const data = (more: Partial<ModelData> = {}): ModelData => ({
 })
 const RULES: Rules[] = [
   {},
-  { pin: ['seeds'], boost: [{ category: 'tea', factor: 7.5 }, { items: ['cup'], factor: 0.25 }], maxPerCategory: 2 },
+  {
+    pin: ['seeds'],
+    boost: [
+      { category: 'tea', factor: 7.5 },
+      { items: ['cup'], factor: 0.25 },
+    ],
+    maxPerCategory: 2,
+  },
 ]
 const TEMPLATES: Record<string, RegExp> = {
   'also viewed': /^Shoppers who viewed (.+) also viewed this$/,
@@ -306,7 +411,9 @@ describe('recommendation reasons', () => {
   ]
   const answers = STRATEGIES.flatMap((strategy: Strategy) =>
     [history, []].flatMap((h) =>
-      contexts.flatMap((context) => RULES.map((rules) => recommend(data({ history: h, context }), strategy, rules, new Set(), 8))),
+      contexts.flatMap((context) =>
+        RULES.map((rules) => recommend(data({ history: h, context }), strategy, rules, new Set(), 8)),
+      ),
     ),
   )
   const reasons = [...new Set(answers.flat().flatMap((s) => s.reasons))]
@@ -321,7 +428,11 @@ describe('recommendation reasons', () => {
   })
 
   it('cover every template', () => {
-    for (const [name, template] of Object.entries(TEMPLATES)) expect(reasons.some((r) => template.test(r)), name).toBe(true)
+    for (const [name, template] of Object.entries(TEMPLATES))
+      expect(
+        reasons.some((r) => template.test(r)),
+        name,
+      ).toBe(true)
   })
 
   it('never show a score, a boost, a rule or another shopper', () => {

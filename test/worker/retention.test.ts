@@ -12,7 +12,9 @@ const ago = (days: number) => NOW - days * DAY
 
 /** Rows of the test site in a table (optionally only one browser's). */
 const rows = async (table: string, where = '1') =>
-  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE site_id = ? AND ${where}`).bind(SITE.id).first<{ n: number }>())!.n
+  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE site_id = ? AND ${where}`)
+    .bind(SITE.id)
+    .first<{ n: number }>())!.n
 
 /** Browses, buys and rates `days` ago as `anonymousId`, leaving rows in every shopper table. */
 async function shop(anonymousId: string, days: number, n = 4) {
@@ -20,15 +22,54 @@ async function shop(anonymousId: string, days: number, n = 4) {
   const events = Array.from({ length: n }, (_, i) =>
     makeEvent('Product Viewed', { product_id: `p${i}`, category: 'tea' }, { anonymousId, timestamp: at + i * 1000 }),
   )
-  events.push(makeEvent('Order Completed', { order_id: `o-${anonymousId}-${days}`, revenue: 10, products: [{ product_id: 'p0' }] }, { anonymousId, timestamp: at + n * 1000 }))
+  events.push(
+    makeEvent(
+      'Order Completed',
+      { order_id: `o-${anonymousId}-${days}`, revenue: 10, products: [{ product_id: 'p0' }] },
+      { anonymousId, timestamp: at + n * 1000 },
+    ),
+  )
   await storeAsReceived(events)
-  const insert = (sql: string, ...values: unknown[]) => env.DB.prepare(sql).bind(SITE.id, ...values).run()
-  await insert("INSERT OR IGNORE INTO decisions (site_id, id, anonymous_id, placement, action_id, segment_key, probability, propensity, holdout, context, created_at) VALUES (?, ?, ?, 'top', NULL, 'new', 1, 1, 0, '{}', ?)", `d-${anonymousId}-${days}`, anonymousId, at)
-  await insert("INSERT OR IGNORE INTO recommendations (site_id, id, anonymous_id, strategy, items, created_at) VALUES (?, ?, ?, 'for-you', '[]', ?)", `r-${anonymousId}-${days}`, anonymousId, at)
-  await insert("INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'anonymous', ?, ?, ?) ON CONFLICT DO NOTHING", anonymousId, `uid-${anonymousId}`, at)
-  await insert("INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'user', ?, ?, ?) ON CONFLICT DO NOTHING", `user-${anonymousId}`, `uid-${anonymousId}`, at)
-  await insert("INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason) VALUES (?, ?, 'link', 'user', ?, NULL, ?, 'test')", at, `user-${anonymousId}`, `uid-${anonymousId}`)
-  await insert("INSERT OR IGNORE INTO claims (site_id, anonymous_id, kind, value, claimed_at) VALUES (?, ?, 'crm', ?, ?)", anonymousId, `crm-${anonymousId}-${days}`, at)
+  const insert = (sql: string, ...values: unknown[]) =>
+    env.DB.prepare(sql)
+      .bind(SITE.id, ...values)
+      .run()
+  await insert(
+    "INSERT OR IGNORE INTO decisions (site_id, id, anonymous_id, placement, action_id, segment_key, probability, propensity, holdout, context, created_at) VALUES (?, ?, ?, 'top', NULL, 'new', 1, 1, 0, '{}', ?)",
+    `d-${anonymousId}-${days}`,
+    anonymousId,
+    at,
+  )
+  await insert(
+    "INSERT OR IGNORE INTO recommendations (site_id, id, anonymous_id, strategy, items, created_at) VALUES (?, ?, ?, 'for-you', '[]', ?)",
+    `r-${anonymousId}-${days}`,
+    anonymousId,
+    at,
+  )
+  await insert(
+    "INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'anonymous', ?, ?, ?) ON CONFLICT DO NOTHING",
+    anonymousId,
+    `uid-${anonymousId}`,
+    at,
+  )
+  await insert(
+    "INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'user', ?, ?, ?) ON CONFLICT DO NOTHING",
+    `user-${anonymousId}`,
+    `uid-${anonymousId}`,
+    at,
+  )
+  await insert(
+    "INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason) VALUES (?, ?, 'link', 'user', ?, NULL, ?, 'test')",
+    at,
+    `user-${anonymousId}`,
+    `uid-${anonymousId}`,
+  )
+  await insert(
+    "INSERT OR IGNORE INTO claims (site_id, anonymous_id, kind, value, claimed_at) VALUES (?, ?, 'crm', ?, ?)",
+    anonymousId,
+    `crm-${anonymousId}-${days}`,
+    at,
+  )
 }
 
 beforeEach(async () => {
@@ -66,7 +107,11 @@ describe('retention', () => {
     // The browser seen only long ago is gone with its identifiers; the mixed one keeps a summary of what is left.
     expect(await rows('visitors', "anonymous_id = 'gone'")).toBe(0)
     expect(await rows('identities', "uid = 'uid-gone'")).toBe(0)
-    const mixed = await env.DB.prepare("SELECT events, orders, first_seen FROM visitors WHERE site_id = ? AND anonymous_id = 'mixed'").bind(SITE.id).first()
+    const mixed = await env.DB.prepare(
+      "SELECT events, orders, first_seen FROM visitors WHERE site_id = ? AND anonymous_id = 'mixed'",
+    )
+      .bind(SITE.id)
+      .first()
     expect(mixed).toMatchObject({ events: 3, orders: 1 })
     expect(mixed!.first_seen as number).toBeGreaterThanOrEqual(ago(30))
     expect(await rows('identities', "uid = 'uid-mixed'")).toBe(2)

@@ -6,7 +6,19 @@ import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import { readCatalog } from './catalog'
 import { customerView, decisionContext, profileAnswer, snapshotSegments } from '../customer/view'
-import { actionReport, holdoutGroups, recommendationReport, deleteItem, existingItems, setIdentitySecret, setKeyHash, setStock, updateSiteConfig, upsertItems, type ItemRow } from './store'
+import {
+  actionReport,
+  holdoutGroups,
+  recommendationReport,
+  deleteItem,
+  existingItems,
+  setIdentitySecret,
+  setKeyHash,
+  setStock,
+  updateSiteConfig,
+  upsertItems,
+  type ItemRow,
+} from './store'
 import { recentVisitors, segmentSizes } from '../customer/store'
 import { deleteAction, listActions, upsertActions } from '../decide/store'
 import { claimsOf, identitiesOf } from '../identity/store'
@@ -48,7 +60,10 @@ export const itemSchema = z.object({
 export const catalogImport = z.object({ items: z.array(z.unknown()).min(1).max(MAX_IMPORT_ROWS) })
 /** The body of PATCH /v1/admin/:site/catalog/stock. */
 export const stockPatch = z.object({
-  items: z.array(z.object({ id: itemSchema.shape.id, in_stock: z.boolean() })).min(1).max(MAX_STOCK_ROWS),
+  items: z
+    .array(z.object({ id: itemSchema.shape.id, in_stock: z.boolean() }))
+    .min(1)
+    .max(MAX_STOCK_ROWS),
 })
 /** The body of PATCH /v1/admin/:site/settings. */
 export const settingsPatch = z.object({ origins: originsSchema, settings: siteSettingsSchema }).partial().strict()
@@ -84,7 +99,7 @@ export default new Hono<AppEnv>()
   })
   .get('/:site/actions', async (c) => {
     const rows = (await listActions(c.env.DB, c.var.site.id).all<{ definition: string }>()).results
-    return c.json({ actions: rows.flatMap((r) => (parseDefinition(r.definition).data ?? [])) })
+    return c.json({ actions: rows.flatMap((r) => parseDefinition(r.definition).data ?? []) })
   })
   .put('/:site/actions/:id', async (c) => {
     const body = (await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES)) as Record<string, unknown>
@@ -103,7 +118,8 @@ export default new Hono<AppEnv>()
     let body: unknown
     if (csv) {
       const text = await c.req.text()
-      if (new TextEncoder().encode(text).byteLength > MAX_CATALOG_BYTES) throw new HTTPException(413, { message: `body exceeds ${MAX_CATALOG_BYTES} bytes` })
+      if (new TextEncoder().encode(text).byteLength > MAX_CATALOG_BYTES)
+        throw new HTTPException(413, { message: `body exceeds ${MAX_CATALOG_BYTES} bytes` })
       try {
         body = { items: readCatalog(text, 'csv') }
       } catch (e) {
@@ -116,16 +132,38 @@ export default new Hono<AppEnv>()
     const rejected: Array<{ row: number; id?: unknown; errors: string[] }> = []
     rows.data.items.forEach((raw, row) => {
       const item = itemSchema.safeParse(raw)
-      if (item.success) valid.push({ ...item.data, image: item.data.image ?? null, description: item.data.description ?? null, in_stock: item.data.in_stock ? 1 : 0 })
-      else rejected.push({ row, id: (raw as { id?: unknown })?.id, errors: toIssues(item.error).map((i) => `${i.path}: ${i.message}`) })
+      if (item.success)
+        valid.push({
+          ...item.data,
+          image: item.data.image ?? null,
+          description: item.data.description ?? null,
+          in_stock: item.data.in_stock ? 1 : 0,
+        })
+      else
+        rejected.push({
+          row,
+          id: (raw as { id?: unknown })?.id,
+          errors: toIssues(item.error).map((i) => `${i.path}: ${i.message}`),
+        })
     })
-    const known = valid.length > 0 ? await existingItems(c.env.DB, c.var.site.id, valid.map((i) => i.id)) : new Set<string>()
+    const known =
+      valid.length > 0
+        ? await existingItems(
+            c.env.DB,
+            c.var.site.id,
+            valid.map((i) => i.id),
+          )
+        : new Set<string>()
     if (valid.length > 0) await upsertItems(c.env.DB, c.var.site.id, valid)
     const updated = valid.filter((i) => known.has(i.id)).length
     return c.json({ created: valid.length - updated, updated, rejected })
   })
   .get('/:site/settings', (c) =>
-    c.json({ origins: c.var.site.origins, settings: c.var.site.settings ?? {}, identitySecret: Boolean(c.var.site.identitySecret) }),
+    c.json({
+      origins: c.var.site.origins,
+      settings: c.var.site.settings ?? {},
+      identitySecret: Boolean(c.var.site.identitySecret),
+    }),
   )
   .patch('/:site/settings', async (c) => {
     const parsed = settingsPatch.safeParse(await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES))
@@ -135,7 +173,10 @@ export default new Hono<AppEnv>()
     const settings = { ...site.settings, ...parsed.data.settings }
     const origins = parsed.data.origins ?? site.origins
     await updateSiteConfig(c.env.DB, site.id, origins, settings)
-    await Promise.all([c.env.CACHE.delete(CACHE_KEYS.site(site.id)), c.env.CACHE.delete(CACHE_KEYS.population(site.id))])
+    await Promise.all([
+      c.env.CACHE.delete(CACHE_KEYS.site(site.id)),
+      c.env.CACHE.delete(CACHE_KEYS.population(site.id)),
+    ])
     return c.json({ origins, settings, identitySecret: Boolean(site.identitySecret) })
   })
   .post('/:site/keys/:which/rotate', async (c) => {
@@ -161,12 +202,15 @@ export default new Hono<AppEnv>()
     if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
     const { anonymousId, ...rest } = parsed.data
     const ids = [...(anonymousId ? [{ kind: 'anonymous' as const, value: anonymousId }] : []), ...namedIds(rest)]
-    if (ids.length < 2) throw invalid('invalid identify request', [{ path: '', message: 'name at least two ids to link' }])
+    if (ids.length < 2)
+      throw invalid('invalid identify request', [{ path: '', message: 'name at least two ids to link' }])
     const uid = await linkVerified(c.env.DB, c.var.site.id, ids, "linked by the site's backend", Date.now())
     return c.json({ uid, identities: await identitiesOf(c.env.DB, c.var.site.id, uid) })
   })
   .delete('/:site/catalog/:id', async (c) =>
-    (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id'))) ? c.body(null, 204) : c.json({ error: `no item ${c.req.param('id')}` }, 404),
+    (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id')))
+      ? c.body(null, 204)
+      : c.json({ error: `no item ${c.req.param('id')}` }, 404),
   )
   .patch('/:site/catalog/stock', async (c) => {
     const parsed = stockPatch.safeParse(await readJson(c.req.raw, MAX_STOCK_BYTES))
@@ -217,7 +261,10 @@ export default new Hono<AppEnv>()
       sampled: sample.length,
       eligible: matched,
       share: sample.length > 0 ? matched / sample.length : 0,
-      segments: [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id, shoppers]) => ({ id, shoppers })),
+      segments: [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)
+        .map(([id, shoppers]) => ({ id, shoppers })),
     }
     if (!parsed.data.anonymousId) return c.json({ action: action.data, population })
     // What this shopper would see now, among the saved actions and this one (nothing is logged).
@@ -272,5 +319,8 @@ export default new Hono<AppEnv>()
   })
   .get('/:site/profiles/:anonymousId', async (c) => {
     const customer = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
-    return c.json({ ...profileAnswer(customer), unverified: await claimsOf(c.env.DB, c.var.site.id, customer.browsers) })
+    return c.json({
+      ...profileAnswer(customer),
+      unverified: await claimsOf(c.env.DB, c.var.site.id, customer.browsers),
+    })
   })

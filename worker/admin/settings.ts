@@ -33,5 +33,12 @@ export type SiteSettings = z.infer<typeof siteSettingsSchema>
 
 /** Allowed origins: exact origins, or a host with ":*" for any port. */
 export const originsSchema = z
-  .array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/, 'must be an origin like https://shop.example or http://127.0.0.1:*'))
+  .array(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/,
+        'must be an origin like https://shop.example or http://127.0.0.1:*',
+      ),
+  )
   .max(50)

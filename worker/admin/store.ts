@@ -14,7 +14,10 @@ export interface SiteRow {
 
 /** The site with this id, or null. */
 export const findSite = (db: D1Database, id: string) =>
-  db.prepare('SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret FROM sites WHERE id = ?').bind(id).first<SiteRow>()
+  db
+    .prepare('SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret FROM sites WHERE id = ?')
+    .bind(id)
+    .first<SiteRow>()
 
 /** Creates or replaces a site's name, key digest and origins. */
 export const upsertSite = (
@@ -73,7 +76,11 @@ export async function upsertItems(db: D1Database, siteId: string, items: ItemRow
 /** The ids among `ids` the site's catalog already has (to tell created from updated). */
 export const existingItems = (db: D1Database, siteId: string, ids: string[]) =>
   db
-    .batch(inChunks(ids, (chunk) => db.prepare(`SELECT id FROM items WHERE site_id = ? AND id IN (${marks(chunk)})`).bind(siteId, ...chunk)))
+    .batch(
+      inChunks(ids, (chunk) =>
+        db.prepare(`SELECT id FROM items WHERE site_id = ? AND id IN (${marks(chunk)})`).bind(siteId, ...chunk),
+      ),
+    )
     .then((results) => new Set(results.flatMap((r) => (r.results as Array<{ id: string }>).map((x) => x.id))))
 
 /** Replaces a site's allowed origins and settings. */
@@ -85,7 +92,10 @@ export const updateSiteConfig = (db: D1Database, siteId: string, origins: string
 
 /** Stores the digest of a new public or admin key. */
 export const setKeyHash = (db: D1Database, siteId: string, which: 'public' | 'admin', hash: string) =>
-  db.prepare(`UPDATE sites SET ${which === 'admin' ? 'admin_key_hash' : 'key_hash'} = ? WHERE id = ?`).bind(hash, siteId).run()
+  db
+    .prepare(`UPDATE sites SET ${which === 'admin' ? 'admin_key_hash' : 'key_hash'} = ? WHERE id = ?`)
+    .bind(hash, siteId)
+    .run()
 
 /** Stores a site's sealed identity secret (worker/identity/verification.ts), replacing the one before. */
 export const setIdentitySecret = (db: D1Database, siteId: string, sealed: string) =>
@@ -100,18 +110,28 @@ export const deleteItem = (db: D1Database, siteId: string, id: string) =>
     .then((r) => r.meta.changes > 0)
 
 /** Sets items in or out of stock; answers how many existed. */
-export const setStock = (db: D1Database, siteId: string, items: Array<{ id: string; in_stock: boolean }>, now: number) =>
+export const setStock = (
+  db: D1Database,
+  siteId: string,
+  items: Array<{ id: string; in_stock: boolean }>,
+  now: number,
+) =>
   db
     .batch(
       items.map((i) =>
-        db.prepare('UPDATE items SET in_stock = ?, updated_at = ? WHERE site_id = ? AND id = ?').bind(i.in_stock ? 1 : 0, now, siteId, i.id),
+        db
+          .prepare('UPDATE items SET in_stock = ?, updated_at = ? WHERE site_id = ? AND id = ?')
+          .bind(i.in_stock ? 1 : 0, now, siteId, i.id),
       ),
     )
     .then((results) => results.reduce((n, r) => n + r.meta.changes, 0))
 
 /** Every site's id (for scheduled work). */
 export const siteIds = (db: D1Database) =>
-  db.prepare('SELECT id FROM sites ORDER BY id').all<{ id: string }>().then((r) => r.results.map((x) => x.id))
+  db
+    .prepare('SELECT id FROM sites ORDER BY id')
+    .all<{ id: string }>()
+    .then((r) => r.results.map((x) => x.id))
 
 const DAY_OF = (column: string) => `date(${column} / 1000, 'unixepoch')`
 /** How long after an accepted offer an order is credited to it (last touch). */

@@ -6,8 +6,7 @@ import { lgamma } from '../stats'
 // Special functions
 
 /** The sign of Γ(x): 0 at the poles, −1 on (−1, 0), (−3, −2), …, else 1. */
-const gammaSign = (x: number) =>
-  x > 0 ? 1 : Number.isInteger(x) ? 0 : Math.floor(x) % 2 === 0 ? 1 : -1
+const gammaSign = (x: number) => (x > 0 ? 1 : Number.isInteger(x) ? 0 : Math.floor(x) % 2 === 0 ? 1 : -1)
 
 /** Γ(n1) Γ(n2) / (Γ(d1) Γ(d2)) in log space; 0 when a denominator is at a pole. */
 function gammaRatio(n1: number, n2: number, d1: number, d2: number): number {
@@ -94,8 +93,7 @@ export interface MinimiseOptions {
 }
 
 /** The point at t along the segment from `from` (t = 0) to `to` (t = 1); t < 0 reflects. */
-const along = (from: number[], to: number[], t: number) =>
-  from.map((v, i) => v + t * ((to[i] ?? v) - v))
+const along = (from: number[], to: number[], t: number) => from.map((v, i) => v + t * ((to[i] ?? v) - v))
 
 /** How close the simplex's points must come to the best one, in the optimiser's coordinates. */
 const POINT_TOLERANCE = 1e-6
@@ -123,13 +121,9 @@ export function nelderMead(
     const best = simplex[0]!
     const worst = simplex[n]!
     const flat = worst.value - best.value <= tolerance * (1 + Math.abs(best.value))
-    const small = simplex.every((s) =>
-      s.point.every((v, i) => Math.abs(v - best.point[i]!) <= POINT_TOLERANCE),
-    )
+    const small = simplex.every((s) => s.point.every((v, i) => Math.abs(v - best.point[i]!) <= POINT_TOLERANCE))
     if (flat && small) break
-    const centroid = start.map(
-      (_, i) => simplex.slice(0, n).reduce((sum, s) => sum + s.point[i]!, 0) / n,
-    )
+    const centroid = start.map((_, i) => simplex.slice(0, n).reduce((sum, s) => sum + s.point[i]!, 0) / n)
     const reflected = vertex(along(centroid, worst.point, -1))
     if (reflected.value < best.value) {
       const expanded = vertex(along(centroid, worst.point, -2))
@@ -148,11 +142,7 @@ export function nelderMead(
 }
 
 /** Nelder–Mead restarted around its own best point until a restart gains nothing. */
-export function minimise(
-  f: (point: number[]) => number,
-  start: number[],
-  options: MinimiseOptions = {},
-): Minimum {
+export function minimise(f: (point: number[]) => number, start: number[], options: MinimiseOptions = {}): Minimum {
   const tolerance = options.tolerance ?? 1e-10
   let found = nelderMead(f, start, options)
   let iterations = found.iterations

@@ -15,7 +15,13 @@ export default new Hono<AppEnv>()
     const { site, input } = c.var
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
     const data = await exportData(c.env.DB, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
-    const answer = { uid: customer.uid, browsers: customer.browsers, segments: explainedSegments(customer), value: customer.value, ...data }
+    const answer = {
+      uid: customer.uid,
+      browsers: customer.browsers,
+      segments: explainedSegments(customer),
+      value: customer.value,
+      ...data,
+    }
     return c.json(forBrowser(answer, input.anonymousId))
   })
   .post('/erase', siteAuth('invalid erase request', shopperRequest), async (c) => {

@@ -86,8 +86,10 @@ export function rfmGroup(r: number, f: number, m: number): string {
 export function lifecycle(c: CustomerSummary, s: LifecycleSettings, now: number): { stage: Lifecycle; reason: string } {
   const sinceLast = Math.floor((now - c.lastSeen) / DAY)
   const sinceFirst = Math.floor((now - c.firstSeen) / DAY)
-  if (sinceLast > s.lapsedDays) return { stage: 'lapsed', reason: `no activity for ${days(sinceLast)} (over ${s.lapsedDays})` }
-  if (sinceLast > s.activeDays) return { stage: 'at-risk', reason: `no activity for ${days(sinceLast)} (over ${s.activeDays})` }
+  if (sinceLast > s.lapsedDays)
+    return { stage: 'lapsed', reason: `no activity for ${days(sinceLast)} (over ${s.lapsedDays})` }
+  if (sinceLast > s.activeDays)
+    return { stage: 'at-risk', reason: `no activity for ${days(sinceLast)} (over ${s.activeDays})` }
   if (sinceFirst <= s.newDays && c.orders <= 1) return { stage: 'new', reason: `first seen ${days(sinceFirst)} ago` }
   if (c.previousGapDays > s.reactivationGapDays) {
     return { stage: 'reactivated', reason: `back after ${days(c.previousGapDays)} away` }
@@ -145,10 +147,17 @@ export function segmentOne(
   }
   let rfm: Segmentation['rfm'] = null
   if (c.orders > 0 && c.lastOrderAt !== null) {
-    const [r, f, m] = [quintile(c.lastOrderAt, p.recency), quintile(c.orders, p.frequency), quintile(c.revenue, p.monetary)]
+    const [r, f, m] = [
+      quintile(c.lastOrderAt, p.recency),
+      quintile(c.orders, p.frequency),
+      quintile(c.revenue, p.monetary),
+    ]
     rfm = { r, f, m, group: rfmGroup(r, f, m) }
     const since = Math.floor((now - c.lastOrderAt) / DAY)
-    add(`rfm:${rfm.group}`, `R${r} F${f} M${m}: last order ${days(since)} ago, ${c.orders} order${c.orders === 1 ? '' : 's'}, ${c.revenue.toFixed(2)} spent`)
+    add(
+      `rfm:${rfm.group}`,
+      `R${r} F${f} M${m}: last order ${days(since)} ago, ${c.orders} order${c.orders === 1 ? '' : 's'}, ${c.revenue.toFixed(2)} spent`,
+    )
   } else add('prospect', 'no order yet')
   const stage = lifecycle(c, settings, now)
   add(stage.stage, stage.reason)
@@ -158,7 +167,9 @@ export function segmentOne(
   const share = p.totalRevenue > 0 ? (100 * Math.max(0, c.revenue)) / p.totalRevenue : 0
   add(
     `tier-${tier.toLowerCase()}`,
-    tier === 'D' ? `${share.toFixed(1)}% of revenue: below the customers who make 95% of it` : `${share.toFixed(1)}% of revenue; tier ${tier} starts at ${p.tiers[tier].toFixed(2)}`,
+    tier === 'D'
+      ? `${share.toFixed(1)}% of revenue: below the customers who make 95% of it`
+      : `${share.toFixed(1)}% of revenue; tier ${tier} starts at ${p.tiers[tier].toFixed(2)}`,
   )
   let quadrant: ValueQuadrant | null = null
   if (c.predictedValue !== undefined && p.medians) {
@@ -190,7 +201,13 @@ export const RUN_GAP_DAYS = 14
 export function summarise(
   uid: string,
   facts: {
-    totals: { first_seen: number | null; last_seen: number | null; orders: number; revenue: number; last_order_at: number | null } | null
+    totals: {
+      first_seen: number | null
+      last_seen: number | null
+      orders: number
+      revenue: number
+      last_order_at: number | null
+    } | null
     weekly: Array<{ weeks_ago: number; n: number }>
     days: number[]
     categories: Array<{ category: string; weight: number }>

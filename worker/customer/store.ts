@@ -4,7 +4,13 @@ import { D1_MAX_PARAMS, marks } from '../d1'
 import { TIER_SHARES } from './segments'
 
 /** Raw facts about one customer (all their browsers) for segmentation, in one round trip. */
-export async function customerFacts(db: D1Database, siteId: string, anonymousIds: string[], now: number, weeks: number) {
+export async function customerFacts(
+  db: D1Database,
+  siteId: string,
+  anonymousIds: string[],
+  now: number,
+  weeks: number,
+) {
   const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 3)
   const inIds = `anonymous_id IN (${marks(ids)})`
   const [totals, weekly, days, categories, orders] = await db.batch([
@@ -41,12 +47,21 @@ export async function customerFacts(db: D1Database, siteId: string, anonymousIds
       )
       .bind(siteId, ...ids),
   ])
-  type Totals = { first_seen: number | null; last_seen: number | null; events: number; orders: number; revenue: number; last_order_at: number | null }
+  type Totals = {
+    first_seen: number | null
+    last_seen: number | null
+    events: number
+    orders: number
+    revenue: number
+    last_order_at: number | null
+  }
   return {
     totals: (totals?.results?.[0] ?? null) as Totals | null,
     weekly: (weekly?.results ?? []) as Array<{ weeks_ago: number; n: number }>,
     days: ((days?.results ?? []) as Array<{ day: number }>).map((d) => d.day),
-    categories: ((categories?.results ?? []) as Array<{ category: string; views: number; adds: number; purchases: number }>).map((c) => ({ category: c.category, weight: weighCounts(c) })),
+    categories: (
+      (categories?.results ?? []) as Array<{ category: string; views: number; adds: number; purchases: number }>
+    ).map((c) => ({ category: c.category, weight: weighCounts(c) })),
     orderDays: (orders?.results ?? []) as Array<{ day: number; amount: number }>,
   }
 }
@@ -67,7 +82,14 @@ export const orderHistories = (db: D1Database, siteId: string, limit: number) =>
        FROM orders o JOIN firsts f ON f.customer = o.customer GROUP BY o.customer LIMIT ?2`,
     )
     .bind(siteId, limit)
-    .all<{ customer: string; first_day: number; last_day: number; x: number; repeat_revenue: number; revenue: number }>()
+    .all<{
+      customer: string
+      first_day: number
+      last_day: number
+      x: number
+      repeat_revenue: number
+      revenue: number
+    }>()
     .then((r) => r.results)
 
 // Customers are browsers grouped by UID (a browser never identified is a customer of its own).
@@ -89,7 +111,9 @@ export async function populationStats(db: D1Database, siteId: string) {
     WHERE rn = CAST(ceil(k * n / 5.0) AS INTEGER)`
   const [cuts, tiers] = await db.batch([
     db
-      .prepare(`WITH ${CUSTOMERS} ${cut('recency', 'last_order_at')} UNION ALL ${cut('frequency', 'orders')} UNION ALL ${cut('monetary', 'revenue')} ORDER BY metric, k`)
+      .prepare(
+        `WITH ${CUSTOMERS} ${cut('recency', 'last_order_at')} UNION ALL ${cut('frequency', 'orders')} UNION ALL ${cut('monetary', 'revenue')} ORDER BY metric, k`,
+      )
       .bind(siteId),
     // A customer belongs to the tier in which their revenue starts: `before` is what those ranked above spent.
     db
@@ -126,7 +150,13 @@ export const recentVisitors = (db: D1Database, siteId: string, limit: number) =>
     .then((r) => r.results.map((x) => x.anonymous_id))
 
 /** Replaces one day's segment sizes of a site. */
-export const saveSegmentSizes = (db: D1Database, siteId: string, day: string, sizes: Array<{ segment: string; shoppers: number }>, sampled: number) =>
+export const saveSegmentSizes = (
+  db: D1Database,
+  siteId: string,
+  day: string,
+  sizes: Array<{ segment: string; shoppers: number }>,
+  sampled: number,
+) =>
   db.batch([
     db.prepare('DELETE FROM segment_sizes WHERE site_id = ? AND day = ?').bind(siteId, day),
     ...sizes.map((s) =>
@@ -139,25 +169,51 @@ export const saveSegmentSizes = (db: D1Database, siteId: string, day: string, si
 /** A site's segment sizes since `since` (YYYY-MM-DD), by day. */
 export const segmentSizes = (db: D1Database, siteId: string, since: string) =>
   db
-    .prepare('SELECT day, segment, shoppers, sampled FROM segment_sizes WHERE site_id = ? AND day >= ? ORDER BY day, shoppers DESC, segment')
+    .prepare(
+      'SELECT day, segment, shoppers, sampled FROM segment_sizes WHERE site_id = ? AND day >= ? ORDER BY day, shoppers DESC, segment',
+    )
     .bind(siteId, since)
     .all<{ day: string; segment: string; shoppers: number; sampled: number }>()
     .then((r) => r.results)
 
 /** Everything stored about these browsers (and their UID), for the shopper's export. */
-export async function exportData(db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, limit: number) {
+export async function exportData(
+  db: D1Database,
+  siteId: string,
+  anonymousIds: string[],
+  uid: string | null,
+  limit: number,
+) {
   const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
   const inIds = `anonymous_id IN (${marks(ids)})`
   const [events, items, decisions, identities, claims] = await db.batch([
-    db.prepare(`SELECT id, type, ts, context, properties FROM events WHERE site_id = ? AND ${inIds} ORDER BY ts LIMIT ?`).bind(siteId, ...ids, limit),
-    db.prepare(`SELECT item_id, first_ts, last_ts, views, adds, purchases, rating, dismissed FROM visitor_items WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
-    db.prepare(`SELECT id, placement, action_id, created_at, reward FROM decisions WHERE site_id = ? AND ${inIds} ORDER BY created_at`).bind(siteId, ...ids),
+    db
+      .prepare(
+        `SELECT id, type, ts, context, properties FROM events WHERE site_id = ? AND ${inIds} ORDER BY ts LIMIT ?`,
+      )
+      .bind(siteId, ...ids, limit),
+    db
+      .prepare(
+        `SELECT item_id, first_ts, last_ts, views, adds, purchases, rating, dismissed FROM visitor_items WHERE site_id = ? AND ${inIds}`,
+      )
+      .bind(siteId, ...ids),
+    db
+      .prepare(
+        `SELECT id, placement, action_id, created_at, reward FROM decisions WHERE site_id = ? AND ${inIds} ORDER BY created_at`,
+      )
+      .bind(siteId, ...ids),
     db.prepare('SELECT kind, value, linked_at FROM identities WHERE site_id = ? AND uid = ?').bind(siteId, uid ?? ''),
-    db.prepare(`SELECT anonymous_id, kind, value, claimed_at FROM claims WHERE site_id = ? AND ${inIds}`).bind(siteId, ...ids),
+    db
+      .prepare(`SELECT anonymous_id, kind, value, claimed_at FROM claims WHERE site_id = ? AND ${inIds}`)
+      .bind(siteId, ...ids),
   ])
   const rows = (r: D1Result | undefined) => (r?.results ?? []) as Array<Record<string, unknown>>
   return {
-    events: rows(events).map((e) => ({ ...e, context: JSON.parse(String(e.context)), properties: JSON.parse(String(e.properties)) })),
+    events: rows(events).map((e) => ({
+      ...e,
+      context: JSON.parse(String(e.context)),
+      properties: JSON.parse(String(e.properties)),
+    })),
     items: rows(items),
     decisions: rows(decisions),
     identities: rows(identities) as Array<{ kind: string; value: string; linked_at: number }>,
@@ -171,7 +227,13 @@ export async function exportData(db: D1Database, siteId: string, anonymousIds: s
  * and tombstones the browsers so late retries are dropped; answers the browsers erased. Aggregates
  * that name no shopper (item pairs, item stats, arms) stay.
  */
-export async function eraseShopper(db: D1Database, siteId: string, anonymousIds: string[], uid: string | null, now: number) {
+export async function eraseShopper(
+  db: D1Database,
+  siteId: string,
+  anonymousIds: string[],
+  uid: string | null,
+  now: number,
+) {
   // The ids as one JSON parameter: no bound-parameter limit on how many browsers a customer has.
   const browsers = `SELECT value FROM identities WHERE site_id = ?1 AND uid = ?2 AND kind = 'anonymous' UNION SELECT value FROM json_each(?3)`
   const params = [siteId, uid ?? '', JSON.stringify(anonymousIds)] as const
@@ -180,9 +242,13 @@ export async function eraseShopper(db: D1Database, siteId: string, anonymousIds:
   const [erased] = await db.batch<{ value: string }>([
     db.prepare(`${browsers} ORDER BY 1`).bind(...params),
     db
-      .prepare(`INSERT INTO erased (site_id, anonymous_id, erased_at) SELECT ?1, value, ?4 FROM (${browsers}) WHERE true ON CONFLICT DO NOTHING`)
+      .prepare(
+        `INSERT INTO erased (site_id, anonymous_id, erased_at) SELECT ?1, value, ?4 FROM (${browsers}) WHERE true ON CONFLICT DO NOTHING`,
+      )
       .bind(...params, now),
-    ...tables.map((table) => db.prepare(`DELETE FROM ${table} WHERE site_id = ?1 AND anonymous_id IN (${browsers})`).bind(...params)),
+    ...tables.map((table) =>
+      db.prepare(`DELETE FROM ${table} WHERE site_id = ?1 AND anonymous_id IN (${browsers})`).bind(...params),
+    ),
     // By identifier too: links made under a UID that later merged into this one name neither side.
     db
       .prepare(

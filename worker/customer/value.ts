@@ -59,18 +59,14 @@ export const historyOf = ({ firstDay, lastDay, x, repeatRevenue }: OrderTally, t
 // BG/NBD
 
 /** The BG/NBD log-likelihood of the customers (Fader, Hardie and Lee 2005, Eq. 6, in log space). */
-export function bgnbdLogLikelihood(
-  { r, alpha, a, b }: BgnbdParams,
-  customers: readonly Customer[],
-): number {
+export function bgnbdLogLikelihood({ r, alpha, a, b }: BgnbdParams, customers: readonly Customer[]): number {
   if (!(r > 0 && alpha > 0 && a > 0 && b > 0)) return NaN
   // The gamma-function terms depend on x alone, and customers share few distinct x.
   const byCount = new Map<number, number>()
   const shared = (x: number) => {
     let value = byCount.get(x)
     if (value === undefined) {
-      value =
-        lgamma(r + x) - lgamma(r) + lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x)
+      value = lgamma(r + x) - lgamma(r) + lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x)
       byCount.set(x, value)
     }
     return value
@@ -79,8 +75,7 @@ export function bgnbdLogLikelihood(
   let sum = 0
   for (const { x, tx, T } of customers) {
     const lnA3 = -(r + x) * Math.log(alpha + T)
-    const lnA4 =
-      x > 0 ? Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx) : -Infinity
+    const lnA4 = x > 0 ? Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx) : -Infinity
     sum += shared(x) + r * logAlpha + logSumExp(lnA3, lnA4)
   }
   return sum
@@ -90,9 +85,7 @@ const mean = (values: readonly number[]) =>
   values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length
 
 /** BG/NBD parameters by maximum likelihood, with the log-likelihood and Nelder–Mead iterations. */
-export function fitBgnbd(
-  customers: readonly Customer[],
-): BgnbdParams & { logLikelihood: number; iterations: number } {
+export function fitBgnbd(customers: readonly Customer[]): BgnbdParams & { logLikelihood: number; iterations: number } {
   if (customers.length === 0) throw new Error('fitBgnbd: no customers')
   const meanT = mean(customers.map((c) => c.T))
   const start = [1, meanT > 0 ? meanT : 1, 1, 1].map(Math.log)
@@ -144,9 +137,8 @@ export function expectedPurchases(params: BgnbdParams, customer: Customer, t: nu
 // Gamma-Gamma
 
 /** The customers the spend model can use: at least one repeat purchase, of positive mean value. */
-export const withRepeatSpend = <C extends { x: number; monetary: number }>(
-  customers: readonly C[],
-) => customers.filter((c) => c.x >= 1 && c.monetary > 0)
+export const withRepeatSpend = <C extends { x: number; monetary: number }>(customers: readonly C[]) =>
+  customers.filter((c) => c.x >= 1 && c.monetary > 0)
 
 /**
  * The Gamma-Gamma log-likelihood of customers' mean repeat values: the mean of x values

@@ -49,7 +49,9 @@ const predict = (m: ValueModel, c: Customer, monetary: number) =>
 // predictions, and JSON turns NaN into null in KV: such a model is no model, never a 500.
 const usable = (m: ValueModel | null) =>
   m !== null &&
-  [m.bgnbd.r, m.bgnbd.alpha, m.bgnbd.a, m.bgnbd.b, m.averageOrder, m.medians?.current, m.medians?.future].every((v) => Number.isFinite(v))
+  [m.bgnbd.r, m.bgnbd.alpha, m.bgnbd.a, m.bgnbd.b, m.averageOrder, m.medians?.current, m.medians?.future].every((v) =>
+    Number.isFinite(v),
+  )
 
 /** The site's value model: from KV, else fitted on every customer's orders (null with too few buyers or a fit that ran off). */
 async function siteValueModel(env: Bindings, siteId: string, now: number): Promise<ValueModel | null> {
@@ -165,7 +167,9 @@ export async function snapshotSegments(env: Bindings, site: Site, now: number) {
     for (const segment of customer.view.segments) counts.set(segment, (counts.get(segment) ?? 0) + 1)
   }
   const day = new Date(now).toISOString().slice(0, 10)
-  const sizes = [...counts].map(([segment, shoppers]) => ({ segment, shoppers })).sort((a, b) => b.shoppers - a.shoppers)
+  const sizes = [...counts]
+    .map(([segment, shoppers]) => ({ segment, shoppers }))
+    .sort((a, b) => b.shoppers - a.shoppers)
   await saveSegmentSizes(env.DB, site.id, day, sizes, seen.size)
   return { day, sizes, sampled: seen.size }
 }
@@ -193,7 +197,13 @@ export function profileAnswer(customer: Customer360) {
       weeklyActivity: summary.weeklyActivity,
       categories: summary.categories,
     },
-    scores: { rfm: view.rfm, lifecycle: view.lifecycle, churnRisk: view.churnRisk, tier: view.tier, quadrant: view.quadrant },
+    scores: {
+      rfm: view.rfm,
+      lifecycle: view.lifecycle,
+      churnRisk: view.churnRisk,
+      tier: view.tier,
+      quadrant: view.quadrant,
+    },
     // Next 26 weeks, from the site's BG/NBD and Gamma-Gamma fit (null until the site has enough buyers).
     value,
     segments: explainedSegments(customer),
@@ -205,8 +215,15 @@ export function profileAnswer(customer: Customer360) {
  * id is that browser's credential, so only the asking browser's appears in full (others as their
  * first characters); the admin lookup shows them whole.
  */
-export function forBrowser<T extends { browsers: string[]; identities: Array<{ kind: string; value: string }> }>(answer: T, self: string): T {
-  return { ...answer, browsers: answer.browsers.map(maskedFor(self)), identities: identitiesFor(answer.identities, self) }
+export function forBrowser<T extends { browsers: string[]; identities: Array<{ kind: string; value: string }> }>(
+  answer: T,
+  self: string,
+): T {
+  return {
+    ...answer,
+    browsers: answer.browsers.map(maskedFor(self)),
+    identities: identitiesFor(answer.identities, self),
+  }
 }
 
 /** A browser id as `self` may see it: whole if it is `self`'s own, else its first characters. */

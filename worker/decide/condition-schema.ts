@@ -28,11 +28,7 @@ const typeName = (v: unknown) =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v
 
 const got = (v: unknown) =>
-  isScalar(v)
-    ? `${typeof v} ${JSON.stringify(v)}`
-    : Array.isArray(v)
-      ? `a list of ${v.length}`
-      : typeName(v)
+  isScalar(v) ? `${typeof v} ${JSON.stringify(v)}` : Array.isArray(v) ? `a list of ${v.length}` : typeName(v)
 
 /** Whether a scalar operand fits a field of this kind. */
 function fits(kind: FieldKind, v: unknown): boolean {

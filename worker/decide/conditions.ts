@@ -29,18 +29,7 @@ export type Condition =
   | { [path: string]: Scalar | Operators }
 
 /** The closed set of field operators. */
-export const OPERATORS = [
-  '$eq',
-  '$ne',
-  '$gt',
-  '$gte',
-  '$lt',
-  '$lte',
-  '$in',
-  '$nin',
-  '$exists',
-  '$contains',
-] as const
+export const OPERATORS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains'] as const
 /** One field operator. */
 export type Operator = (typeof OPERATORS)[number]
 
@@ -52,7 +41,6 @@ export const MAX_CLAUSES = 50
 export const MAX_LIST = 100
 /** Longest text operand. */
 export const MAX_TEXT = 200
-
 
 /** A dotted path: letters, digits, _ and -, separated by dots. */
 export const PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/
@@ -98,8 +86,7 @@ const equals = (actual: unknown, operand: unknown) =>
   Array.isArray(actual) ? actual.includes(operand) : actual === operand
 
 const within = (actual: unknown, operand: unknown) =>
-  Array.isArray(operand) &&
-  (Array.isArray(actual) ? actual.some((a) => operand.includes(a)) : operand.includes(actual))
+  Array.isArray(operand) && (Array.isArray(actual) ? actual.some((a) => operand.includes(a)) : operand.includes(actual))
 
 function compare(actual: unknown, operand: unknown): number | undefined {
   if (typeof actual === 'number' && typeof operand === 'number') return actual - operand

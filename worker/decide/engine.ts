@@ -9,8 +9,6 @@ import { describe, explain, explainToShopper, evaluate } from './explain'
 import { id, type DecisionContext } from '../../contract'
 import { lgamma, sampleBeta } from '../stats'
 
-
-
 // The SDK renders nothing else, so an action that would lose its link or image is refused on save.
 const URL_RULE = 'must start with https:// or be a path on this site (/…)'
 
@@ -218,9 +216,7 @@ export function hash32(text: string): number {
 }
 
 /** Whether a unit (shopper) is in the holdout: stable for a given id and share. */
-export const inHoldout = (unitId: string, share: number) =>
-  hash32(`holdout:${unitId}`) / 2 ** 32 < share
-
+export const inHoldout = (unitId: string, share: number) => hash32(`holdout:${unitId}`) / 2 ** 32 < share
 
 /** The continued fraction of the incomplete beta function (modified Lentz). */
 function betaFraction(x: number, a: number, b: number): number {
@@ -247,12 +243,8 @@ function betaFraction(x: number, a: number, b: number): number {
 export function betaCdf(x: number, a: number, b: number): number {
   if (x <= 0) return 0
   if (x >= 1) return 1
-  const front = Math.exp(
-    lgamma(a + b) - lgamma(a) - lgamma(b) + a * Math.log(x) + b * Math.log1p(-x),
-  )
-  return x < (a + 1) / (a + b + 2)
-    ? (front * betaFraction(x, a, b)) / a
-    : 1 - (front * betaFraction(1 - x, b, a)) / b
+  const front = Math.exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * Math.log(x) + b * Math.log1p(-x))
+  return x < (a + 1) / (a + b + 2) ? (front * betaFraction(x, a, b)) / a : 1 - (front * betaFraction(1 - x, b, a)) / b
 }
 
 /** Everything one decision depends on. */
@@ -297,10 +289,18 @@ export function decide(input: DecideInput): Decision {
     outcome: 'ineligible',
   })
   const none = { action: null, probability: 1, propensity: 0, score: 0, considered, reasons: [] }
-  const trace = (choice: Trace['choice'], summary: string, candidates: Candidate[]): Trace =>
-    ({ choice, summary, held: [], segmentKey, probability: 1, candidates })
+  const trace = (choice: Trace['choice'], summary: string, candidates: Candidate[]): Trace => ({
+    choice,
+    summary,
+    held: [],
+    segmentKey,
+    probability: 1,
+    candidates,
+  })
   if (inHoldout(input.unitId, input.holdoutShare)) {
-    const candidates = checked.map((c): Candidate => ({ ...candidate(c), outcome: c.eligible ? 'held out' : 'ineligible' }))
+    const candidates = checked.map(
+      (c): Candidate => ({ ...candidate(c), outcome: c.eligible ? 'held out' : 'ineligible' }),
+    )
     return { ...none, holdout: true, trace: trace('holdout', HOLDOUT_REASON, candidates) }
   }
   const arms_ = checked
@@ -382,10 +382,7 @@ export interface Estimate {
 }
 
 /** IPS and SNIPS estimates of a deterministic policy's value from logged decisions. */
-export function ipsEstimate<C>(
-  logs: Array<DecisionLog<C>>,
-  policy: (context: C) => string | null,
-): Estimate {
+export function ipsEstimate<C>(logs: Array<DecisionLog<C>>, policy: (context: C) => string | null): Estimate {
   let sumW = 0
   let sumW2 = 0
   let sumWR = 0

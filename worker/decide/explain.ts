@@ -49,10 +49,7 @@ function sentence({ path, op, operand }: Clause, actual?: unknown): string {
       return path === 'segments' ? `not in segment ${value}` : `${label} is not ${value}`
     case '$in': {
       if (actual === undefined) return `${label} is one of ${value}`
-      const hit =
-        Array.isArray(actual) && Array.isArray(operand)
-          ? actual.filter((a) => operand.includes(a))
-          : actual
+      const hit = Array.isArray(actual) && Array.isArray(operand) ? actual.filter((a) => operand.includes(a)) : actual
       return `${label} ${show(path, hit)} (one of ${value})`
     }
     case '$nin':
@@ -90,9 +87,7 @@ function negation(condition: Condition): string {
 export function describe(condition: Condition): string {
   const keys = Object.keys(condition)
   const nested = (c: Condition) =>
-    Object.keys(c).length > 1 || /^\$(and|or)$/.test(Object.keys(c)[0] ?? '')
-      ? `(${describe(c)})`
-      : describe(c)
+    Object.keys(c).length > 1 || /^\$(and|or)$/.test(Object.keys(c)[0] ?? '') ? `(${describe(c)})` : describe(c)
   const parts = Object.entries(condition).map(([key, value]): string => {
     if (key === '$and') return (value as Condition[]).map(nested).join(' and ')
     if (key === '$or') {
@@ -148,10 +143,17 @@ const lookup = (table: Record<string, string>, key: unknown) =>
   typeof key === 'string' && Object.hasOwn(table, key) ? table[key]! : null
 
 const segmentWords = (id: unknown) =>
-  lookup(STAGES, id) ?? (typeof id === 'string' && id.startsWith('likes:') ? `Because you often look at ${id.slice(6)}` : null)
+  lookup(STAGES, id) ??
+  (typeof id === 'string' && id.startsWith('likes:') ? `Because you often look at ${id.slice(6)}` : null)
 
 const partOfDay = (hour: number) =>
-  hour >= 5 && hour < 12 ? 'morning' : hour >= 12 && hour < 18 ? 'afternoon' : hour >= 18 && hour < 23 ? 'evening' : 'night'
+  hour >= 5 && hour < 12
+    ? 'morning'
+    : hour >= 12 && hour < 18
+      ? 'afternoon'
+      : hour >= 18 && hour < 23
+        ? 'evening'
+        : 'night'
 
 function cartTotal(op: Operator, operand: unknown, total: number): string {
   if (total === 0) return 'Because your cart is empty'
@@ -182,7 +184,9 @@ function forShopper({ path, op, operand }: Clause, actual: unknown): string | nu
       return count === undefined ? null : cartTotal(op, operand, count)
     case 'cart.count':
       if (count === undefined) return null
-      return count === 0 ? 'Because your cart is empty' : `Because you have ${count} item${count === 1 ? '' : 's'} in your cart`
+      return count === 0
+        ? 'Because your cart is empty'
+        : `Because you have ${count} item${count === 1 ? '' : 's'} in your cart`
     case 'cart.items':
       return CART
     case 'page.type':
@@ -243,12 +247,10 @@ function check(condition: Condition, context: DecisionContext, words = MARKETER)
 }
 
 /** Whether the condition holds for this context; `{}` always holds. */
-export const evaluate = (condition: Condition, context: DecisionContext): boolean =>
-  check(condition, context) !== null
+export const evaluate = (condition: Condition, context: DecisionContext): boolean => check(condition, context) !== null
 
 /** The clauses that held, in plain words ("cart total 92 > 80", "segment at-risk"); [] if none. */
-export const explain = (condition: Condition, context: DecisionContext): string[] =>
-  check(condition, context) ?? []
+export const explain = (condition: Condition, context: DecisionContext): string[] => check(condition, context) ?? []
 
 /** The clauses that held, as the shopper may read them ("Because you're new here"); [] if none. */
 export const explainToShopper = (condition: Condition, context: DecisionContext): string[] =>

@@ -13,77 +13,87 @@ export const HOLDOUT_SHARE = 0.1
 /** How far back contacts count for caps and suppression (the longest suppression allowed). */
 export const CONTACT_WINDOW_DAYS = 90
 
-const KINDS: Record<string, Contact['kind']> = { 'Offer Shown': 'shown', 'Offer Accepted': 'accepted', 'Offer Dismissed': 'dismissed' }
+const KINDS: Record<string, Contact['kind']> = {
+  'Offer Shown': 'shown',
+  'Offer Accepted': 'accepted',
+  'Offer Dismissed': 'dismissed',
+}
 
 /** POST /v1/decide: the next best action for a shopper and placement, learned from every answer. */
-export default new Hono<AppEnv>().post('/', siteAuth('invalid decide request', decideBody, { maxBytes: MAX_DECIDE_BYTES }), async (c) => {
-  const { site, input: req } = c.var
-  const now = Date.now()
-  const customer = await customerView(c.env, site, req.anonymousId, now)
-  const { view } = customer
-  const context = decisionContext(customer, req.context)
-  // Arms learn per lifecycle stage: coarse enough to gather evidence, fine enough to differ.
-  const segmentKey = view.lifecycle
-  const [actionRows, armRows, contactRows] = await c.env.DB.batch([
-    listActions(c.env.DB, site.id),
-    segmentArms(c.env.DB, site.id, segmentKey),
-    offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
-  ])
-  // Saved actions were validated on save; one that no longer parses is skipped, never shown.
-  const actions = ((actionRows?.results ?? []) as Array<{ definition: string }>).flatMap((r) => {
-    const a = actionSchema.safeParse(JSON.parse(r.definition))
-    return a.success ? [a.data] : []
-  })
-  const arms: Arms = Object.fromEntries(
-    ((armRows?.results ?? []) as Array<{ action_id: string; successes: number; failures: number }>).map((r) => [
-      armKey(r.action_id, segmentKey),
-      { successes: r.successes, failures: r.failures },
-    ]),
-  )
-  const contacts: Contact[] = ((contactRows?.results ?? []) as Array<{ action_id: string; ts: number; type: string }>).map((r) => ({
-    actionId: r.action_id,
-    at: r.ts,
-    kind: KINDS[r.type]!,
-  }))
-  const decision = decide({
-    actions,
-    context,
-    contacts,
-    policy: { ...DEFAULT_POLICY, ...site.settings?.decide?.policy },
-    arms,
-    segmentKey,
-    holdoutShare: site.settings?.decide?.holdoutShare ?? HOLDOUT_SHARE,
-    unitId: customer.uid ?? req.anonymousId,
-    placement: req.placement,
-    now,
-    rng: Math.random,
-  })
-  const answer: DecisionAnswer = {
-    id: randomId('dec'),
-    placement: req.placement,
-    action: decision.action && {
-      id: decision.action.id,
-      title: decision.action.title,
-      text: decision.action.text,
-      image: decision.action.image,
-      link: decision.action.link,
-    },
-    // Only what the shopper may read; the trace (rivals, odds, values, the holdout) stays in the log.
-    reasons: decision.reasons,
-  }
-  const log = logDecision(c.env.DB, site.id, {
-    id: answer.id,
-    anonymousId: req.anonymousId,
-    placement: req.placement,
-    actionId: decision.action?.id ?? null,
-    segmentKey,
-    probability: decision.probability,
-    propensity: decision.propensity,
-    holdout: decision.holdout,
-    context,
-    trace: decision.trace,
-    at: now,
-  })
-  await afterResponse(c, log)
-  return c.json(answer)
-})
+export default new Hono<AppEnv>().post(
+  '/',
+  siteAuth('invalid decide request', decideBody, { maxBytes: MAX_DECIDE_BYTES }),
+  async (c) => {
+    const { site, input: req } = c.var
+    const now = Date.now()
+    const customer = await customerView(c.env, site, req.anonymousId, now)
+    const { view } = customer
+    const context = decisionContext(customer, req.context)
+    // Arms learn per lifecycle stage: coarse enough to gather evidence, fine enough to differ.
+    const segmentKey = view.lifecycle
+    const [actionRows, armRows, contactRows] = await c.env.DB.batch([
+      listActions(c.env.DB, site.id),
+      segmentArms(c.env.DB, site.id, segmentKey),
+      offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
+    ])
+    // Saved actions were validated on save; one that no longer parses is skipped, never shown.
+    const actions = ((actionRows?.results ?? []) as Array<{ definition: string }>).flatMap((r) => {
+      const a = actionSchema.safeParse(JSON.parse(r.definition))
+      return a.success ? [a.data] : []
+    })
+    const arms: Arms = Object.fromEntries(
+      ((armRows?.results ?? []) as Array<{ action_id: string; successes: number; failures: number }>).map((r) => [
+        armKey(r.action_id, segmentKey),
+        { successes: r.successes, failures: r.failures },
+      ]),
+    )
+    const contacts: Contact[] = (
+      (contactRows?.results ?? []) as Array<{ action_id: string; ts: number; type: string }>
+    ).map((r) => ({
+      actionId: r.action_id,
+      at: r.ts,
+      kind: KINDS[r.type]!,
+    }))
+    const decision = decide({
+      actions,
+      context,
+      contacts,
+      policy: { ...DEFAULT_POLICY, ...site.settings?.decide?.policy },
+      arms,
+      segmentKey,
+      holdoutShare: site.settings?.decide?.holdoutShare ?? HOLDOUT_SHARE,
+      unitId: customer.uid ?? req.anonymousId,
+      placement: req.placement,
+      now,
+      rng: Math.random,
+    })
+    const answer: DecisionAnswer = {
+      id: randomId('dec'),
+      placement: req.placement,
+      action: decision.action && {
+        id: decision.action.id,
+        title: decision.action.title,
+        text: decision.action.text,
+        image: decision.action.image,
+        link: decision.action.link,
+      },
+      // Only what the shopper may read; the trace (rivals, odds, values, the holdout) stays in the log.
+      reasons: decision.reasons,
+    }
+    const log = logDecision(c.env.DB, site.id, {
+      id: answer.id,
+      anonymousId: req.anonymousId,
+      placement: req.placement,
+      actionId: decision.action?.id ?? null,
+      segmentKey,
+      probability: decision.probability,
+      propensity: decision.propensity,
+      holdout: decision.holdout,
+      context,
+      trace: decision.trace,
+      at: now,
+    })
+    await afterResponse(c, log)
+    return c.json(answer)
+  },
+)

@@ -20,7 +20,9 @@ export const listActions = (db: D1Database, siteId: string) =>
 
 /** The arms of a segment for the site's actions. */
 export const segmentArms = (db: D1Database, siteId: string, segmentKey: string) =>
-  db.prepare('SELECT action_id, successes, failures FROM arms WHERE site_id = ? AND segment_key = ?').bind(siteId, segmentKey)
+  db
+    .prepare('SELECT action_id, successes, failures FROM arms WHERE site_id = ? AND segment_key = ?')
+    .bind(siteId, segmentKey)
 
 /** A customer's offer contacts since `since` on all their browsers, newest first (bounded): caps are per person. */
 export const offerContacts = (db: D1Database, siteId: string, anonymousIds: string[], since: number) => {
@@ -38,14 +40,39 @@ export const offerContacts = (db: D1Database, siteId: string, anonymousIds: stri
 export const logDecision = (
   db: D1Database,
   siteId: string,
-  d: { id: string; anonymousId: string; placement: string; actionId: string | null; segmentKey: string; probability: number; propensity: number; holdout: boolean; context: object; trace: object; at: number },
+  d: {
+    id: string
+    anonymousId: string
+    placement: string
+    actionId: string | null
+    segmentKey: string
+    probability: number
+    propensity: number
+    holdout: boolean
+    context: object
+    trace: object
+    at: number
+  },
 ) =>
   db
     .prepare(
       `INSERT INTO decisions (site_id, id, anonymous_id, placement, action_id, segment_key, probability, propensity, holdout, context, trace, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(siteId, d.id, d.anonymousId, d.placement, d.actionId, d.segmentKey, d.probability, d.propensity, d.holdout ? 1 : 0, JSON.stringify(d.context), JSON.stringify(d.trace), d.at)
+    .bind(
+      siteId,
+      d.id,
+      d.anonymousId,
+      d.placement,
+      d.actionId,
+      d.segmentKey,
+      d.probability,
+      d.propensity,
+      d.holdout ? 1 : 0,
+      JSON.stringify(d.context),
+      JSON.stringify(d.trace),
+      d.at,
+    )
     .run()
 
 /** Deletes one action; false if the site had none with that id. */

@@ -11,7 +11,14 @@ export const MAX_EVENT_LEAD_MS = 60 * 1000
 /** A batch ready to store, or the precise reasons it cannot be. */
 export type ReadBatch = ReadyBatch | { ok: false; issues: Issue[] }
 /** A valid batch: its site, key and consent mode, its rows, and how many events it carried twice. */
-export type ReadyBatch = { ok: true; site: string; key: string; consent?: ConsentMode; rows: EventRow[]; duplicates: number }
+export type ReadyBatch = {
+  ok: true
+  site: string
+  key: string
+  consent?: ConsentMode
+  rows: EventRow[]
+  duplicates: number
+}
 
 /** Validates a batch envelope and every event; corrects timestamps by the client's clock skew. */
 export function readBatch(body: unknown, receivedAt: number): ReadBatch {

@@ -48,7 +48,9 @@ export async function storeEvents(db: D1Database, siteId: string, rows: EventRow
   const inserted = results.slice(0, inserts).reduce((n, r) => n + (r.results?.length ?? 0), 0)
   return { inserted }
 }
-const rowPlaceholders = EVENT_COLUMNS.split(',').map(() => '?').join(', ')
+const rowPlaceholders = EVENT_COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ')
 
 /** Recomputes browsers' summaries from their events (not by deltas, so retries leave them exact). */
 export const refreshVisitors = (db: D1Database, siteId: string, anonymousIds: string[]) =>
@@ -109,5 +111,14 @@ export const findVisitor = (db: D1Database, siteId: string, anonymousId: string)
 /** Which of `anonymousIds` were erased (their events are dropped on arrival). */
 export const erasedAmong = (db: D1Database, siteId: string, anonymousIds: string[]) =>
   db
-    .batch(inChunks(anonymousIds, (ids) => db.prepare(`SELECT anonymous_id FROM erased WHERE site_id = ? AND anonymous_id IN (${marks(ids)})`).bind(siteId, ...ids)))
-    .then((results) => new Set(results.flatMap((r) => (r.results as Array<{ anonymous_id: string }>).map((x) => x.anonymous_id))))
+    .batch(
+      inChunks(anonymousIds, (ids) =>
+        db
+          .prepare(`SELECT anonymous_id FROM erased WHERE site_id = ? AND anonymous_id IN (${marks(ids)})`)
+          .bind(siteId, ...ids),
+      ),
+    )
+    .then(
+      (results) =>
+        new Set(results.flatMap((r) => (r.results as Array<{ anonymous_id: string }>).map((x) => x.anonymous_id))),
+    )

@@ -40,10 +40,16 @@ const label = (i: Identifier) => `${i.kind} ${i.kind === 'email' ? `${i.value.sl
  * it, except a UID holding another login (`logins`: UID → its user id): two logins are two people, so
  * only the identifiers met there move. Nothing is deleted; every move is logged and can be undone.
  */
-export function planLink(known: Linked[], incoming: Identifier[], newUid: string, logins: Record<string, string> = {}): LinkPlan {
+export function planLink(
+  known: Linked[],
+  incoming: Identifier[],
+  newUid: string,
+  logins: Record<string, string> = {},
+): LinkPlan {
   const ranked = [...known].sort((a, b) => rank(a.kind) - rank(b.kind))
   // The login the customer has: the one signed now, else that of the strongest id's UID that has one.
-  const user = incoming.find((i) => i.kind === 'user')?.value ?? ranked.map((k) => logins[k.uid]).find((u) => u !== undefined)
+  const user =
+    incoming.find((i) => i.kind === 'user')?.value ?? ranked.map((k) => logins[k.uid]).find((u) => u !== undefined)
   const clash = (uid: string) => user !== undefined && logins[uid] !== undefined && logins[uid] !== user
   const uid = ranked.find((k) => !clash(k.uid))?.uid ?? newUid
   const isKnown = (i: Identifier) => known.some((k) => k.kind === i.kind && k.value === i.value)

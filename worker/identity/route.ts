@@ -22,7 +22,13 @@ export const namedIds = (b: z.output<typeof claimedIds>): Identifier[] => [
 ]
 
 /** Joins verified identifiers under one UID (merging what they show to be one customer); answers the UID. */
-export async function linkVerified(db: D1Database, siteId: string, ids: Identifier[], how: string, now: number): Promise<string> {
+export async function linkVerified(
+  db: D1Database,
+  siteId: string,
+  ids: Identifier[],
+  how: string,
+  now: number,
+): Promise<string> {
   const { known, logins } = await findIdentities(db, siteId, ids)
   const plan = planLink(known, ids, newUid(), logins)
   await applyLink(db, siteId, { ...plan, reason: `${plan.reason} (${how})` }, now)
@@ -30,7 +36,12 @@ export async function linkVerified(db: D1Database, siteId: string, ids: Identifi
 }
 
 /** The claimed ids whose signatures hold; 401 for any that does not, 400 for a signature of an id not sent. */
-async function verifiedClaims(env: Bindings, site: Site, claimed: Identifier[], signatures: Partial<Record<ClaimKind, string>>) {
+async function verifiedClaims(
+  env: Bindings,
+  site: Site,
+  claimed: Identifier[],
+  signatures: Partial<Record<ClaimKind, string>>,
+) {
   const given = Object.entries(signatures) as Array<[ClaimKind, string]>
   if (given.length === 0) return []
   if (!site.identitySecret) {
@@ -40,8 +51,12 @@ async function verifiedClaims(env: Bindings, site: Site, claimed: Identifier[], 
   const verified: Identifier[] = []
   for (const [kind, sig] of given) {
     const claim = claimed.find((i) => i.kind === kind)
-    if (!claim) throw invalid('invalid identify request', [{ path: `signatures.${kind}`, message: `signs a ${kind} id the request does not carry` }])
-    if (!(await verify(secret, claim, sig))) throw new HTTPException(401, { message: `the signature of the ${kind} id does not match it` })
+    if (!claim)
+      throw invalid('invalid identify request', [
+        { path: `signatures.${kind}`, message: `signs a ${kind} id the request does not carry` },
+      ])
+    if (!(await verify(secret, claim, sig)))
+      throw new HTTPException(401, { message: `the signature of the ${kind} id does not match it` })
     verified.push(claim)
   }
   return verified
@@ -59,7 +74,11 @@ export default new Hono<AppEnv>()
     // computer, and moving back there would hand this browser's history to them.
     const to = newUid()
     await moveIdentity(c.env.DB, site.id, browser, to, 'unlinked by the shopper', Date.now())
-    return c.json({ uid: to, previousUid: from, identities: identitiesFor(await identitiesOf(c.env.DB, site.id, to), browser.value) })
+    return c.json({
+      uid: to,
+      previousUid: from,
+      identities: identitiesFor(await identitiesOf(c.env.DB, site.id, to), browser.value),
+    })
   })
   .post('/', siteAuth('invalid identify request', identifyBody), async (c) => {
     const { site, input: b } = c.var
@@ -73,8 +92,12 @@ export default new Hono<AppEnv>()
     const unverified = claimed.filter((i) => !linking.includes(i))
     const now = Date.now()
     if (unverified.length > 0) await saveClaims(c.env.DB, site.id, browser.value, unverified, now)
-    const how = trusting && verified.length < claimed.length ? 'unverified linking allowed by the site' : 'signed by the site'
-    const uid = linking.length > 0 ? await linkVerified(c.env.DB, site.id, [browser, ...linking], how, now) : await uidOf(c.env.DB, site.id, browser.value)
+    const how =
+      trusting && verified.length < claimed.length ? 'unverified linking allowed by the site' : 'signed by the site'
+    const uid =
+      linking.length > 0
+        ? await linkVerified(c.env.DB, site.id, [browser, ...linking], how, now)
+        : await uidOf(c.env.DB, site.id, browser.value)
     return c.json({
       uid,
       identities: uid ? identitiesFor(await identitiesOf(c.env.DB, site.id, uid), browser.value) : [],

@@ -29,7 +29,9 @@ export async function applyLink(db: D1Database, siteId: string, plan: LinkPlan, 
          SELECT site_id, ?, 'move', kind, value, uid, ?, ? FROM identities WHERE site_id = ? AND uid = ?`,
       )
       .bind(now, plan.uid, plan.reason, siteId, from),
-    db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND uid = ?').bind(plan.uid, now, siteId, from),
+    db
+      .prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND uid = ?')
+      .bind(plan.uid, now, siteId, from),
   ])
   for (const m of plan.moves) {
     statements.push(
@@ -38,8 +40,18 @@ export async function applyLink(db: D1Database, siteId: string, plan: LinkPlan, 
           `INSERT INTO identity_log (site_id, at, action, kind, value, from_uid, to_uid, reason)
            VALUES (?, ?, 'move', ?, ?, ?, ?, ?)`,
         )
-        .bind(siteId, now, m.kind, m.value, m.uid, plan.uid, `${plan.reason} (kept apart from the other login of ${m.uid})`),
-      db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND kind = ? AND value = ?').bind(plan.uid, now, siteId, m.kind, m.value),
+        .bind(
+          siteId,
+          now,
+          m.kind,
+          m.value,
+          m.uid,
+          plan.uid,
+          `${plan.reason} (kept apart from the other login of ${m.uid})`,
+        ),
+      db
+        .prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND kind = ? AND value = ?')
+        .bind(plan.uid, now, siteId, m.kind, m.value),
     )
   }
   for (const i of plan.links) {
@@ -62,7 +74,14 @@ export async function applyLink(db: D1Database, siteId: string, plan: LinkPlan, 
 }
 
 /** Points one identifier at another UID and logs why; false if the identifier is unknown. */
-export async function moveIdentity(db: D1Database, siteId: string, id: Identifier, to: string, reason: string, now: number) {
+export async function moveIdentity(
+  db: D1Database,
+  siteId: string,
+  id: Identifier,
+  to: string,
+  reason: string,
+  now: number,
+) {
   const [log, update] = await db.batch([
     db
       .prepare(
@@ -70,7 +89,9 @@ export async function moveIdentity(db: D1Database, siteId: string, id: Identifie
          SELECT site_id, ?, 'unlink', kind, value, uid, ?, ? FROM identities WHERE site_id = ? AND kind = ? AND value = ?`,
       )
       .bind(now, to, reason, siteId, id.kind, id.value),
-    db.prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND kind = ? AND value = ?').bind(to, now, siteId, id.kind, id.value),
+    db
+      .prepare('UPDATE identities SET uid = ?, linked_at = ? WHERE site_id = ? AND kind = ? AND value = ?')
+      .bind(to, now, siteId, id.kind, id.value),
   ])
   return (update?.meta.changes ?? 0) > 0 && (log?.meta.changes ?? 0) > 0
 }

@@ -15,21 +15,28 @@ export const signedText = (id: Identifier) => `${id.kind}:${id.value}`
 
 /** The signature of one id under `secret`, as the site's backend computes it. */
 export async function sign(secret: string, id: Identifier): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ])
   return hex(await crypto.subtle.sign('HMAC', key, encoder.encode(signedText(id))))
 }
 
 /** Whether `signature` (hex) is the signature of `id` under `secret`; compared in constant time by WebCrypto. */
 export async function verify(secret: string, id: Identifier, signature: string): Promise<boolean> {
   if (!/^[0-9a-f]{64}$/i.test(signature)) return false
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'verify',
+  ])
   return crypto.subtle.verify('HMAC', key, fromHex(signature.toLowerCase()), encoder.encode(signedText(id)))
 }
 
 /** The AES-GCM key made from IDENTITY_KEK (any string of 32+ characters); 503 when the Worker has none. */
 async function sealingKey(kek: string | undefined): Promise<CryptoKey> {
   if (!kek || kek.length < 32) {
-    throw new HTTPException(503, { message: 'identity secrets need the Worker secret IDENTITY_KEK (32+ characters): wrangler secret put IDENTITY_KEK' })
+    throw new HTTPException(503, {
+      message:
+        'identity secrets need the Worker secret IDENTITY_KEK (32+ characters): wrangler secret put IDENTITY_KEK',
+    })
   }
   const raw = await crypto.subtle.digest('SHA-256', encoder.encode(kek))
   return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])

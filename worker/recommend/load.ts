@@ -1,7 +1,15 @@
 // What a recommendation reads from D1, as the plain ModelData the strategies rank: what to read comes from the
 // strategy's registry entry (its needs), never from its name.
 import { type ItemRow } from '../admin/store'
-import { catalogItems, dismissedItems, itemSupport, neighbourList, newestItems, trendingItems, visitorHistory } from './store'
+import {
+  catalogItems,
+  dismissedItems,
+  itemSupport,
+  neighbourList,
+  newestItems,
+  trendingItems,
+  visitorHistory,
+} from './store'
 import { RECOMMENDERS, trendScore } from './strategies'
 import type { CatalogItem, HistoryItem, ModelData, Neighbour, Strategy } from './strategies'
 import { categoryWeights } from './strategies/popular'
@@ -36,7 +44,11 @@ const rows = <T>(results: D1Result[], i: number) => (results[i]?.results ?? []) 
  * Loads what the strategy needs in three round trips of bounded size: the shopper's history and
  * trending items; the neighbours of the source items; then the catalog rows of every candidate.
  */
-export async function loadModelData(db: D1Database, siteId: string, input: LoadInput): Promise<ModelData & { dismissed: Set<string> }> {
+export async function loadModelData(
+  db: D1Database,
+  siteId: string,
+  input: LoadInput,
+): Promise<ModelData & { dismissed: Set<string> }> {
   const { anonymousId, item, now } = input
   const needs = RECOMMENDERS[input.strategy].needs
   const cart = (input.cart ?? []).slice(0, CART_LIMIT)
@@ -47,7 +59,15 @@ export async function loadModelData(db: D1Database, siteId: string, input: LoadI
     newestItems(db, siteId, TRENDING_LIMIT),
     ...catalogItems(db, siteId, item ? [item] : ['']),
   ])
-  type HistoryRow = { item_id: string; last_ts: number; views: number; adds: number; purchases: number; rating: number | null; dismissed: number }
+  type HistoryRow = {
+    item_id: string
+    last_ts: number
+    views: number
+    adds: number
+    purchases: number
+    rating: number | null
+    dismissed: number
+  }
   const history: HistoryItem[] = rows<HistoryRow>(first, 0).map((h) => ({
     item: h.item_id,
     lastTs: h.last_ts,
@@ -98,18 +118,27 @@ export async function loadModelData(db: D1Database, siteId: string, input: LoadI
   const seen = new Map<string, Neighbour[]>()
   const bought = new Map<string, Neighbour[]>()
   for (const { kind, source } of pairLists) {
-    const neighbours = rows<PairRow>(second, at++).map((r) => ({ item: r.item_id, weight: r.weight, support: r.support }))
+    const neighbours = rows<PairRow>(second, at++).map((r) => ({
+      item: r.item_id,
+      weight: r.weight,
+      support: r.support,
+    }))
     ;(kind === 'seen' ? seen : bought).set(source, neighbours)
   }
   const support = new Map<string, number>()
   for (; at < second.length; at++) {
-    for (const r of rows<{ item_id: string; visitors: number; buyers: number }>(second, at)) support.set(r.item_id, r.visitors)
+    for (const r of rows<{ item_id: string; visitors: number; buyers: number }>(second, at))
+      support.set(r.item_id, r.visitors)
   }
 
   // Category affinity reads trending items of the shopper's favourite categories too.
   const data: ModelData = { now, history, seen, bought, support, trending, catalog, context: { item, category, cart } }
   const favourites = personal
-    ? [...categoryWeights(data)].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([c]) => c).filter((c) => c !== category)
+    ? [...categoryWeights(data)]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 2)
+        .map(([c]) => c)
+        .filter((c) => c !== category)
     : []
   const candidates = new Set<string>([...trending, ...categoryTrending, ...newest].map((t) => t.item))
   for (const lists of [seen, bought]) for (const ns of lists.values()) for (const n of ns) candidates.add(n.item)
@@ -120,7 +149,8 @@ export async function loadModelData(db: D1Database, siteId: string, input: LoadI
     ...catalogItems(db, siteId, [...candidates].filter((id) => !catalog.has(id)).concat('')),
   ])
   const favouriteTrending = favourites.flatMap((_, i) => rows<TrendRow>(third, i).map(toTrend))
-  for (let i = favourites.length; i < third.length; i++) for (const r of rows<ItemRow>(third, i)) catalog.set(r.id, toCatalog(r))
+  for (let i = favourites.length; i < third.length; i++)
+    for (const r of rows<ItemRow>(third, i)) catalog.set(r.id, toCatalog(r))
   const byItem = new Map([...newest, ...trending, ...categoryTrending, ...favouriteTrending].map((t) => [t.item, t]))
   data.trending = [...byItem.values()].sort((a, b) => b.score - a.score)
   return { ...data, dismissed }

@@ -9,7 +9,13 @@ import { applyRules, type Rules } from './rules'
 export const CANDIDATE_POOL = 100
 
 /** Runs the strategy, applies the rules and fills a short answer with trending items. */
-export function recommend(data: ModelData, strategy: Strategy, rules: Rules, dismissed: Set<string>, limit: number): Scored[] {
+export function recommend(
+  data: ModelData,
+  strategy: Strategy,
+  rules: Rules,
+  dismissed: Set<string>,
+  limit: number,
+): Scored[] {
   const entry = RECOMMENDERS[strategy]
   // Ask for a wide pool: rules may filter, boost and diversify before the cut.
   const pool = Math.max(limit * 4, CANDIDATE_POOL)

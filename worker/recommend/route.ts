@@ -15,7 +15,12 @@ import { afterResponse } from '../http/body'
 const list = z
   .string()
   .max(4000)
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
 
 /** The query of GET /v1/recommendations. */
 export const recommendationQuery = siteKey.extend({

@@ -45,11 +45,13 @@ export function applyRules(
       (rules.maxPrice === undefined || item.price <= rules.maxPrice)
     )
   }
-  const boosted = scored.filter((s) => allowed(s.item)).map((s) => {
-    const item = catalog.get(s.item)!
-    const boosts = (rules.boost ?? []).filter((b) => b.category === item.category || b.items?.includes(s.item))
-    return boosts.reduce((acc, b) => ({ ...acc, score: acc.score * b.factor }), s)
-  })
+  const boosted = scored
+    .filter((s) => allowed(s.item))
+    .map((s) => {
+      const item = catalog.get(s.item)!
+      const boosts = (rules.boost ?? []).filter((b) => b.category === item.category || b.items?.includes(s.item))
+      return boosts.reduce((acc, b) => ({ ...acc, score: acc.score * b.factor }), s)
+    })
   const pins = new Set((rules.pin ?? []).filter(allowed))
   const rest = diversify(boosted.filter((s) => !pins.has(s.item)).sort(byScore), catalog, rules.maxPerCategory)
   // Pinned items go first, scored just above the best organic one.

@@ -37,7 +37,9 @@ export type Expired = Record<keyof typeof EXPIRE_SQL, number>
  */
 export async function expireChunk(db: D1Database, siteId: string, cutoff: number, limit: number): Promise<Expired> {
   const first = ['events', 'decisions', 'recommendations', 'visitorItems', 'identityLog', 'erased', 'claims'] as const
-  const results = await db.batch<{ anonymous_id: string }>(first.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)))
+  const results = await db.batch<{ anonymous_id: string }>(
+    first.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)),
+  )
   const touched = [...new Set(results[0]!.results.map((r) => r.anonymous_id))]
   const last = ['visitors', 'browserIds', 'otherIds'] as const
   const after = await db.batch([

@@ -33,7 +33,8 @@ export async function sweepSite(
   const deleted = {} as Expired
   for (let round = 0; round < rounds; round++) {
     const counts = await expireChunk(db, site.id, cutoff, chunk)
-    for (const [table, n] of Object.entries(counts) as Array<[keyof Expired, number]>) deleted[table] = (deleted[table] ?? 0) + n
+    for (const [table, n] of Object.entries(counts) as Array<[keyof Expired, number]>)
+      deleted[table] = (deleted[table] ?? 0) + n
     if (Object.values(counts).every((n) => n < chunk)) return { cutoff, deleted, done: true }
   }
   return { cutoff, deleted, done: false }

@@ -66,7 +66,9 @@ export function clearForm() {
 
 function showErrors(lines) {
   $('action-errors').replaceChildren(...lines.map((line) => el('li', line)))
-  $('action-errors').closest('.errors-panel').classList.toggle('has-errors', lines.length > 0)
+  $('action-errors')
+    .closest('.errors-panel')
+    .classList.toggle('has-errors', lines.length > 0)
 }
 
 /** The action the form describes, or the problems found before asking the API. */

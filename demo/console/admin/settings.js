@@ -6,9 +6,7 @@ import { $, el, status } from './dom.js'
 export function renderSettings(data) {
   const origins = data?.origins ?? []
   $('settings-origins').replaceChildren(
-    ...(origins.length > 0
-      ? origins.map((o) => el('li', o, { class: 'mono' }))
-      : [el('li', 'No origin listed.')]),
+    ...(origins.length > 0 ? origins.map((o) => el('li', o, { class: 'mono' })) : [el('li', 'No origin listed.')]),
   )
   $('settings-json').value = JSON.stringify(data?.settings ?? {}, null, 2)
   // The tag is what browsers obey, so the console spells out the one that matches the saved mode.
@@ -35,7 +33,9 @@ export async function rotateIdentitySecret() {
 
 function showSettingsErrors(lines) {
   $('settings-errors').replaceChildren(...lines.map((line) => el('li', line)))
-  $('settings-errors').closest('.errors-panel').classList.toggle('has-errors', lines.length > 0)
+  $('settings-errors')
+    .closest('.errors-panel')
+    .classList.toggle('has-errors', lines.length > 0)
 }
 
 /** Saves the settings JSON, or shows the API's issues with it. */

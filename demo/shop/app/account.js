@@ -31,14 +31,32 @@ async function fillProfile(box) {
   }
   const money = formatPrice(view.summary.revenue)
   box.replaceChildren(
-    h('p', { class: 'lead' },
-      view.uid ? `One customer (${view.uid}) across ${view.browsers.length} browser(s). ` : 'Not signed in: this browser only. ',
-      `${view.summary.events} events, ${view.summary.orders} orders, ${money} spent.`),
+    h(
+      'p',
+      { class: 'lead' },
+      view.uid
+        ? `One customer (${view.uid}) across ${view.browsers.length} browser(s). `
+        : 'Not signed in: this browser only. ',
+      `${view.summary.events} events, ${view.summary.orders} orders, ${money} spent.`,
+    ),
     h('h2', {}, 'Your segments, and why'),
-    h('ul', { class: 'segments' }, view.segments.map((s) => h('li', { 'data-segment': s.id }, h('strong', {}, s.id), ' — ', s.reason))),
+    h(
+      'ul',
+      { class: 'segments' },
+      view.segments.map((s) => h('li', { 'data-segment': s.id }, h('strong', {}, s.id), ' — ', s.reason)),
+    ),
     // replaceChildren, unlike h(), would print a null child as the text "null".
     ...(view.identities.length
-      ? [h('p', { class: 'caption' }, 'Linked ids: ', view.identities.map((i) => `${i.kind} ${i.kind === 'email' ? i.value.slice(0, 10) + '…' : i.value}`).join(', '))]
+      ? [
+          h(
+            'p',
+            { class: 'caption' },
+            'Linked ids: ',
+            view.identities
+              .map((i) => `${i.kind} ${i.kind === 'email' ? i.value.slice(0, 10) + '…' : i.value}`)
+              .join(', '),
+          ),
+        ]
       : []),
   )
 }
@@ -85,18 +103,27 @@ async function fillPrivacy(panel) {
   }
   const download = async () => {
     const data = await window.vista.exportData()
-    const link = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })), download: 'my-vista-data.json' })
+    const link = h('a', {
+      href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })),
+      download: 'my-vista-data.json',
+    })
     link.click()
     URL.revokeObjectURL(link.href)
   }
   const erase = async () => {
     const done = await window.vista.forget()
-    toast(done ? 'Everything Vista knew about you is erased.' : 'Could not reach the server; nothing was erased. Try again.')
+    toast(
+      done
+        ? 'Everything Vista knew about you is erased.'
+        : 'Could not reach the server; nothing was erased. Try again.',
+    )
     if (done) navigate('/me')
   }
   panel.append(
     status,
-    h('div', { class: 'actions' },
+    h(
+      'div',
+      { class: 'actions' },
       state.level === 'full'
         ? h('button', { type: 'button', id: 'consent-off', onclick: choose(false) }, 'Stop tracking me')
         : h('button', { type: 'button', id: 'consent-on', onclick: choose(true) }, 'Allow personalisation'),

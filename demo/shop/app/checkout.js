@@ -59,11 +59,7 @@ function cartContent(lines) {
       'div',
       { class: 'totals' },
       h('p', { class: 'total' }, 'Total ', h('strong', {}, formatPrice(cartTotal(lines)))),
-      h(
-        'button',
-        { type: 'button', id: 'checkout', disabled: !lines.length, onclick: startCheckout },
-        'Checkout',
-      ),
+      h('button', { type: 'button', id: 'checkout', disabled: !lines.length, onclick: startCheckout }, 'Checkout'),
     ),
     ...(lines.length ? [recsSlot('cart', 'Goes well with your cart')] : []),
   ]

@@ -66,7 +66,12 @@ export function productCard(item, reason) {
 }
 
 /** A grid of product tiles. */
-export const productGrid = (products) => h('ul', { class: 'grid' }, products.map((p) => productCard(p)))
+export const productGrid = (products) =>
+  h(
+    'ul',
+    { class: 'grid' },
+    products.map((p) => productCard(p)),
+  )
 
 let toastTimer
 /** Shows a short status message for a few seconds. */

@@ -139,10 +139,7 @@ export interface EaseOptions {
 const EASE_DEFAULTS = { lambda: 100, maxItems: 3000 }
 
 /** EASE weights B (row-major m×m, zero diagonal) over the `maxItems` most popular train items. */
-export function easeWeights(
-  train: Rating[],
-  options: EaseOptions = {},
-): { items: string[]; weights: Float64Array } {
+export function easeWeights(train: Rating[], options: EaseOptions = {}): { items: string[]; weights: Float64Array } {
   const { lambda = EASE_DEFAULTS.lambda, maxItems = EASE_DEFAULTS.maxItems } = options
   const index = buildIndex(train)
   const m = Math.min(maxItems, index.items.length)

@@ -14,9 +14,7 @@ function compareIds(a: string, b: string): number {
 export function popularityOrder(train: Rating[]): string[] {
   const counts = new Map<string, number>()
   for (const r of train) counts.set(r.item, (counts.get(r.item) ?? 0) + 1)
-  return [...counts.keys()].sort(
-    (a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || compareIds(a, b),
-  )
+  return [...counts.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || compareIds(a, b))
 }
 
 /** Sparse binary user-item matrix; item indices follow popularity, so index order breaks ties. */

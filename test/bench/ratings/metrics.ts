@@ -20,12 +20,7 @@ function seenByUser(train: Rating[]): Map<string, Set<string>> {
 }
 
 /** HR@k and NDCG@k of a ranker on held-out items, each user's train items being the seen ones. */
-export async function evaluate(
-  ranker: Ranker,
-  train: Rating[],
-  test: Map<string, Rating>,
-  k = 10,
-): Promise<Quality> {
+export async function evaluate(ranker: Ranker, train: Rating[], test: Map<string, Rating>, k = 10): Promise<Quality> {
   const seen = seenByUser(train)
   let hits = 0
   let gain = 0
@@ -60,12 +55,8 @@ export function formatTable(
     r.replaySeconds.toFixed(1),
     r.scoringSeconds.toFixed(1),
   ])
-  const widths = header.map((h, c) =>
-    Math.max(h.length, ...cells.map((row) => row[c]?.length ?? 0)),
-  )
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]?.length ?? 0)))
   const line = (row: string[]) =>
-    row
-      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
-      .join('  ')
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')
 }

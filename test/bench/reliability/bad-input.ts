@@ -71,19 +71,33 @@ export async function badInput(worker: LocalWorker, replay: VistaEvent[]): Promi
   console.log(
     formatTable(
       ['case', 'sent', 'expected', 'answer', 'held'],
-      [...refused, ...odd].map(({ c, answer, problem, held }) => [c.name, c.tried, String(c.status), shortAnswer(answer), verdict(held) + (problem ? `: ${problem}` : '')]),
+      [...refused, ...odd].map(({ c, answer, problem, held }) => [
+        c.name,
+        c.tried,
+        String(c.status),
+        shortAnswer(answer),
+        verdict(held) + (problem ? `: ${problem}` : ''),
+      ]),
       'llrll',
     ),
   )
   for (const { c, answer, problem, held } of [...refused, ...odd]) {
-    const why = held === null ? " (wrangler dev's proxy answered; the Worker's answer is not visible)" : problem ? ` (${problem})` : ''
+    const why =
+      held === null
+        ? " (wrangler dev's proxy answered; the Worker's answer is not visible)"
+        : problem
+          ? ` (${problem})`
+          : ''
     report({ name: `input: ${c.name}`, tried: c.tried, held, figure: shortAnswer(answer) + why })
   }
   report({
     name: `input: ${refused.length} refusals wrote nothing`,
     tried: 'row counts of every table, before and after',
     held: changed.length === 0,
-    figure: changed.length === 0 ? `${Object.keys(before).length} tables unchanged` : `changed: ${changed.map((t) => `${t} ${before[t]}→${after[t]}`).join(', ')}`,
+    figure:
+      changed.length === 0
+        ? `${Object.keys(before).length} tables unchanged`
+        : `changed: ${changed.map((t) => `${t} ${before[t]}→${after[t]}`).join(', ')}`,
   })
   report({
     name: `input: ${odd.length} odd but valid requests stored once`,

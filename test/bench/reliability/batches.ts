@@ -23,7 +23,12 @@ const SHOPPERS = 5_000
 export const seed = (persistTo: string) =>
   withLocalEnv(persistTo, async (env) => {
     await upsertSite(env.DB, { id: SITE, name: 'bench', keyHash: await hashKey(KEY), origins: ['http://127.0.0.1:*'] })
-    await upsertSite(env.DB, { id: OTHER.id, name: 'other', keyHash: await hashKey(OTHER.key), origins: [OTHER.origin] })
+    await upsertSite(env.DB, {
+      id: OTHER.id,
+      name: 'other',
+      keyHash: await hashKey(OTHER.key),
+      origins: [OTHER.origin],
+    })
     await upsertItems(env.DB, SITE, benchCatalog(ITEMS, CATEGORIES))
   })
 
@@ -51,7 +56,13 @@ export function makeBatch(prefix: string, index: number, size: number): VistaEve
 }
 
 /** The body of a POST /v1/events to the bench site, with `over` merged in. */
-export const envelope = (events: unknown[], over: object = {}) => ({ site: SITE, key: KEY, sentAt: Date.now(), events, ...over })
+export const envelope = (events: unknown[], over: object = {}) => ({
+  site: SITE,
+  key: KEY,
+  sentAt: Date.now(),
+  events,
+  ...over,
+})
 
 /** Posts one batch as the SDK does (text/plain, from an allowed origin); throws unless 2xx. */
 export async function post(worker: LocalWorker, events: VistaEvent[]): Promise<IngestResult> {

@@ -110,7 +110,10 @@ export async function crash(worker: LocalWorker): Promise<void> {
     await sleep(CRASH_AFTER_MS)
     const killedAt = performance.now()
     await worker.crash()
-    const down = await fetch(`${worker.url}/v1/health`).then(() => false, () => true)
+    const down = await fetch(`${worker.url}/v1/health`).then(
+      () => false,
+      () => true,
+    )
     await worker.restart()
     const downtime = (performance.now() - killedAt) / 1000
     await tracking
@@ -152,7 +155,13 @@ export async function crash(worker: LocalWorker): Promise<void> {
     report({
       name: 'crash: Chromium page with the SDK, every recorded event once',
       tried: `${PAGE_EVENTS} vista.track() every ${PAGE_EVERY_MS} ms across the crash (+1 page view)`,
-      held: waiting === 0 && pageRows.length === recorded && stored.size === recorded && samePosted && sdkStats.dropped === 0 && errors.length === 0,
+      held:
+        waiting === 0 &&
+        pageRows.length === recorded &&
+        stored.size === recorded &&
+        samePosted &&
+        sdkStats.dropped === 0 &&
+        errors.length === 0,
       figure:
         `${pageRows.length} rows, ${stored.size} distinct, ${recorded} recorded, ${posted.size} ids posted; outbox ${waiting} left ` +
         `${drained.toFixed(1)} s after the page stopped; SDK retries ${sdkStats.retries}, dropped ${sdkStats.dropped}` +

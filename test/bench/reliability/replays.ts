@@ -34,8 +34,14 @@ export async function replays(worker: LocalWorker, kept: VistaEvent[][]): Promis
     name: `replays: ${kept.length} accepted batches posted ${COPIES}× at once`,
     tried: `${kept.length * COPIES} concurrent POSTs of ${int(events)} already-stored events`,
     held:
-      run.failures === 0 && answers === kept.length * COPIES && accepted === 0 && duplicates === events * COPIES &&
-      row?.replayed === events && row.ids === events && row.n === total && row.d === total,
+      run.failures === 0 &&
+      answers === kept.length * COPIES &&
+      accepted === 0 &&
+      duplicates === events * COPIES &&
+      row?.replayed === events &&
+      row.ids === events &&
+      row.n === total &&
+      row.d === total,
     figure: `${answers} answers 2xx, accepted ${accepted}, duplicates ${int(duplicates)}; ${int(row?.replayed ?? 0)} rows for ${int(events)} ids; site total ${int(row?.n ?? 0)} (was ${int(total)})`,
   })
 }

@@ -25,7 +25,13 @@ export const verdict = (held: boolean | null) => (held === null ? 'n/a' : held ?
 /** Prints every outcome as one table and the verdict line; returns how many promises broke. */
 export function printSummary(seconds: number): number {
   console.log(`\n## summary (${seconds.toFixed(0)} s)`)
-  console.log(formatTable(['case', 'tried', 'held', 'figure'], outcomes.map((o) => [o.name, o.tried, verdict(o.held), o.figure]), 'llll'))
+  console.log(
+    formatTable(
+      ['case', 'tried', 'held', 'figure'],
+      outcomes.map((o) => [o.name, o.tried, verdict(o.held), o.figure]),
+      'llll',
+    ),
+  )
   const broken = outcomes.filter((o) => o.held === false).length
   const unjudged = outcomes.filter((o) => o.held === null).length
   const judged = outcomes.length - unjudged

@@ -44,7 +44,10 @@ const windowRows = (windows: Window[]) =>
   })
 
 /** Paces `rate` events/s for `seconds`, checks D1 holds exactly what was accepted; returns batches to replay. */
-export async function sustainedLoad(worker: LocalWorker, { seconds, rate, size, inflight }: Flags): Promise<VistaEvent[][]> {
+export async function sustainedLoad(
+  worker: LocalWorker,
+  { seconds, rate, size, inflight }: Flags,
+): Promise<VistaEvent[][]> {
   const health = () => fetchOk(`${worker.url}/v1/health`).then(() => {})
   await load(WARMUP, inflight, health)
   const floor = await load(FLOOR_REQUESTS, inflight, health)
@@ -116,7 +119,9 @@ export async function sustainedLoad(worker: LocalWorker, { seconds, rate, size, 
     ),
   )
   console.log(`(floor events/s: ${size} events per request if storing them were free)`)
-  console.log(`schedule slipped by at most ${ms(run.behindMs)} ms; ${run.requests} of ${batches} batches started within ${seconds * MAX_OVERRUN} s`)
+  console.log(
+    `schedule slipped by at most ${ms(run.behindMs)} ms; ${run.requests} of ${batches} batches started within ${seconds * MAX_OVERRUN} s`,
+  )
   console.log(formatTable(['window', 'answers', 'events/s', 'p50 ms', 'p99 ms'], windowRows(windows)))
   if (run.firstFailure) console.log(`first failure: ${run.firstFailure}`)
 
@@ -141,8 +146,13 @@ export async function sustainedLoad(worker: LocalWorker, { seconds, rate, size, 
     name: 'load: D1 holds exactly the accepted events, none twice',
     tried: 'one COUNT(*), COUNT(DISTINCT id) per id prefix',
     held:
-      stored.d === stored.n && unknown >= 0 && unknown <= failedEvents && duplicates === 0 &&
-      accepted + failedEvents === offered && warm.n === warmAccepted && warm.d === warm.n,
+      stored.d === stored.n &&
+      unknown >= 0 &&
+      unknown <= failedEvents &&
+      duplicates === 0 &&
+      accepted + failedEvents === offered &&
+      warm.n === warmAccepted &&
+      warm.d === warm.n,
     figure:
       `${int(stored.n)} rows, ${int(stored.d)} distinct ids; accepted ${int(accepted)} of ${int(offered)} sent (+${int(warm.n)} warm-up)` +
       (failedEvents > 0 ? `; ${int(unknown)} of ${int(failedEvents)} events of failed requests stored anyway` : ''),

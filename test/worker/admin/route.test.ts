@@ -34,13 +34,24 @@ describe('admin authentication', () => {
 
   it('has admin routes to check', () => expect(adminRoutes.length).toBeGreaterThanOrEqual(5))
 
-  it.each(adminRoutes)('%s %s refuses a missing or wrong key with 401 JSON, and a public key too', async (method, path) => {
-    for (const secret of [null, 'sk_wrong', SITE.key]) {
-      const res = await app.request(path, { method, headers: secret ? { Authorization: `Bearer ${secret}` } : {}, body: method === 'GET' ? undefined : '{}' }, env)
-      expect(res.status).toBe(401)
-      expect(await res.json()).toEqual({ error: 'missing or invalid admin key' })
-    }
-  })
+  it.each(adminRoutes)(
+    '%s %s refuses a missing or wrong key with 401 JSON, and a public key too',
+    async (method, path) => {
+      for (const secret of [null, 'sk_wrong', SITE.key]) {
+        const res = await app.request(
+          path,
+          {
+            method,
+            headers: secret ? { Authorization: `Bearer ${secret}` } : {},
+            body: method === 'GET' ? undefined : '{}',
+          },
+          env,
+        )
+        expect(res.status).toBe(401)
+        expect(await res.json()).toEqual({ error: 'missing or invalid admin key' })
+      }
+    },
+  )
 
   it('sends security headers on admin answers', async () => {
     const res = await admin('/actions')
@@ -52,14 +63,22 @@ describe('admin authentication', () => {
 
 describe('admin actions', () => {
   it('creates, lists, updates and deletes an action', async () => {
-    const action = { title: 'Free shipping', text: 'Over 50', placement: 'top', value: 8, when: { 'cart.total': { $gt: 50 } } }
+    const action = {
+      title: 'Free shipping',
+      text: 'Over 50',
+      placement: 'top',
+      value: 8,
+      when: { 'cart.total': { $gt: 50 } },
+    }
     const put = await admin('/actions/free-ship', { method: 'PUT', body: JSON.stringify(action) })
     expect(put.status).toBe(200)
-    expect(((await (await admin('/actions')).json()) as { actions: Array<{ id: string; lever: number }> }).actions).toEqual([
-      expect.objectContaining({ id: 'free-ship', lever: 1 }),
-    ])
+    expect(
+      ((await (await admin('/actions')).json()) as { actions: Array<{ id: string; lever: number }> }).actions,
+    ).toEqual([expect.objectContaining({ id: 'free-ship', lever: 1 })])
     await admin('/actions/free-ship', { method: 'PUT', body: JSON.stringify({ ...action, lever: 2 }) })
-    expect(((await (await admin('/actions')).json()) as { actions: Array<{ lever: number }> }).actions[0]!.lever).toBe(2)
+    expect(((await (await admin('/actions')).json()) as { actions: Array<{ lever: number }> }).actions[0]!.lever).toBe(
+      2,
+    )
     expect((await admin('/actions/free-ship', { method: 'DELETE' })).status).toBe(204)
     expect((await admin('/actions/free-ship', { method: 'DELETE' })).status).toBe(404)
   })
@@ -102,13 +121,21 @@ describe('admin action links and images', () => {
   })
 
   it.each(UNSAFE_FIELDS)('refuses %s %j in a preview with 400 naming action.<field>', async (field, url) => {
-    const res = await admin('/preview', { method: 'POST', body: JSON.stringify({ action: { id: 'unsafe', ...OFFER, [field]: url } }) })
+    const res = await admin('/preview', {
+      method: 'POST',
+      body: JSON.stringify({ action: { id: 'unsafe', ...OFFER, [field]: url } }),
+    })
     expect(res.status).toBe(400)
-    expect(((await res.json()) as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toEqual([`action.${field}`])
+    expect(((await res.json()) as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toEqual([
+      `action.${field}`,
+    ])
   })
 
   it('accepts https URLs and paths on the site', async () => {
-    for (const [link, image] of [['https://shop.example/offers/x', 'https://cdn.example/x.png'], ['/offers/x', '/img/x.png']]) {
+    for (const [link, image] of [
+      ['https://shop.example/offers/x', 'https://cdn.example/x.png'],
+      ['/offers/x', '/img/x.png'],
+    ]) {
       const res = await admin('/actions/safe', { method: 'PUT', body: JSON.stringify({ ...OFFER, link, image }) })
       expect(res.status).toBe(200)
       expect(((await res.json()) as { action: object }).action).toMatchObject({ link, image })
@@ -123,7 +150,13 @@ describe('admin catalog import', () => {
       { id: 'a1', title: 'A', category: 'tea', price: 5 },
       { id: 'a2', title: 'B', category: 'tea', price: -1 },
       { id: 'a 3', title: 'C', category: 'tea', price: 3 },
-      ...Array.from({ length: 300 }, (_, i) => ({ id: `bulk-${i}`, title: `Bulk ${i}`, category: 'kitchen', price: i, in_stock: i % 2 === 0 })),
+      ...Array.from({ length: 300 }, (_, i) => ({
+        id: `bulk-${i}`,
+        title: `Bulk ${i}`,
+        category: 'kitchen',
+        price: i,
+        in_stock: i % 2 === 0,
+      })),
     ]
     const first = await admin('/catalog', { method: 'POST', body: JSON.stringify({ items }) })
     expect(await first.json()).toEqual({
@@ -134,9 +167,16 @@ describe('admin catalog import', () => {
         { row: 2, id: 'a 3', errors: ['id: must be 1-200 characters of A-Z a-z 0-9 _ . : -'] },
       ],
     })
-    const again = await admin('/catalog', { method: 'POST', body: JSON.stringify({ items: [items[0], { ...items[3], title: 'Renamed' }, { id: 'new-1', title: 'N', category: 'x', price: 1 }] }) })
+    const again = await admin('/catalog', {
+      method: 'POST',
+      body: JSON.stringify({
+        items: [items[0], { ...items[3], title: 'Renamed' }, { id: 'new-1', title: 'N', category: 'x', price: 1 }],
+      }),
+    })
     expect(await again.json()).toEqual({ created: 1, updated: 2, rejected: [] })
-    const row = await env.DB.prepare("SELECT title, in_stock FROM items WHERE site_id = ? AND id = 'bulk-0'").bind(SITE.id).first()
+    const row = await env.DB.prepare("SELECT title, in_stock FROM items WHERE site_id = ? AND id = 'bulk-0'")
+      .bind(SITE.id)
+      .first()
     expect(row).toEqual({ title: 'Renamed', in_stock: 1 })
   })
 })
@@ -157,10 +197,19 @@ describe('admin settings and keys', () => {
     expect(before.status).toBe(403)
     const res = await admin('/settings', {
       method: 'PATCH',
-      body: JSON.stringify({ origins: [SITE.origin, 'https://new.example'], settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 } }),
+      body: JSON.stringify({
+        origins: [SITE.origin, 'https://new.example'],
+        settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 },
+      }),
     })
-    expect(await res.json()).toEqual({ origins: [SITE.origin, 'https://new.example'], settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 }, identitySecret: false })
-    expect((await postEvents(batch([makeEvent('Page Viewed', {})]), { Origin: 'https://new.example' })).status).toBe(200)
+    expect(await res.json()).toEqual({
+      origins: [SITE.origin, 'https://new.example'],
+      settings: { lifecycle: { activeDays: 60 }, retentionDays: 365 },
+      identitySecret: false,
+    })
+    expect((await postEvents(batch([makeEvent('Page Viewed', {})]), { Origin: 'https://new.example' })).status).toBe(
+      200,
+    )
     expect(await (await admin('/settings')).json()).toMatchObject({ settings: { retentionDays: 365 } })
   })
 
@@ -182,33 +231,71 @@ describe('admin settings and keys', () => {
     expect(key).toMatch(new RegExp(`^sk_${SITE.id}_[0-9a-f]{48}$`))
     expect((await admin('/settings')).status).toBe(401)
     expect((await admin('/settings', {}, key)).status).toBe(200)
-    const stored = await env.DB.prepare('SELECT admin_key_hash FROM sites WHERE id = ?').bind(SITE.id).first<{ admin_key_hash: string }>()
+    const stored = await env.DB.prepare('SELECT admin_key_hash FROM sites WHERE id = ?')
+      .bind(SITE.id)
+      .first<{ admin_key_hash: string }>()
     expect(stored!.admin_key_hash).toBe(await hashKey(key))
     await admin('/keys/admin/rotate', { method: 'POST' }, key)
-    await upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), adminKeyHash: await hashKey(ADMIN), origins: [SITE.origin, 'https://new.example'], settings: { retentionDays: 365 } })
+    await upsertSite(env.DB, {
+      id: SITE.id,
+      name: 'Test shop',
+      keyHash: await hashKey(SITE.key),
+      adminKeyHash: await hashKey(ADMIN),
+      origins: [SITE.origin, 'https://new.example'],
+      settings: { retentionDays: 365 },
+    })
     await env.CACHE.delete(CACHE_KEYS.site(SITE.id))
   })
 })
 
 describe('admin catalog upkeep', () => {
   it('updates stock and deletes items', async () => {
-    const res = await admin('/catalog/stock', { method: 'PATCH', body: JSON.stringify({ items: [{ id: 'a1', in_stock: false }, { id: 'ghost', in_stock: true }] }) })
+    const res = await admin('/catalog/stock', {
+      method: 'PATCH',
+      body: JSON.stringify({
+        items: [
+          { id: 'a1', in_stock: false },
+          { id: 'ghost', in_stock: true },
+        ],
+      }),
+    })
     expect(await res.json()).toEqual({ updated: 1, unknown: 1 })
-    expect(await env.DB.prepare("SELECT in_stock FROM items WHERE site_id = ? AND id = 'a1'").bind(SITE.id).first()).toEqual({ in_stock: 0 })
+    expect(
+      await env.DB.prepare("SELECT in_stock FROM items WHERE site_id = ? AND id = 'a1'").bind(SITE.id).first(),
+    ).toEqual({ in_stock: 0 })
     expect((await admin('/catalog/a1', { method: 'DELETE' })).status).toBe(204)
     expect((await admin('/catalog/a1', { method: 'DELETE' })).status).toBe(404)
   })
 })
 
 describe('admin preview', () => {
-  const preview = async (body: object) => (await admin('/preview', { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>
+  const preview = async (body: object) =>
+    (await admin('/preview', { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>
 
   it('answers who an unsaved action would reach, and what one shopper would see and why', async () => {
-    await postEvents(batch([makeEvent('Page Viewed', {}, { anonymousId: 'browser-1' }), makeEvent('Page Viewed', {}, { anonymousId: 'browser-2' })]))
     await postEvents(
-      batch([makeEvent('Order Completed', { order_id: 'pv-1', revenue: 30, products: [{ product_id: 'x' }] }, { anonymousId: 'buyer-1' })]),
+      batch([
+        makeEvent('Page Viewed', {}, { anonymousId: 'browser-1' }),
+        makeEvent('Page Viewed', {}, { anonymousId: 'browser-2' }),
+      ]),
     )
-    const action = { id: 'buyers-only', title: 'Thanks', text: 'For buying', placement: 'top', value: 5, when: { 'profile.orders': { $gt: 0 } } }
+    await postEvents(
+      batch([
+        makeEvent(
+          'Order Completed',
+          { order_id: 'pv-1', revenue: 30, products: [{ product_id: 'x' }] },
+          { anonymousId: 'buyer-1' },
+        ),
+      ]),
+    )
+    const action = {
+      id: 'buyers-only',
+      title: 'Thanks',
+      text: 'For buying',
+      placement: 'top',
+      value: 5,
+      when: { 'profile.orders': { $gt: 0 } },
+    }
     const all = await preview({ action })
     expect(all.population).toMatchObject({ sampled: expect.any(Number), eligible: 1 })
     expect(all.population.segments.map((s: { id: string }) => s.id)).toContain('new')
@@ -231,7 +318,10 @@ describe('admin preview', () => {
   })
 
   it('names the field of an invalid action under "action"', async () => {
-    const res = await admin('/preview', { method: 'POST', body: JSON.stringify({ action: { id: 'x', title: 'x', text: '', placement: 'top', value: -1 } }) })
+    const res = await admin('/preview', {
+      method: 'POST',
+      body: JSON.stringify({ action: { id: 'x', title: 'x', text: '', placement: 'top', value: -1 } }),
+    })
     expect(res.status).toBe(400)
     expect(((await res.json()) as { issues: Array<{ path: string }> }).issues[0]!.path).toBe('action.value')
   })

@@ -59,7 +59,8 @@ describe('GET /v1/profile against the site population', () => {
       [1, 1, 1],
       [1, 1, 1],
     ])
-    const reasons = (a: any) => Object.fromEntries(a.segments.map((s: { id: string; reason: string }) => [s.id, s.reason]))
+    const reasons = (a: any) =>
+      Object.fromEntries(a.segments.map((s: { id: string; reason: string }) => [s.id, s.reason]))
     expect(reasons(answers[0])).toMatchObject({
       'rfm:potential-loyalists': 'R5 F1 M5: last order 10 days ago, 1 order, 500.00 spent',
       'tier-a': '50.0% of revenue; tier A starts at 500.00',
@@ -68,7 +69,9 @@ describe('GET /v1/profile against the site population', () => {
   })
 
   it('answers the same from the KV copy of the statistics', async () => {
-    expect((await env.CACHE.get(`population:${SITE.id}`, 'json')) as object).toMatchObject({ tiers: { A: 500, B: 100, C: 30 } })
+    expect((await env.CACHE.get(`population:${SITE.id}`, 'json')) as object).toMatchObject({
+      tiers: { A: 500, B: 100, C: 30 },
+    })
     expect((await profile('c3')).scores).toMatchObject({ tier: 'C', rfm: { r: 3, f: 1, m: 3 } })
   })
 

@@ -17,7 +17,11 @@ const order = (visitor: string, daysAgo: number, revenue: number, product = 'tea
   )
 const views = (visitor: string, daysAgo: number, n: number, product = 'tea-1') =>
   Array.from({ length: n }, (_, i) =>
-    makeEvent('Product Viewed', { product_id: product }, { anonymousId: visitor, timestamp: NOW - daysAgo * DAY + i * 1000 }),
+    makeEvent(
+      'Product Viewed',
+      { product_id: product },
+      { anonymousId: visitor, timestamp: NOW - daysAgo * DAY + i * 1000 },
+    ),
   )
 
 beforeAll(async () => {
@@ -38,7 +42,15 @@ beforeAll(async () => {
   await giveIdentitySecret(SITE.id)
   const signatures = await signIds({ userId: 'dana' })
   for (const anonymousId of ['phone', 'laptop']) {
-    await app.request('/v1/identify', { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId, userId: 'dana', signatures }) }, env)
+    await app.request(
+      '/v1/identify',
+      {
+        method: 'POST',
+        headers: { Origin: SITE.origin },
+        body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId, userId: 'dana', signatures }),
+      },
+      env,
+    )
   }
 })
 
@@ -80,7 +92,10 @@ describe('GET /v1/profile', () => {
     expect(body.browsers).toEqual(['crowd-3'])
     // Its last order (23 days ago) equals the third recency cut, and 23 is above only the first monetary cut (22).
     expect(body.scores.rfm).toEqual({ r: 3, f: 1, m: 2, group: 'about-to-sleep' })
-    expect(body.segments[0]).toEqual({ id: 'rfm:about-to-sleep', reason: 'R3 F1 M2: last order 23 days ago, 1 order, 23.00 spent' })
+    expect(body.segments[0]).toEqual({
+      id: 'rfm:about-to-sleep',
+      reason: 'R3 F1 M2: last order 23 days ago, 1 order, 23.00 spent',
+    })
     expect(body.scores.tier).toBe('C')
   })
 

@@ -11,12 +11,22 @@ const ADMIN = 'sk_segments_0123456789'
 const TODAY = new Date().toISOString().slice(0, 10)
 
 beforeAll(async () => {
-  await upsertSite(env.DB, { id: SITE.id, name: 'T', keyHash: await hashKey(SITE.key), adminKeyHash: await hashKey(ADMIN), origins: [SITE.origin] })
+  await upsertSite(env.DB, {
+    id: SITE.id,
+    name: 'T',
+    keyHash: await hashKey(SITE.key),
+    adminKeyHash: await hashKey(ADMIN),
+    origins: [SITE.origin],
+  })
   await postEvents(
     batch([
       makeEvent('Page Viewed', {}, { anonymousId: 's1' }),
       makeEvent('Page Viewed', {}, { anonymousId: 's2' }),
-      makeEvent('Order Completed', { order_id: 'ss-1', revenue: 20, products: [{ product_id: 'x' }] }, { anonymousId: 's3' }),
+      makeEvent(
+        'Order Completed',
+        { order_id: 'ss-1', revenue: 20, products: [{ product_id: 'x' }] },
+        { anonymousId: 's3' },
+      ),
     ]),
   )
 })
@@ -33,10 +43,22 @@ describe('segment sizes', () => {
 
   it('are served by day to the admin, counted on demand when today has none', async () => {
     await env.DB.prepare('DELETE FROM segment_sizes').run()
-    const res = await app.request(`/v1/admin/${SITE.id}/segments?days=7`, { headers: { Authorization: `Bearer ${ADMIN}` } }, env)
-    const body = (await res.json()) as { days: Array<{ day: string; sizes: Array<{ segment: string; shoppers: number }> }>; sampled: number }
+    const res = await app.request(
+      `/v1/admin/${SITE.id}/segments?days=7`,
+      { headers: { Authorization: `Bearer ${ADMIN}` } },
+      env,
+    )
+    const body = (await res.json()) as {
+      days: Array<{ day: string; sizes: Array<{ segment: string; shoppers: number }> }>
+      sampled: number
+    }
     expect(body.sampled).toBe(3)
     expect(body.days.map((d) => d.day)).toEqual([TODAY])
-    expect(body.days[0]!.sizes).toEqual(expect.arrayContaining([{ segment: 'new', shoppers: 3 }, { segment: 'prospect', shoppers: 2 }]))
+    expect(body.days[0]!.sizes).toEqual(
+      expect.arrayContaining([
+        { segment: 'new', shoppers: 3 },
+        { segment: 'prospect', shoppers: 2 },
+      ]),
+    )
   })
 })

@@ -53,7 +53,8 @@ describe('rfmGroup()', () => {
   ])('R%i F%i M%i is %s', (r, f, m, group) => expect(rfmGroup(r, f, m)).toBe(group))
 
   it('names every one of the 125 score combinations', () => {
-    for (let r = 1; r <= 5; r++) for (let f = 1; f <= 5; f++) for (let m = 1; m <= 5; m++) expect(rfmGroup(r, f, m)).toMatch(/^[a-z-]+$/)
+    for (let r = 1; r <= 5; r++)
+      for (let f = 1; f <= 5; f++) for (let m = 1; m <= 5; m++) expect(rfmGroup(r, f, m)).toMatch(/^[a-z-]+$/)
   })
 })
 
@@ -100,15 +101,31 @@ describe('churnRisk()', () => {
 
 describe('tierOf()', () => {
   it('places revenue against the least revenue of each tier', () => {
-    const p: Population = { recency: [], frequency: [], monetary: [], tiers: { A: 500, B: 100, C: 30 }, totalRevenue: 1000, medians: null }
+    const p: Population = {
+      recency: [],
+      frequency: [],
+      monetary: [],
+      tiers: { A: 500, B: 100, C: 30 },
+      totalRevenue: 1000,
+      medians: null,
+    }
     expect([500, 200, 100, 80, 60, 30, 20, 10, 0, -5].map((r) => tierOf(r, p)).join('')).toBe('ABBCCCDDDD')
     const buyer = customer({ uid: 'c', orders: 1, revenue: 500, lastOrderAt: NOW })
     expect(segmentOne(buyer, p, NOW).reasons['tier-a']).toBe('50.0% of revenue; tier A starts at 500.00')
-    expect(segmentOne({ ...buyer, revenue: 20 }, p, NOW).reasons['tier-d']).toBe('2.0% of revenue: below the customers who make 95% of it')
+    expect(segmentOne({ ...buyer, revenue: 20 }, p, NOW).reasons['tier-d']).toBe(
+      '2.0% of revenue: below the customers who make 95% of it',
+    )
   })
 
   it('puts nobody in an empty tier', () => {
-    const p: Population = { recency: [], frequency: [], monetary: [], tiers: { A: 90, B: Infinity, C: Infinity }, totalRevenue: 100, medians: null }
+    const p: Population = {
+      recency: [],
+      frequency: [],
+      monetary: [],
+      tiers: { A: 90, B: Infinity, C: Infinity },
+      totalRevenue: 100,
+      medians: null,
+    }
     expect([90, 10].map((r) => tierOf(r, p))).toEqual(['A', 'D'])
   })
 })
@@ -123,9 +140,32 @@ describe('segmentOne()', () => {
     totalRevenue: 1855,
     medians: { current: 300, future: 150 },
   }
-  const star = customer({ uid: 'star', orders: 12, revenue: 900, lastOrderAt: NOW - 1 * DAY, predictedValue: 400, categories: { tea: 30, books: 5 } })
-  const fading = customer({ uid: 'fading', orders: 6, revenue: 300, lastOrderAt: NOW - 90 * DAY, lastSeen: NOW - 50 * DAY, predictedValue: 20, weeklyActivity: [6, 6, 5, 7, 6, 6, 5, 6, 0, 0] })
-  const newbie = customer({ uid: 'newbie', orders: 1, revenue: 30, lastOrderAt: NOW - 2 * DAY, firstSeen: NOW - 5 * DAY, predictedValue: 150, categories: { garden: 1, tea: 1, books: 1 } })
+  const star = customer({
+    uid: 'star',
+    orders: 12,
+    revenue: 900,
+    lastOrderAt: NOW - 1 * DAY,
+    predictedValue: 400,
+    categories: { tea: 30, books: 5 },
+  })
+  const fading = customer({
+    uid: 'fading',
+    orders: 6,
+    revenue: 300,
+    lastOrderAt: NOW - 90 * DAY,
+    lastSeen: NOW - 50 * DAY,
+    predictedValue: 20,
+    weeklyActivity: [6, 6, 5, 7, 6, 6, 5, 6, 0, 0],
+  })
+  const newbie = customer({
+    uid: 'newbie',
+    orders: 1,
+    revenue: 30,
+    lastOrderAt: NOW - 2 * DAY,
+    firstSeen: NOW - 5 * DAY,
+    predictedValue: 150,
+    categories: { garden: 1, tea: 1, books: 1 },
+  })
   const browser = customer({ uid: 'browser', categories: { kitchen: 10 } })
 
   it('gives each customer segments with reasons', () => {

@@ -2,7 +2,13 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { VistaEvent } from '../../../contract'
 import app from '../../../worker/app'
-import { expectedPurchases, expectedSpend, fitBgnbd, fitGammaGamma, probabilityAlive } from '../../../worker/customer/value'
+import {
+  expectedPurchases,
+  expectedSpend,
+  fitBgnbd,
+  fitGammaGamma,
+  probabilityAlive,
+} from '../../../worker/customer/value'
 import { VALUE_HORIZON_WEEKS, type ValueModel } from '../../../worker/customer/view'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { seedSite, storeAsReceived } from '../helpers'
@@ -15,9 +21,17 @@ const TODAY = Math.floor(NOW / DAY)
 const ORDERS = new Map<string, Array<{ daysAgo: number; revenue: number }>>()
 for (let i = 0; i < 30; i++) {
   const kind = i % 3
-  if (kind === 0) ORDERS.set(`often-${i}`, Array.from({ length: Math.ceil((110 - i) / 14) }, (_, k) => ({ daysAgo: 110 - i - 14 * k, revenue: 30 + i })))
+  if (kind === 0)
+    ORDERS.set(
+      `often-${i}`,
+      Array.from({ length: Math.ceil((110 - i) / 14) }, (_, k) => ({ daysAgo: 110 - i - 14 * k, revenue: 30 + i })),
+    )
   if (kind === 1) ORDERS.set(`once-${i}`, [{ daysAgo: 60 + i, revenue: 25 }])
-  if (kind === 2) ORDERS.set(`stopped-${i}`, [118 - i, 104 - i, 90 - i].map((daysAgo) => ({ daysAgo, revenue: 50 })))
+  if (kind === 2)
+    ORDERS.set(
+      `stopped-${i}`,
+      [118 - i, 104 - i, 90 - i].map((daysAgo) => ({ daysAgo, revenue: 50 })),
+    )
 }
 
 /** A customer's BG/NBD history in weeks and mean repeat value, worked out from the schedule above. */
@@ -25,7 +39,12 @@ const history = (customer: string) => {
   const days = ORDERS.get(customer)!.map((o) => ({ day: Math.floor((NOW - o.daysAgo * DAY) / DAY), amount: o.revenue }))
   const [first, last] = [days[0]!.day, days.at(-1)!.day]
   const x = days.length - 1
-  return { x, tx: (last - first) / 7, T: (TODAY - first) / 7, monetary: x > 0 ? days.slice(1).reduce((n, d) => n + d.amount, 0) / x : 0 }
+  return {
+    x,
+    tx: (last - first) / 7,
+    T: (TODAY - first) / 7,
+    monetary: x > 0 ? days.slice(1).reduce((n, d) => n + d.amount, 0) / x : 0,
+  }
 }
 
 beforeAll(async () => {
@@ -51,7 +70,7 @@ const profile = async (anonymousId: string) => {
 }
 
 /** The model the Worker fitted and cached, after a first profile asked for it. */
-const cachedModel = async () => ((await env.CACHE.get<{ model: ValueModel }>(`value:${SITE.id}`, 'json'))!).model
+const cachedModel = async () => (await env.CACHE.get<{ model: ValueModel }>(`value:${SITE.id}`, 'json'))!.model
 
 describe('the site value model', () => {
   it('is fitted on the order histories read from D1', async () => {
@@ -116,12 +135,25 @@ describe('predicted value in the customer view', () => {
 describe('a value model that ran off', () => {
   it('counts as no model: the profile and decide answer 200 without value, never 500', async () => {
     // What KV holds after a fit whose predictions were NaN: JSON writes NaN as null.
-    const ranOff = { bgnbd: { r: 0.2, alpha: 4, a: 1e6, b: 1e6 }, spend: null, averageOrder: 30, medians: { current: 30, future: null } }
+    const ranOff = {
+      bgnbd: { r: 0.2, alpha: 4, a: 1e6, b: 1e6 },
+      spend: null,
+      averageOrder: 30,
+      medians: { current: 30, future: null },
+    }
     await env.CACHE.put(`value:${SITE.id}`, JSON.stringify({ model: ranOff }))
     const loyal = await profile('often-3')
     expect(loyal.value).toBeNull()
     expect(loyal.scores.quadrant).toBeNull()
-    const res = await app.request('/v1/decide', { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId: 'often-3', placement: 'top' }) }, env)
+    const res = await app.request(
+      '/v1/decide',
+      {
+        method: 'POST',
+        headers: { Origin: SITE.origin },
+        body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId: 'often-3', placement: 'top' }),
+      },
+      env,
+    )
     expect(res.status).toBe(200)
     await env.CACHE.delete(`value:${SITE.id}`)
   })

@@ -14,7 +14,14 @@ import {
 import { hyp2f1 } from '../../../worker/customer/numerics'
 import { lgamma } from '../../../worker/stats'
 import { mulberry32 } from '../../fixtures/random'
-import { CDNOW_BGNBD, CDNOW_GAMMA_GAMMA, simulateBgnbd, simulatePurchases, simulateSpend, summarise } from '../../bench/value-data'
+import {
+  CDNOW_BGNBD,
+  CDNOW_GAMMA_GAMMA,
+  simulateBgnbd,
+  simulatePurchases,
+  simulateSpend,
+  summarise,
+} from '../../bench/value-data'
 
 // A fit over 40,000 customers takes a few CPU seconds: more than vitest's default 5 s when the
 // two cores are shared, so it gets room (a guard against a stuck fit, not a speed check).
@@ -94,18 +101,22 @@ describe('BG/NBD', () => {
     expect(bgnbdLogLikelihood(params, customers)).toBeCloseTo(total, 11)
   })
 
-  it('recovers the CDNOW parameters from 40,000 simulated customers', () => {
-    const data = simulateBgnbd(CDNOW_BGNBD, 40_000, cdnowAge, mulberry32(1))
-    const fit = fitBgnbd(data)
-    // Tolerances are about 3–4 standard deviations of each estimate, measured over 40 seeds of
-    // this design (relative SD: r 1.3%, alpha 2.0%, a 6.4%, b 7.7%; a and b, seen only through
-    // dropouts, are the least determined). At 10,000 customers those SDs double, so this size.
-    expectRelative(fit.r, CDNOW_BGNBD.r, 0.05)
-    expectRelative(fit.alpha, CDNOW_BGNBD.alpha, 0.08)
-    expectRelative(fit.a, CDNOW_BGNBD.a, 0.25)
-    expectRelative(fit.b, CDNOW_BGNBD.b, 0.25)
-    expect(fit.logLikelihood).toBeGreaterThanOrEqual(bgnbdLogLikelihood(CDNOW_BGNBD, data))
-  }, FIT_TIMEOUT)
+  it(
+    'recovers the CDNOW parameters from 40,000 simulated customers',
+    () => {
+      const data = simulateBgnbd(CDNOW_BGNBD, 40_000, cdnowAge, mulberry32(1))
+      const fit = fitBgnbd(data)
+      // Tolerances are about 3–4 standard deviations of each estimate, measured over 40 seeds of
+      // this design (relative SD: r 1.3%, alpha 2.0%, a 6.4%, b 7.7%; a and b, seen only through
+      // dropouts, are the least determined). At 10,000 customers those SDs double, so this size.
+      expectRelative(fit.r, CDNOW_BGNBD.r, 0.05)
+      expectRelative(fit.alpha, CDNOW_BGNBD.alpha, 0.08)
+      expectRelative(fit.a, CDNOW_BGNBD.a, 0.25)
+      expectRelative(fit.b, CDNOW_BGNBD.b, 0.25)
+      expect(fit.logLikelihood).toBeGreaterThanOrEqual(bgnbdLogLikelihood(CDNOW_BGNBD, data))
+    },
+    FIT_TIMEOUT,
+  )
 
   it('P(alive) is 1 without repeats and falls with time since the last purchase', () => {
     expect(probabilityAlive(CDNOW_BGNBD, { x: 0, tx: 0, T: 39 })).toBe(1)
@@ -172,9 +183,7 @@ describe('Gamma-Gamma', () => {
       const px = params.p * x
       const { q, gamma } = params
       const constant = factorial(px + q - 1) / (factorial(px - 1) * factorial(q - 1))
-      return Math.log(
-        (constant * gamma ** q * x ** px * m ** (px - 1)) / (gamma + x * m) ** (px + q),
-      )
+      return Math.log((constant * gamma ** q * x ** px * m ** (px - 1)) / (gamma + x * m) ** (px + q))
     })
     for (const [i, customer] of customers.entries()) {
       expect(gammaGammaLogLikelihood(params, [customer])).toBeCloseTo(direct[i]!, 12)
@@ -194,23 +203,25 @@ describe('Gamma-Gamma', () => {
     }
   })
 
-  it('recovers the CDNOW parameters from the repeat customers of 40,000 simulated', () => {
-    const rng = mulberry32(1)
-    const repeaters = simulateBgnbd(CDNOW_BGNBD, 40_000, cdnowAge, rng).filter((c) => c.x > 0)
-    const data = repeaters.map(({ x }) => ({
-      x,
-      monetary: simulateSpend(CDNOW_GAMMA_GAMMA, x, rng),
-    }))
-    const fit = fitGammaGamma(data)
-    // About 16,000 repeat customers. Relative SDs over 40 seeds of this design: p 3.3%, q 1.3%,
-    // gamma 4.3% (p and gamma trade off against each other); tolerances are 3.5–4 SDs.
-    expectRelative(fit.p, CDNOW_GAMMA_GAMMA.p, 0.12)
-    expectRelative(fit.q, CDNOW_GAMMA_GAMMA.q, 0.05)
-    expectRelative(fit.gamma, CDNOW_GAMMA_GAMMA.gamma, 0.15)
-    expect(fit.logLikelihood).toBeGreaterThanOrEqual(
-      gammaGammaLogLikelihood(CDNOW_GAMMA_GAMMA, data),
-    )
-  }, FIT_TIMEOUT)
+  it(
+    'recovers the CDNOW parameters from the repeat customers of 40,000 simulated',
+    () => {
+      const rng = mulberry32(1)
+      const repeaters = simulateBgnbd(CDNOW_BGNBD, 40_000, cdnowAge, rng).filter((c) => c.x > 0)
+      const data = repeaters.map(({ x }) => ({
+        x,
+        monetary: simulateSpend(CDNOW_GAMMA_GAMMA, x, rng),
+      }))
+      const fit = fitGammaGamma(data)
+      // About 16,000 repeat customers. Relative SDs over 40 seeds of this design: p 3.3%, q 1.3%,
+      // gamma 4.3% (p and gamma trade off against each other); tolerances are 3.5–4 SDs.
+      expectRelative(fit.p, CDNOW_GAMMA_GAMMA.p, 0.12)
+      expectRelative(fit.q, CDNOW_GAMMA_GAMMA.q, 0.05)
+      expectRelative(fit.gamma, CDNOW_GAMMA_GAMMA.gamma, 0.15)
+      expect(fit.logLikelihood).toBeGreaterThanOrEqual(gammaGammaLogLikelihood(CDNOW_GAMMA_GAMMA, data))
+    },
+    FIT_TIMEOUT,
+  )
 
   it('expected spend shrinks the observed mean towards the population mean', () => {
     const { p, q, gamma } = CDNOW_GAMMA_GAMMA

@@ -92,8 +92,7 @@ describe('explain()', () => {
 })
 
 describe('conditionSchema', () => {
-  const nest = (depth: number): Condition =>
-    depth === 1 ? { device: 'mobile' } : { $and: [nest(depth - 1)] }
+  const nest = (depth: number): Condition => (depth === 1 ? { device: 'mobile' } : { $and: [nest(depth - 1)] })
   const bad: Array<[string, unknown, string, RegExp]> = [
     ['not an object', 'mobile', '', /^condition: must be an object/],
     ['an unknown operator', { 'cart.total': { $gtt: 80 } }, 'cart.total.$gtt', /^cart\.total: unknown operator \$gtt/],
@@ -134,8 +133,7 @@ describe('conditionSchema', () => {
 
   it('caps the number of clauses', () => {
     // Two clauses per branch: 25 branches are the most, 26 are too many.
-    const branches = (n: number) =>
-      Array.from({ length: n }, (_, i) => ({ 'time.hour': { $ne: i % 24, $gte: 0 } }))
+    const branches = (n: number) => Array.from({ length: n }, (_, i) => ({ 'time.hour': { $ne: i % 24, $gte: 0 } }))
     expect(messages({ $and: branches(MAX_CLAUSES / 2) })).toEqual([])
     expect(messages({ $and: branches(MAX_CLAUSES / 2 + 1) })).toEqual([
       { path: '$and.25.time.hour', message: `$and.25.time.hour: too many clauses: at most ${MAX_CLAUSES}` },

@@ -169,7 +169,12 @@ describe('decide()', () => {
       expect(decide(input({ unitId: `shopper-${i}`, holdoutShare: 0.1, rng: seeded(-i) })).holdout).toBe(d.holdout)
     })
     const held = decisions.find((d) => d.holdout)!
-    expect(held).toMatchObject({ action: null, probability: 1, reasons: [], trace: { choice: 'holdout', summary: HOLDOUT_REASON } })
+    expect(held).toMatchObject({
+      action: null,
+      probability: 1,
+      reasons: [],
+      trace: { choice: 'holdout', summary: HOLDOUT_REASON },
+    })
     expect(held.considered).toEqual([{ id: 'a', eligible: true, why: 'eligible: shown to everyone' }])
     expect(decisions.filter((d) => !d.holdout).every((d) => d.action?.id === 'a')).toBe(true)
   })
@@ -223,7 +228,10 @@ describe('decide()', () => {
     const decision = decide(input({ actions, context: { device: 'desktop' } }))
     expect(decision).toMatchObject({ action: null, holdout: false, probability: 1 })
     expect(decision.reasons).toEqual([])
-    expect(decision.trace).toMatchObject({ choice: 'nothing-eligible', summary: 'no eligible action for banner (2 considered)' })
+    expect(decision.trace).toMatchObject({
+      choice: 'nothing-eligible',
+      summary: 'no eligible action for banner (2 considered)',
+    })
     expect(decision.considered).toEqual([
       { id: 'a', eligible: false, why: 'condition not met: device is mobile' },
       { id: 'b', eligible: false, why: `ended ${new Date(NOW - 1).toISOString()}` },
@@ -311,7 +319,6 @@ describe('decide()', () => {
     }
   })
 })
-
 
 describe('sampleBeta()', () => {
   it('has the moments of Beta(a, b), through two Gamma draws', () => {

@@ -186,7 +186,13 @@ describe('a push attack of fake profiles', () => {
 
   beforeAll(async () => {
     const catalog = ITEMS.map((id, rank) => ({
-      id, title: id, category: CATEGORIES[rank % 4]!, price: 10, image: null, description: null, in_stock: 1,
+      id,
+      title: id,
+      category: CATEGORIES[rank % 4]!,
+      price: 10,
+      image: null,
+      description: null,
+      in_stock: 1,
     }))
     for (const site of [ATTACKED, CONTROL]) {
       await upsertSite(env.DB, { id: site, name: site, keyHash: '0'.repeat(64), origins: [] })
@@ -281,7 +287,10 @@ describe('poisoning defences', () => {
     const items = Array.from({ length: TRUST.dailyItems + 20 }, (_, i) => `crawl-${i}`)
     const t = (Math.floor(NOW / DAY) - 3) * DAY + 3600_000 // 1 am, three days ago: the crawl stays in one day
     for (let i = 0; i < items.length; i += 100) {
-      await deliver(site, items.slice(i, i + 100).map((item, j) => view('crawler', item, t + i + j)))
+      await deliver(
+        site,
+        items.slice(i, i + 100).map((item, j) => view('crawler', item, t + i + j)),
+      )
     }
     const own = await env.DB.prepare('SELECT COUNT(*) AS n FROM visitor_items WHERE site_id = ? AND anonymous_id = ?')
       .bind(site, 'crawler')

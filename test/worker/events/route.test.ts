@@ -199,7 +199,11 @@ describe('POST /v1/events with bad input', () => {
       },
     })
     const before = await countEvents()
-    const req = new Request('http://x/v1/events', { method: 'POST', headers: { 'Content-Type': 'text/plain', Origin: SITE.origin }, body: cutShort })
+    const req = new Request('http://x/v1/events', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Origin: SITE.origin },
+      body: cutShort,
+    })
     await rejects(await app.request(req, undefined, env), 400, /could not be read/)
     expect(await countEvents()).toBe(before)
   })

@@ -12,7 +12,13 @@ import { testSite, type TestSite } from '../helpers'
 /** A site of its own with `consent` set (or not). */
 async function siteWith(id: string, consent?: ConsentMode): Promise<TestSite> {
   const site = testSite(id)
-  await upsertSite(env.DB, { id, name: id, keyHash: await hashKey(site.key), origins: [site.origin], settings: consent ? { consent } : {} })
+  await upsertSite(env.DB, {
+    id,
+    name: id,
+    keyHash: await hashKey(site.key),
+    origins: [site.origin],
+    settings: consent ? { consent } : {},
+  })
   return site
 }
 
@@ -22,7 +28,13 @@ const post = (site: TestSite, consent?: ConsentMode) =>
     {
       method: 'POST',
       headers: { 'Content-Type': 'text/plain', Origin: site.origin },
-      body: JSON.stringify({ site: site.id, key: site.key, sentAt: Date.now(), consent, events: [makeEvent('Page Viewed', {}, { anonymousId: `a-${site.id}` })] }),
+      body: JSON.stringify({
+        site: site.id,
+        key: site.key,
+        sentAt: Date.now(),
+        consent,
+        events: [makeEvent('Page Viewed', {}, { anonymousId: `a-${site.id}` })],
+      }),
     },
     env,
   )

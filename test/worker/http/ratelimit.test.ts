@@ -64,13 +64,16 @@ describe('rate limits', () => {
   })
 
   it('documents the 429 and its Retry-After on every limited operation', async () => {
-    const doc = (await (await app.request('/v1/openapi.json', {}, env)).json()) as { paths: Record<string, Record<string, any>> }
+    const doc = (await (await app.request('/v1/openapi.json', {}, env)).json()) as {
+      paths: Record<string, Record<string, any>>
+    }
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => [`${method} ${path}`, op] as const),
     )
     const limited = operations.filter(([name]) => !/\/v1\/(health|openapi\.json)$/.test(name))
     expect(limited.length).toBeGreaterThan(10)
-    for (const [name, op] of limited) expect([name, op.responses['429']?.headers['Retry-After']]).toEqual([name, expect.anything()])
+    for (const [name, op] of limited)
+      expect([name, op.responses['429']?.headers['Retry-After']]).toEqual([name, expect.anything()])
   })
 
   it('refuses a flooding client with 429, stores none of its refused events, and still serves other clients and sites', async () => {
@@ -109,7 +112,11 @@ describe('rate limits', () => {
 
     const refused = await postOne(busy, `10.0.1.${n++}`, bindings)
     const otherSite = await postOne(quiet, `10.0.1.${n++}`, bindings)
-    const adminApi = await app.request(`/v1/admin/${busy.id}/settings`, { headers: { Authorization: `Bearer ${busy.admin}` } }, bindings)
+    const adminApi = await app.request(
+      `/v1/admin/${busy.id}/settings`,
+      { headers: { Authorization: `Bearer ${busy.admin}` } },
+      bindings,
+    )
     expect(refused.res.status).toBe(429)
     expect(otherSite.res.status).toBe(200)
     expect(adminApi.status).toBe(200)
@@ -140,7 +147,11 @@ describe('rate limits', () => {
       ['GET', `/v1/admin/${shopA.id}/settings`],
     ]
     for (const [method, path] of routes) {
-      const init = { method, headers: { 'CF-Connecting-IP': '203.0.113.50' }, body: method === 'POST' ? 'nope' : undefined }
+      const init = {
+        method,
+        headers: { 'CF-Connecting-IP': '203.0.113.50' },
+        body: method === 'POST' ? 'nope' : undefined,
+      }
       await expectTooMany(await app.request(path, init, bindings))
     }
   })
@@ -148,7 +159,11 @@ describe('rate limits', () => {
   it('lets everything through when RATE_LIMITS is "off"', async () => {
     const bindings = { ...env, SITE_LIMITER: budgetLimiter(0), CLIENT_LIMITER: budgetLimiter(0), RATE_LIMITS: 'off' }
     const posted = await postOne(shopB, '203.0.113.60', bindings)
-    const adminApi = await app.request(`/v1/admin/${shopB.id}/settings`, { headers: { Authorization: `Bearer ${shopB.admin}` } }, bindings)
+    const adminApi = await app.request(
+      `/v1/admin/${shopB.id}/settings`,
+      { headers: { Authorization: `Bearer ${shopB.admin}` } },
+      bindings,
+    )
     expect(posted.res.status).toBe(200)
     expect(adminApi.status).toBe(200)
   })

@@ -7,43 +7,103 @@ import { setIdentitySecret } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { seal, sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'
-import { batchFor, giveIdentitySecret, IDENTITY_SECRET, seedTestSite, signIds, testSite, type TestSite } from '../helpers'
+import {
+  batchFor,
+  giveIdentitySecret,
+  IDENTITY_SECRET,
+  seedTestSite,
+  signIds,
+  testSite,
+  type TestSite,
+} from '../helpers'
 import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const site = testSite('rv')
 
 const send = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(path, { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) }, env)
+  app.request(
+    path,
+    { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) },
+    env,
+  )
 const admin = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(`/v1/admin/${s.id}${path}`, { method, headers: { Authorization: `Bearer ${s.admin}` }, body: body === undefined ? undefined : JSON.stringify(body) }, env)
-const query = (s: TestSite, params: Record<string, string>) => new URLSearchParams({ site: s.id, key: s.key, ...params })
+  app.request(
+    `/v1/admin/${s.id}${path}`,
+    {
+      method,
+      headers: { Authorization: `Bearer ${s.admin}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+    env,
+  )
+const query = (s: TestSite, params: Record<string, string>) =>
+  new URLSearchParams({ site: s.id, key: s.key, ...params })
 type Ids = { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string }
 const identify = async (s: TestSite, anonymousId: string, ids: Ids, signatures?: Record<string, string>) => {
-  const res = await send(s, 'POST', '/v1/identify', { site: s.id, key: s.key, anonymousId, ...ids, ...(signatures ? { signatures } : {}) })
-  return { status: res.status, body: (await res.json()) as { uid: string | null; identities: Array<{ kind: string; value: string }>; unverified: unknown[]; error?: string } }
+  const res = await send(s, 'POST', '/v1/identify', {
+    site: s.id,
+    key: s.key,
+    anonymousId,
+    ...ids,
+    ...(signatures ? { signatures } : {}),
+  })
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      uid: string | null
+      identities: Array<{ kind: string; value: string }>
+      unverified: unknown[]
+      error?: string
+    },
+  }
 }
 const unlink = async (s: TestSite, anonymousId: string) =>
-  (await (await send(s, 'POST', '/v1/identify/unlink', { site: s.id, key: s.key, anonymousId })).json()) as { uid: string | null }
+  (await (await send(s, 'POST', '/v1/identify/unlink', { site: s.id, key: s.key, anonymousId })).json()) as {
+    uid: string | null
+  }
 const exportOf = async (s: TestSite, anonymousId: string) =>
-  (await (await send(s, 'GET', `/v1/privacy/export?${query(s, { anonymousId })}`)).json()) as { uid: string | null; browsers: string[]; events: Array<{ type: string; properties: { order_id?: string } }> }
+  (await (await send(s, 'GET', `/v1/privacy/export?${query(s, { anonymousId })}`)).json()) as {
+    uid: string | null
+    browsers: string[]
+    events: Array<{ type: string; properties: { order_id?: string } }>
+  }
 const profileOf = async (s: TestSite, anonymousId: string) =>
-  (await (await send(s, 'GET', `/v1/profile?${query(s, { anonymousId })}`)).json()) as { uid: string | null; browsers: string[]; summary: { orders: number } }
+  (await (await send(s, 'GET', `/v1/profile?${query(s, { anonymousId })}`)).json()) as {
+    uid: string | null
+    browsers: string[]
+    summary: { orders: number }
+  }
 const recommend = async (s: TestSite, anonymousId: string, strategy: string) =>
-  (await (await send(s, 'GET', `/v1/recommendations?${query(s, { anonymousId, strategy })}`)).json()) as RecommendationAnswer
+  (await (
+    await send(s, 'GET', `/v1/recommendations?${query(s, { anonymousId, strategy })}`)
+  ).json()) as RecommendationAnswer
 const order = async (s: TestSite, anonymousId: string, tag: string) => {
   const events = [
     makeEvent('Product Viewed', { product_id: `${tag}-kettle`, category: 'kettles' }, { anonymousId }),
-    makeEvent('Order Completed', { order_id: `${tag}-order`, revenue: 80, products: [{ product_id: `${tag}-kettle`, price: 80, quantity: 1 }] }, { anonymousId }),
+    makeEvent(
+      'Order Completed',
+      { order_id: `${tag}-order`, revenue: 80, products: [{ product_id: `${tag}-kettle`, price: 80, quantity: 1 }] },
+      { anonymousId },
+    ),
   ]
   expect((await send(s, 'POST', '/v1/events', batchFor(s, events))).status).toBe(200)
 }
 const uidsOf = async (uid: string | null) =>
-  (await env.DB.prepare('SELECT kind, value FROM identities WHERE site_id = ? AND uid = ? ORDER BY kind, value').bind(site.id, uid).all<{ kind: string; value: string }>()).results.map((r) => `${r.kind}:${r.value}`)
+  (
+    await env.DB.prepare('SELECT kind, value FROM identities WHERE site_id = ? AND uid = ? ORDER BY kind, value')
+      .bind(site.id, uid)
+      .all<{ kind: string; value: string }>()
+  ).results.map((r) => `${r.kind}:${r.value}`)
 
 beforeAll(async () => {
   await seedTestSite(site)
   await giveIdentitySecret(site.id)
-  const items = ['shared', 'planted', 'replay', 'x'].map((tag) => ({ id: `${tag}-kettle`, title: `${tag} secret kettle`, category: 'kettles', price: 80 }))
+  const items = ['shared', 'planted', 'replay', 'x'].map((tag) => ({
+    id: `${tag}-kettle`,
+    title: `${tag} secret kettle`,
+    category: 'kettles',
+    price: 80,
+  }))
   expect((await admin(site, 'POST', '/catalog', { items })).status).toBe(200)
 })
 
@@ -63,7 +123,9 @@ describe('identity under attack', () => {
       expect(text).toContain('mask-p…')
     }
     // The marketer's lookup shows the browsers whole.
-    const lookup = (await (await admin(site, 'GET', '/profiles/mask-laptop-0123456789')).json()) as { browsers: string[] }
+    const lookup = (await (await admin(site, 'GET', '/profiles/mask-laptop-0123456789')).json()) as {
+      browsers: string[]
+    }
     expect([...lookup.browsers].sort()).toEqual(['mask-laptop-0123456789', 'mask-phone-0123456789'])
   })
 
@@ -98,9 +160,13 @@ describe('identity under attack', () => {
     // One customer on 101 browsers (a new anonymous id per sign-out adds up): written in one batch,
     // as the admin identify would link them, each with an event.
     const browsers = Array.from({ length: 101 }, (_, n) => `a6-b${String(n).padStart(3, '0')}`)
-    const link = env.DB.prepare("INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'anonymous', ?, 'uid_a6', 1)")
+    const link = env.DB.prepare(
+      "INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'anonymous', ?, 'uid_a6', 1)",
+    )
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'user', 'a6-many', 'uid_a6', 1)").bind(site.id),
+      env.DB.prepare(
+        "INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'user', 'a6-many', 'uid_a6', 1)",
+      ).bind(site.id),
       ...browsers.map((b) => link.bind(site.id, b)),
     ])
     for (const chunk of [browsers.slice(0, 100), browsers.slice(100)]) {
@@ -110,7 +176,9 @@ describe('identity under attack', () => {
     const res = await send(site, 'POST', '/v1/privacy/erase', { site: site.id, key: site.key, anonymousId: 'a6-b000' })
     expect(((await res.json()) as { erased: { browsers: string[] } }).erased.browsers).toHaveLength(101)
     const left = async (table: string) =>
-      (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE site_id = ? AND anonymous_id LIKE 'a6-b%'`).bind(site.id).first<{ n: number }>())!.n
+      (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE site_id = ? AND anonymous_id LIKE 'a6-b%'`)
+        .bind(site.id)
+        .first<{ n: number }>())!.n
     expect([await left('events'), await left('visitors'), await left('erased')]).toEqual([0, 0, 101])
   })
 
@@ -118,11 +186,21 @@ describe('identity under attack', () => {
     const victim = { userId: 'b1-victim', crmId: 'b1-C', emailHash: 'c'.repeat(64) }
     const vUid = (await identify(site, 'b1-victim-phone', victim, await signIds(victim))).body.uid
     const mine = { userId: 'b1-attacker' }
-    const res = await identify(site, 'b1-attacker', { ...mine, crmId: 'b1-C', emailHash: 'c'.repeat(64) }, await signIds(mine))
+    const res = await identify(
+      site,
+      'b1-attacker',
+      { ...mine, crmId: 'b1-C', emailHash: 'c'.repeat(64) },
+      await signIds(mine),
+    )
     expect(res.status).toBe(200)
     expect(res.body.unverified).toHaveLength(2)
     expect(await uidsOf(res.body.uid)).toEqual(['anonymous:b1-attacker', 'user:b1-attacker'])
-    expect(await uidsOf(vUid)).toEqual(['anonymous:b1-victim-phone', 'crm:b1-C', `email:${'c'.repeat(64)}`, 'user:b1-victim'])
+    expect(await uidsOf(vUid)).toEqual([
+      'anonymous:b1-victim-phone',
+      'crm:b1-C',
+      `email:${'c'.repeat(64)}`,
+      'user:b1-victim',
+    ])
     // And the victim's new devices, signing only the crm or e-mail, join the victim, not the attacker.
     const crm = { crmId: 'b1-C' }
     expect((await identify(site, 'b1-victim-laptop', crm, await signIds(crm))).body.uid).toBe(vUid)
@@ -158,7 +236,13 @@ describe('identity under attack', () => {
     await setIdentitySecret(env.DB, s.id, await seal('another-kek-of-32-characters-or-more!!', s.id, IDENTITY_SECRET))
     await env.CACHE.delete(CACHE_KEYS.site(s.id))
     const ids = { userId: 'u' }
-    const res = await send(s, 'POST', '/v1/identify', { site: s.id, key: s.key, anonymousId: 'k1', ...ids, signatures: await signIds(ids) })
+    const res = await send(s, 'POST', '/v1/identify', {
+      site: s.id,
+      key: s.key,
+      anonymousId: 'k1',
+      ...ids,
+      signatures: await signIds(ids),
+    })
     expect(res.status).toBe(500)
     expect(await res.text()).toBe('{"error":"internal error"}')
   })
@@ -174,7 +258,11 @@ describe('identity under attack', () => {
 
   it('refuses the admin identify without the admin key', async () => {
     for (const headers of [{ Authorization: `Bearer ${site.key}` }, {} as Record<string, string>]) {
-      const res = await app.request(`/v1/admin/${site.id}/identify`, { method: 'POST', headers, body: JSON.stringify({ anonymousId: 'b6', userId: 'b5-victim' }) }, env)
+      const res = await app.request(
+        `/v1/admin/${site.id}/identify`,
+        { method: 'POST', headers, body: JSON.stringify({ anonymousId: 'b6', userId: 'b5-victim' }) },
+        env,
+      )
       expect(res.status).toBe(401)
     }
   })

@@ -14,14 +14,25 @@ beforeAll(async () => {
 // Signed as the site's backend would sign them: these tests are about merging, not verification.
 const identify = async (ids: Record<string, string>, origin = SITE.origin) => {
   const body = { site: SITE.id, key: SITE.key, ...ids, signatures: await signIds(ids) }
-  const res = await app.request('/v1/identify', { method: 'POST', headers: { Origin: origin }, body: JSON.stringify(body) }, env)
-  const answer = (await res.json()) as { uid: string; identities: Array<{ kind: string; value: string }>; error?: string; issues?: Array<{ path: string }> }
+  const res = await app.request(
+    '/v1/identify',
+    { method: 'POST', headers: { Origin: origin }, body: JSON.stringify(body) },
+    env,
+  )
+  const answer = (await res.json()) as {
+    uid: string
+    identities: Array<{ kind: string; value: string }>
+    error?: string
+    issues?: Array<{ path: string }>
+  }
   // The graph as stored: the answer shows other browsers' ids only by their first characters.
-  if (answer.uid) answer.identities = (await identitiesOf(env.DB, SITE.id, answer.uid)).map(({ kind, value }) => ({ kind, value }))
+  if (answer.uid)
+    answer.identities = (await identitiesOf(env.DB, SITE.id, answer.uid)).map(({ kind, value }) => ({ kind, value }))
   return { status: res.status, body: answer }
 }
 const identitiesOfUid = async (uid: string) => ({ identities: await identitiesOf(env.DB, SITE.id, uid) })
-const kinds = (b: { identities: Array<{ kind: string; value: string }> }) => b.identities.map((i) => `${i.kind}:${i.value}`)
+const kinds = (b: { identities: Array<{ kind: string; value: string }> }) =>
+  b.identities.map((i) => `${i.kind}:${i.value}`)
 
 describe('planLink()', () => {
   it('keeps the UID of the strongest known identifier and merges the others into it', () => {
@@ -90,7 +101,10 @@ describe('POST /v1/identify', () => {
       ['anonymous', 'kiosk', crm.body.uid],
       ['crm', 'C-9', crm.body.uid],
     ])
-    expect(log.find((l) => l.kind === 'email')).toMatchObject({ action: 'link', reason: expect.stringContaining('email aaaaaaaa…') })
+    expect(log.find((l) => l.kind === 'email')).toMatchObject({
+      action: 'link',
+      reason: expect.stringContaining('email aaaaaaaa…'),
+    })
   })
 
   it('can undo a merge: the audit log names the UID each id came from, and it moves back there', async () => {
@@ -99,16 +113,31 @@ describe('POST /v1/identify', () => {
     const merged = await identify({ anonymousId: 'tablet2', userId: 'cy', loyaltyId: 'L-1' })
     expect(merged.body.uid).toBe(login.body.uid)
     expect(kinds(merged.body)).toEqual(['anonymous:tablet', 'anonymous:tablet2', 'loyalty:L-1', 'user:cy'])
-    for (const id of [{ kind: 'loyalty' as const, value: 'L-1' }, { kind: 'anonymous' as const, value: 'tablet' }]) {
-      const moves = (await identityLog(env.DB, SITE.id, merged.body.uid)) as Array<{ action: string; kind: string; value: string; from_uid: string }>
-      const back = moves.filter((l) => l.action === 'move' && l.kind === id.kind && l.value === id.value).at(-1)?.from_uid
+    for (const id of [
+      { kind: 'loyalty' as const, value: 'L-1' },
+      { kind: 'anonymous' as const, value: 'tablet' },
+    ]) {
+      const moves = (await identityLog(env.DB, SITE.id, merged.body.uid)) as Array<{
+        action: string
+        kind: string
+        value: string
+        from_uid: string
+      }>
+      const back = moves
+        .filter((l) => l.action === 'move' && l.kind === id.kind && l.value === id.value)
+        .at(-1)?.from_uid
       expect(back).toBe(kiosk.body.uid)
       expect(await moveIdentity(env.DB, SITE.id, id, back!, 'linked by mistake', Date.now())).toBe(true)
     }
     expect(kinds(await identitiesOfUid(kiosk.body.uid))).toEqual(['anonymous:tablet', 'loyalty:L-1'])
     expect(kinds(await identitiesOfUid(login.body.uid))).toEqual(['anonymous:tablet2', 'user:cy'])
     const log = await identityLog(env.DB, SITE.id, kiosk.body.uid)
-    expect(log.at(-1)).toMatchObject({ action: 'unlink', kind: 'anonymous', value: 'tablet', reason: 'linked by mistake' })
+    expect(log.at(-1)).toMatchObject({
+      action: 'unlink',
+      kind: 'anonymous',
+      value: 'tablet',
+      reason: 'linked by mistake',
+    })
   })
 
   it('lets a browser take itself out of its UID, logged, without touching the others', async () => {
@@ -116,10 +145,18 @@ describe('POST /v1/identify', () => {
     await identify({ anonymousId: 'eve-phone', userId: 'eve' })
     const res = await app.request(
       '/v1/identify/unlink',
-      { method: 'POST', headers: { Origin: SITE.origin }, body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId: 'shared-pc' }) },
+      {
+        method: 'POST',
+        headers: { Origin: SITE.origin },
+        body: JSON.stringify({ site: SITE.id, key: SITE.key, anonymousId: 'shared-pc' }),
+      },
       env,
     )
-    const body = (await res.json()) as { uid: string; previousUid: string; identities: Array<{ kind: string; value: string }> }
+    const body = (await res.json()) as {
+      uid: string
+      previousUid: string
+      identities: Array<{ kind: string; value: string }>
+    }
     expect(body.previousUid).toBe(first.body.uid)
     expect(body.uid).not.toBe(first.body.uid)
     expect(kinds(body)).toEqual(['anonymous:shared-pc'])

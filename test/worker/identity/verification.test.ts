@@ -7,7 +7,15 @@ import type { RecommendationAnswer } from '../../../contract'
 import app from '../../../worker/app'
 import { sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'
-import { batchFor, giveIdentitySecret, IDENTITY_SECRET, seedTestSite, signIds, testSite, type TestSite } from '../helpers'
+import {
+  batchFor,
+  giveIdentitySecret,
+  IDENTITY_SECRET,
+  seedTestSite,
+  signIds,
+  testSite,
+  type TestSite,
+} from '../helpers'
 import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const site = testSite('idv')
@@ -15,26 +23,63 @@ const open = testSite('idv-open') // no identity secret
 const trusting = testSite('idv-trusting') // accepts unverified linking
 
 const send = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(path, { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) }, env)
+  app.request(
+    path,
+    { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) },
+    env,
+  )
 const admin = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(`/v1/admin/${s.id}${path}`, { method, headers: { Authorization: `Bearer ${s.admin}` }, body: body === undefined ? undefined : JSON.stringify(body) }, env)
+  app.request(
+    `/v1/admin/${s.id}${path}`,
+    {
+      method,
+      headers: { Authorization: `Bearer ${s.admin}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+    env,
+  )
 const asShopper = (s: TestSite, anonymousId: string) => ({ site: s.id, key: s.key, anonymousId })
-const query = (s: TestSite, params: Record<string, string>) => new URLSearchParams({ site: s.id, key: s.key, ...params })
+const query = (s: TestSite, params: Record<string, string>) =>
+  new URLSearchParams({ site: s.id, key: s.key, ...params })
 
 type Ids = { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string }
 const identify = async (s: TestSite, anonymousId: string, ids: Ids, signatures?: Record<string, string>) => {
-  const res = await send(s, 'POST', '/v1/identify', { ...asShopper(s, anonymousId), ...ids, ...(signatures ? { signatures } : {}) })
-  return { status: res.status, body: (await res.json()) as { uid: string | null; identities: Array<{ kind: string; value: string }>; unverified: Array<{ kind: string; value: string }>; error?: string } }
+  const res = await send(s, 'POST', '/v1/identify', {
+    ...asShopper(s, anonymousId),
+    ...ids,
+    ...(signatures ? { signatures } : {}),
+  })
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      uid: string | null
+      identities: Array<{ kind: string; value: string }>
+      unverified: Array<{ kind: string; value: string }>
+      error?: string
+    },
+  }
 }
 const exportOf = async (s: TestSite, anonymousId: string) => {
   const res = await send(s, 'GET', `/v1/privacy/export?${query(s, { anonymousId })}`)
   expect(res.status).toBe(200)
-  return (await res.json()) as { uid: string | null; browsers: string[]; events: Array<{ type: string; properties: { order_id?: string; product_id?: string } }>; segments: Array<{ id: string }>; value: unknown; claims: Array<{ kind: string; value: string }> }
+  return (await res.json()) as {
+    uid: string | null
+    browsers: string[]
+    events: Array<{ type: string; properties: { order_id?: string; product_id?: string } }>
+    segments: Array<{ id: string }>
+    value: unknown
+    claims: Array<{ kind: string; value: string }>
+  }
 }
 const profileOf = async (s: TestSite, anonymousId: string) => {
   const res = await send(s, 'GET', `/v1/profile?${query(s, { anonymousId })}`)
   expect(res.status).toBe(200)
-  return (await res.json()) as { uid: string | null; browsers: string[]; summary: { orders: number; revenue: number; events: number; categories: unknown }; segments: Array<{ id: string }> }
+  return (await res.json()) as {
+    uid: string | null
+    browsers: string[]
+    summary: { orders: number; revenue: number; events: number; categories: unknown }
+    segments: Array<{ id: string }>
+  }
 }
 const recommend = async (s: TestSite, anonymousId: string, strategy: string) => {
   const res = await send(s, 'GET', `/v1/recommendations?${query(s, { anonymousId, strategy, limit: '10' })}`)
@@ -47,7 +92,11 @@ const erase = (s: TestSite, anonymousId: string) => send(s, 'POST', '/v1/privacy
 async function browse(s: TestSite, anonymousId: string, tag: string) {
   const events = [
     makeEvent('Product Viewed', { product_id: `${tag}-kettle`, category: 'kettles' }, { anonymousId }),
-    makeEvent('Order Completed', { order_id: `${tag}-order`, revenue: 80, products: [{ product_id: `${tag}-kettle`, price: 80, quantity: 1 }] }, { anonymousId }),
+    makeEvent(
+      'Order Completed',
+      { order_id: `${tag}-order`, revenue: 80, products: [{ product_id: `${tag}-kettle`, price: 80, quantity: 1 }] },
+      { anonymousId },
+    ),
   ]
   const res = await send(s, 'POST', '/v1/events', batchFor(s, events))
   expect(res.status).toBe(200)
@@ -61,7 +110,9 @@ beforeAll(async () => {
     { id: `${tag}-cup`, title: `${tag} cup`, category: 'cups', price: 5 },
   ])
   for (const s of [site, open, trusting]) expect((await admin(s, 'POST', '/catalog', { items })).status).toBe(200)
-  expect((await admin(trusting, 'PATCH', '/settings', { settings: { identity: { unverifiedLinking: true } } })).status).toBe(200)
+  expect(
+    (await admin(trusting, 'PATCH', '/settings', { settings: { identity: { unverifiedLinking: true } } })).status,
+  ).toBe(200)
 })
 
 const email = 'f'.repeat(63) + '0'
@@ -87,9 +138,16 @@ describe.each(KINDS)('a $kind id named by another browser', ({ kind, ids }) => {
 
   it('without a signature is kept as a claim of that browser alone and links nothing', async () => {
     const claim = await identify(site, attacker, ids)
-    expect(claim).toEqual({ status: 200, body: { uid: null, identities: [], unverified: [{ kind, value: Object.values(ids)[0] }] } })
+    expect(claim).toEqual({
+      status: 200,
+      body: { uid: null, identities: [], unverified: [{ kind, value: Object.values(ids)[0] }] },
+    })
     const lookup = await admin(site, 'GET', `/profiles/${attacker}`)
-    expect(await lookup.json()).toMatchObject({ uid: null, browsers: [attacker], unverified: [{ anonymous_id: attacker, kind, value: Object.values(ids)[0] }] })
+    expect(await lookup.json()).toMatchObject({
+      uid: null,
+      browsers: [attacker],
+      unverified: [{ anonymous_id: attacker, kind, value: Object.values(ids)[0] }],
+    })
   })
 
   it('with a wrong signature, or one made for another id, gets 401 and links nothing', async () => {
@@ -101,7 +159,10 @@ describe.each(KINDS)('a $kind id named by another browser', ({ kind, ids }) => {
       expect(res.status).toBe(401)
       expect(res.body.error).toBe(`the signature of the ${kind} id does not match it`)
     }
-    const lookup = (await (await admin(site, 'GET', `/profiles/${attacker}-2`)).json()) as { uid: string | null; unverified: unknown[] }
+    const lookup = (await (await admin(site, 'GET', `/profiles/${attacker}-2`)).json()) as {
+      uid: string | null
+      unverified: unknown[]
+    }
     expect(lookup).toMatchObject({ uid: null, unverified: [] })
   })
 
@@ -123,11 +184,14 @@ describe.each(KINDS)('a $kind id named by another browser', ({ kind, ids }) => {
     expect((await exportOf(site, victim)).events.map((e) => e.type)).toEqual(['Product Viewed', 'Order Completed'])
   })
 
-  it("erases nothing of the victim when the attacker erases itself", async () => {
+  it('erases nothing of the victim when the attacker erases itself', async () => {
     expect((await erase(site, attacker)).status).toBe(200)
     const data = await exportOf(site, victim)
     expect(data.uid).toBe(victimUid)
-    expect(data.events.map((e) => e.properties.order_id ?? e.properties.product_id)).toEqual([`${kind}-kettle`, `${kind}-order`])
+    expect(data.events.map((e) => e.properties.order_id ?? e.properties.product_id)).toEqual([
+      `${kind}-kettle`,
+      `${kind}-order`,
+    ])
   })
 
   it('with a valid signature joins the second device, which then sees and can erase the whole customer', async () => {
@@ -150,14 +214,20 @@ describe('identity verification', () => {
     // The shoppers who make kettles and cups co-occur.
     for (const n of [1, 2, 3]) {
       const anonymousId = `cross-other-${n}`
-      const events = ['cross-kettle', 'cross-cup'].map((product_id) => makeEvent('Product Viewed', { product_id }, { anonymousId }))
+      const events = ['cross-kettle', 'cross-cup'].map((product_id) =>
+        makeEvent('Product Viewed', { product_id }, { anonymousId }),
+      )
       expect((await send(site, 'POST', '/v1/events', batchFor(site, events))).status).toBe(200)
     }
     const before = await recommend(site, 'cross-laptop', 'for-you')
     expect(before.items.flatMap((i) => i.reasons)).not.toContain('Because you bought cross secret kettle')
-    for (const anonymousId of ['cross-phone', 'cross-laptop']) expect((await identify(site, anonymousId, ids, await signIds(ids))).status).toBe(200)
+    for (const anonymousId of ['cross-phone', 'cross-laptop'])
+      expect((await identify(site, anonymousId, ids, await signIds(ids))).status).toBe(200)
     const after = await recommend(site, 'cross-laptop', 'for-you')
-    expect(after.items[0]).toMatchObject({ id: 'cross-cup', reasons: ['Because you bought cross secret kettle', 'Popular this week'] })
+    expect(after.items[0]).toMatchObject({
+      id: 'cross-cup',
+      reasons: ['Because you bought cross secret kettle', 'Popular this week'],
+    })
   })
 
   it('refuses a signature over a rotated secret with 401, and accepts the new one', async () => {
@@ -172,27 +242,48 @@ describe('identity verification', () => {
     const stale = await identify(s, 'r2', ids, await signIds(ids, first.key))
     expect(stale.status).toBe(401)
     // The other browser's anonymous id is its credential: the answer shows its first characters only.
-    expect((await identify(s, 'r2', ids, await signIds(ids, second.key))).body.identities.map((i) => i.value)).toEqual(['r1…', 'r2', 'rotating'])
+    expect((await identify(s, 'r2', ids, await signIds(ids, second.key))).body.identities.map((i) => i.value)).toEqual([
+      'r1…',
+      'r2',
+      'rotating',
+    ])
     // Only the seal is stored: neither D1 nor the KV cache holds the secret in clear.
-    const row = await env.DB.prepare('SELECT identity_secret FROM sites WHERE id = ?').bind(s.id).first<{ identity_secret: string }>()
+    const row = await env.DB.prepare('SELECT identity_secret FROM sites WHERE id = ?')
+      .bind(s.id)
+      .first<{ identity_secret: string }>()
     expect(row!.identity_secret).toMatch(/^v1:[0-9a-f]{24}:[0-9a-f]+$/)
     expect(row!.identity_secret).not.toContain(second.key)
     expect(await env.CACHE.get(CACHE_KEYS.site(s.id))).not.toContain(second.key)
-    expect(((await (await admin(s, 'GET', '/settings')).json()) as { identitySecret: boolean }).identitySecret).toBe(true)
+    expect(((await (await admin(s, 'GET', '/settings')).json()) as { identitySecret: boolean }).identitySecret).toBe(
+      true,
+    )
   })
 
   it('answers 401 to any signature on a site without an identity secret, and keeps unsigned ids as claims', async () => {
     const ids = { userId: 'nobody' }
     const signed = await identify(open, 'o1', ids, await signIds(ids))
-    expect(signed).toMatchObject({ status: 401, body: { error: 'site idv-open has no identity secret, so no signature can hold' } })
-    expect(await identify(open, 'o1', ids)).toMatchObject({ status: 200, body: { uid: null, unverified: [{ kind: 'user', value: 'nobody' }] } })
+    expect(signed).toMatchObject({
+      status: 401,
+      body: { error: 'site idv-open has no identity secret, so no signature can hold' },
+    })
+    expect(await identify(open, 'o1', ids)).toMatchObject({
+      status: 200,
+      body: { uid: null, unverified: [{ kind: 'user', value: 'nobody' }] },
+    })
     expect(await identify(open, 'o2', ids)).toMatchObject({ status: 200, body: { uid: null } })
   })
 
   it('refuses a signature of an id the request does not carry with 400', async () => {
-    const res = await identify(site, 'x1', { userId: 'u' }, { crm: await sign(IDENTITY_SECRET, { kind: 'crm', value: 'C' }) })
+    const res = await identify(
+      site,
+      'x1',
+      { userId: 'u' },
+      { crm: await sign(IDENTITY_SECRET, { kind: 'crm', value: 'C' }) },
+    )
     expect(res.status).toBe(400)
-    expect(res.body).toMatchObject({ issues: [{ path: 'signatures.crm', message: 'signs a crm id the request does not carry' }] })
+    expect(res.body).toMatchObject({
+      issues: [{ path: 'signatures.crm', message: 'signs a crm id the request does not carry' }],
+    })
   })
 
   it('links unsigned ids on a site that accepted the risk, and says so in the identity log', async () => {
@@ -201,17 +292,35 @@ describe('identity verification', () => {
     const b = await identify(trusting, 't2', ids)
     expect(b.body.uid).toBe(a.body.uid)
     expect(b.body.unverified).toEqual([])
-    const log = await env.DB.prepare("SELECT reason FROM identity_log WHERE site_id = ? AND kind = 'user'").bind(trusting.id).first<{ reason: string }>()
+    const log = await env.DB.prepare("SELECT reason FROM identity_log WHERE site_id = ? AND kind = 'user'")
+      .bind(trusting.id)
+      .first<{ reason: string }>()
     expect(log!.reason).toBe('identified together: anonymous t1, user trusted (unverified linking allowed by the site)')
   })
 
   it("links what the site's backend names through the admin API, and refuses a single id or a public key", async () => {
-    const res = await admin(site, 'POST', '/identify', { anonymousId: 'backend-1', userId: 'backend-user', crmId: 'BC-1' })
+    const res = await admin(site, 'POST', '/identify', {
+      anonymousId: 'backend-1',
+      userId: 'backend-user',
+      crmId: 'BC-1',
+    })
     expect(res.status).toBe(200)
     const body = (await res.json()) as { uid: string; identities: Array<{ kind: string; value: string }> }
-    expect(body.identities.map((i) => `${i.kind}:${i.value}`)).toEqual(['anonymous:backend-1', 'crm:BC-1', 'user:backend-user'])
+    expect(body.identities.map((i) => `${i.kind}:${i.value}`)).toEqual([
+      'anonymous:backend-1',
+      'crm:BC-1',
+      'user:backend-user',
+    ])
     expect((await admin(site, 'POST', '/identify', { userId: 'alone' })).status).toBe(400)
-    const withPublicKey = await app.request(`/v1/admin/${site.id}/identify`, { method: 'POST', headers: { Authorization: `Bearer ${site.key}` }, body: JSON.stringify({ anonymousId: 'b2', userId: 'backend-user' }) }, env)
+    const withPublicKey = await app.request(
+      `/v1/admin/${site.id}/identify`,
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${site.key}` },
+        body: JSON.stringify({ anonymousId: 'b2', userId: 'backend-user' }),
+      },
+      env,
+    )
     expect(withPublicKey.status).toBe(401)
   })
 
@@ -223,7 +332,11 @@ describe('identity verification', () => {
     const boUid = (await identify(site, 'family-pc', bo, await signIds(bo))).body.uid
     expect(boUid).not.toBe(anaUid)
     const ids = async (uid: string | null) =>
-      (await env.DB.prepare('SELECT kind, value FROM identities WHERE site_id = ? AND uid = ? ORDER BY kind, value').bind(site.id, uid).all<{ kind: string; value: string }>()).results.map((r) => `${r.kind}:${r.value}`)
+      (
+        await env.DB.prepare('SELECT kind, value FROM identities WHERE site_id = ? AND uid = ? ORDER BY kind, value')
+          .bind(site.id, uid)
+          .all<{ kind: string; value: string }>()
+      ).results.map((r) => `${r.kind}:${r.value}`)
     expect(await ids(anaUid)).toEqual(['anonymous:ana-phone', 'user:shared-ana'])
     expect(await ids(boUid)).toEqual(['anonymous:family-pc', 'user:shared-bo'])
   })

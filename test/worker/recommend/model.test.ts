@@ -61,7 +61,12 @@ describe('indexing on ingest', () => {
   it('keeps per-item counts and a trend that favours recent activity', async () => {
     const hourAgo = Date.now() - 3600_000
     const weekAgo = Date.now() - 7 * 24 * 3600_000
-    await post([view('v4', 't-new', hourAgo), view('v5', 't-new', hourAgo), view('v4', 't-old', weekAgo), view('v5', 't-old', weekAgo)])
+    await post([
+      view('v4', 't-new', hourAgo),
+      view('v5', 't-new', hourAgo),
+      view('v4', 't-old', weekAgo),
+      view('v5', 't-old', weekAgo),
+    ])
     await post([makeEvent('Product Added', { product_id: 't-new' }, { anonymousId: 'v4' })])
     const [fresh, old] = [(await stats('t-new'))!, (await stats('t-old'))!]
     expect(fresh).toMatchObject({ visitors: 2, views: 2, adds: 1 })

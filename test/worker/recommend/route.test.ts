@@ -24,7 +24,13 @@ beforeAll(async () => {
     env.DB,
     SITE.id,
     CATALOG.map(([id, title, category, price]) => ({
-      id, title, category, price, image: null, description: null, in_stock: id === 'gone' ? 0 : 1,
+      id,
+      title,
+      category,
+      price,
+      image: null,
+      description: null,
+      in_stock: id === 'gone' ? 0 : 1,
     })),
   )
   // Shoppers s1..s6 view tea-1 with tea-2 (4 of them) or pot-1 (2); s5 buys tea-1 with pot-1 and cup-1.
@@ -39,7 +45,11 @@ beforeAll(async () => {
       ...views('s6', ['tea-1', 'tea-2']),
       makeEvent(
         'Order Completed',
-        { order_id: 's5-1', revenue: 61, products: [{ product_id: 'tea-1' }, { product_id: 'pot-1' }, { product_id: 'cup-1' }] },
+        {
+          order_id: 's5-1',
+          revenue: 61,
+          products: [{ product_id: 'tea-1' }, { product_id: 'pot-1' }, { product_id: 'cup-1' }],
+        },
         { anonymousId: 's5' },
       ),
     ]),
@@ -49,7 +59,10 @@ beforeAll(async () => {
 const get = async (params: Record<string, string>) => {
   const q = new URLSearchParams({ site: SITE.id, key: SITE.key, ...params })
   const res = await app.request(`/v1/recommendations?${q}`, {}, env)
-  return { status: res.status, body: (await res.json()) as RecommendationAnswer & { error?: string; issues?: Array<{ path: string }> } }
+  return {
+    status: res.status,
+    body: (await res.json()) as RecommendationAnswer & { error?: string; issues?: Array<{ path: string }> },
+  }
 }
 const ids = (a: RecommendationAnswer) => a.items.map((i) => i.id)
 
@@ -61,7 +74,9 @@ describe('GET /v1/recommendations', () => {
     expect(ids(body)).toEqual(['tea-2', 'pot-1', 'book-1'])
     expect(body.items[0]).toMatchObject({ title: 'Assam', category: 'tea', price: 8 })
     expect(body.items[0]!.reasons).toEqual(['Shoppers who viewed Sencha also viewed this'])
-    const logged = await env.DB.prepare('SELECT strategy, items FROM recommendations WHERE id = ?').bind(body.id).first()
+    const logged = await env.DB.prepare('SELECT strategy, items FROM recommendations WHERE id = ?')
+      .bind(body.id)
+      .first()
     expect(logged).toEqual({ strategy: 'also-viewed', items: JSON.stringify(ids(body)) })
   })
 
@@ -69,7 +84,9 @@ describe('GET /v1/recommendations', () => {
     const before = await get({ strategy: 'also-viewed', item: 'kettle', limit: '2' })
     expect(ids(before.body)).not.toContain('cup-1')
     await postEvents(
-      batch(['kettle', 'cup-1'].map((product_id) => makeEvent('Product Viewed', { product_id }, { anonymousId: 's9' }))),
+      batch(
+        ['kettle', 'cup-1'].map((product_id) => makeEvent('Product Viewed', { product_id }, { anonymousId: 's9' })),
+      ),
     )
     const after = await get({ strategy: 'also-viewed', item: 'kettle', limit: '2' })
     expect(ids(after.body)[0]).toBe('cup-1')
@@ -124,14 +141,26 @@ describe('GET /v1/recommendations', () => {
 
   it('applies filters, boosts, pins, exclusions and diversity', async () => {
     const rules = (r: object) => JSON.stringify(r)
-    const only = await get({ strategy: 'trending', limit: '8', rules: rules({ categories: ['kitchen'], maxPrice: 50 }) })
+    const only = await get({
+      strategy: 'trending',
+      limit: '8',
+      rules: rules({ categories: ['kitchen'], maxPrice: 50 }),
+    })
     expect(new Set(only.body.items.map((i) => i.category))).toEqual(new Set(['kitchen']))
     expect(only.body.items.every((i) => i.price <= 50)).toBe(true)
-    const pinned = await get({ strategy: 'trending', limit: '3', rules: rules({ pin: ['kettle'], exclude: ['tea-1'] }) })
+    const pinned = await get({
+      strategy: 'trending',
+      limit: '3',
+      rules: rules({ pin: ['kettle'], exclude: ['tea-1'] }),
+    })
     expect(ids(pinned.body)[0]).toBe('kettle')
     expect(pinned.body.items[0]!.reasons).toEqual(['Featured by the shop'])
     expect(ids(pinned.body)).not.toContain('tea-1')
-    const boosted = await get({ strategy: 'trending', limit: '1', rules: rules({ boost: [{ category: 'books', factor: 100 }] }) })
+    const boosted = await get({
+      strategy: 'trending',
+      limit: '1',
+      rules: rules({ boost: [{ category: 'books', factor: 100 }] }),
+    })
     expect(ids(boosted.body)).toEqual(['book-1'])
     const diverse = await get({ strategy: 'trending', limit: '3', rules: rules({ maxPerCategory: 1 }) })
     expect(new Set(diverse.body.items.map((i) => i.category)).size).toBe(3)

@@ -7,12 +7,7 @@ export const cosine = (n: Neighbour, sourceSupport: number) =>
   n.weight / Math.sqrt(Math.max(1, sourceSupport) * Math.max(1, n.support))
 
 /** Neighbours of `source` in `pairs`, scored by cosine and labelled with `reason`. */
-export function similar(
-  data: ModelData,
-  pairs: Map<string, Neighbour[]>,
-  source: string,
-  reason: string,
-): Scored[] {
+export function similar(data: ModelData, pairs: Map<string, Neighbour[]>, source: string, reason: string): Scored[] {
   const support = data.support.get(source) ?? 1
   return (pairs.get(source) ?? [])
     .filter((n) => n.item !== source)
@@ -46,9 +41,10 @@ export const cartComplements: Recommender = (data, limit) => {
     const title = titleOf(data, source)
     const bought = similar(data, data.bought, source, `Goes with ${title} in your cart`)
     // Co-views say less about complements than co-purchases.
-    const seen = similar(data, data.seen, source, `Shoppers who viewed ${title} also viewed this`).map(
-      (s) => ({ ...s, score: s.score * 0.3 }),
-    )
+    const seen = similar(data, data.seen, source, `Shoppers who viewed ${title} also viewed this`).map((s) => ({
+      ...s,
+      score: s.score * 0.3,
+    }))
     for (const s of [...bought, ...seen]) {
       const entry = scores.get(s.item)
       if (entry) {
@@ -58,5 +54,9 @@ export const cartComplements: Recommender = (data, limit) => {
     }
   }
   const inCart = new Set(data.context.cart)
-  return orTrending(data, [...scores.values()].filter((s) => !inCart.has(s.item)), limit)
+  return orTrending(
+    data,
+    [...scores.values()].filter((s) => !inCart.has(s.item)),
+    limit,
+  )
 }

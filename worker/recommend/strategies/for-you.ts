@@ -28,7 +28,9 @@ export const forYou: Recommender = (data, limit) => {
   })
   const hot = data.trending.filter((t) => !t.isNew)
   const top = Math.max(...hot.map((t) => t.score), 1e-12)
-  lists.push(hot.map((t) => ({ item: t.item, score: (FOR_YOU.trendBlend * t.score) / top, reasons: ['Popular this week'] })))
+  lists.push(
+    hot.map((t) => ({ item: t.item, score: (FOR_YOU.trendBlend * t.score) / top, reasons: ['Popular this week'] })),
+  )
   const skip = unwanted(data)
   return merge(lists)
     .filter((s) => s.score > 0 && !skip.has(s.item))
