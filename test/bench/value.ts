@@ -40,7 +40,7 @@ async function fromFile(file: string, observedUntil: string | undefined, unit: T
     const why = error.code === 'ENOENT' ? 'no such file' : error.message
     throw new Error(`cannot read the transactions file ${file}: ${why}`)
   })
-  let parsed
+  let parsed: ReturnType<typeof parseTransactions>
   try {
     parsed = parseTransactions(text)
   } catch (error) {

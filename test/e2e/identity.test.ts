@@ -103,7 +103,7 @@ describe('vista.identify with signatures, in Chromium', () => {
     const claim = await admin('GET', `/profiles/${stranger.anonymousId}`)
     expect(claim).toMatchObject({ uid: null, browsers: [stranger.anonymousId] })
     expect(claim.unverified.map((c: { kind: string; value: string }) => `${c.kind}:${c.value}`).sort()).toEqual([
-      'email:' + createHash('sha256').update(email).digest('hex'),
+      `email:${createHash('sha256').update(email).digest('hex')}`,
       'user:ana',
     ])
     const exported = await stranger.page.evaluate(() => (window as unknown as { vista: Vista }).vista.exportData())

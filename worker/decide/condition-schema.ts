@@ -146,7 +146,7 @@ export function problems(input: unknown): Problem[] {
         if (!Array.isArray(value) || value.length === 0 || value.length > MAX_CLAUSES) {
           const wanted = `needs a list of 1 to ${MAX_CLAUSES} conditions`
           fail([...at, key], `${wanted}, got ${typeName(value)}`)
-        } else value.forEach((c, i) => visit(c, [...at, key, i], depth + 1))
+        } else for (const [i, c] of value.entries()) visit(c, [...at, key, i], depth + 1)
       } else if (key === '$not') visit(value, [...at, key], depth + 1)
       else if (key.startsWith('$')) {
         fail([...at, key], `unknown operator ${key}; combine conditions with $and, $or and $not`)

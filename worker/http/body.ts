@@ -19,7 +19,10 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   return async (c, next) => {
     let reached = false
     try {
-      return await limit(c, () => ((reached = true), next()))
+      return await limit(c, () => {
+        reached = true
+        return next()
+      })
     } catch (error) {
       throw reached || error instanceof HTTPException ? error : cutShort()
     }

@@ -73,11 +73,11 @@ export function originAllowed(allowed: string[], origin: string | null | undefin
   if (!origin) return false
   return allowed.some((entry) =>
     entry.endsWith(':*')
-      ? origin === entry.slice(0, -2) || new RegExp(`^${escape(entry.slice(0, -2))}:\\d{1,5}$`).test(origin)
+      ? origin === entry.slice(0, -2) || new RegExp(`^${escapeRegExp(entry.slice(0, -2))}:\\d{1,5}$`).test(origin)
       : origin === entry,
   )
 }
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** Throws 403 unless the request's Origin is allowed for the site. */
 export function checkOrigin(site: Site, origin: string | undefined): void {

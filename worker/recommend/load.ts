@@ -1,6 +1,6 @@
 // What a recommendation reads from D1, as the plain ModelData the strategies rank: what to read comes from the
 // strategy's registry entry (its needs), never from its name.
-import { type ItemRow } from '../admin/store'
+import type { ItemRow } from '../admin/store'
 import {
   catalogItems,
   dismissedItems,
@@ -111,7 +111,7 @@ export async function loadModelData(
   ])
   const catalog = new Map<string, CatalogItem>()
   if (contextItem) catalog.set(contextItem.id, toCatalog(contextItem))
-  historyRows.forEach((_, i) => rows<ItemRow>(second, i).forEach((r) => catalog.set(r.id, toCatalog(r))))
+  for (let i = 0; i < historyRows.length; i++) for (const r of rows<ItemRow>(second, i)) catalog.set(r.id, toCatalog(r))
   let at = historyRows.length
   const categoryTrending = rows<TrendRow>(second, at++).map(toTrend)
   type PairRow = { item_id: string; weight: number; support: number }

@@ -50,7 +50,7 @@ export function applyRules(
     .map((s) => {
       const item = catalog.get(s.item)!
       const boosts = (rules.boost ?? []).filter((b) => b.category === item.category || b.items?.includes(s.item))
-      return boosts.reduce((acc, b) => ({ ...acc, score: acc.score * b.factor }), s)
+      return { ...s, score: boosts.reduce((score, b) => score * b.factor, s.score) }
     })
   const pins = new Set((rules.pin ?? []).filter(allowed))
   const rest = diversify(boosted.filter((s) => !pins.has(s.item)).sort(byScore), catalog, rules.maxPerCategory)

@@ -53,7 +53,7 @@ async function fillProfile(box) {
             { class: 'caption' },
             'Linked ids: ',
             view.identities
-              .map((i) => `${i.kind} ${i.kind === 'email' ? i.value.slice(0, 10) + '…' : i.value}`)
+              .map((i) => `${i.kind} ${i.kind === 'email' ? `${i.value.slice(0, 10)}…` : i.value}`)
               .join(', '),
           ),
         ]

@@ -214,7 +214,7 @@ describe('a push attack of fake profiles', () => {
   })
 
   it('would move the target to the top had the same events come from shoppers with a history', () => {
-    expect(control['trending']!.rank).toBeLessThanOrEqual(3)
+    expect(control.trending!.rank).toBeLessThanOrEqual(3)
     expect(control['also viewed with the anchor']!.rank).toBeLessThanOrEqual(3)
     expect(control['for you (a regular)']!.rank).toBeLessThanOrEqual(3)
   })

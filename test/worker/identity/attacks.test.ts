@@ -2,7 +2,6 @@
 // logins, customers with many browsers, kind confusion): each test asserts the safe outcome.
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { RecommendationAnswer } from '../../../contract'
 import { setIdentitySecret } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { seal, sign } from '../../../worker/identity/verification'
@@ -73,10 +72,6 @@ const profileOf = async (s: TestSite, anonymousId: string) =>
     browsers: string[]
     summary: { orders: number }
   }
-const recommend = async (s: TestSite, anonymousId: string, strategy: string) =>
-  (await (
-    await send(s, 'GET', `/v1/recommendations?${query(s, { anonymousId, strategy })}`)
-  ).json()) as RecommendationAnswer
 const order = async (s: TestSite, anonymousId: string, tag: string) => {
   const events = [
     makeEvent('Product Viewed', { product_id: `${tag}-kettle`, category: 'kettles' }, { anonymousId }),

@@ -115,7 +115,7 @@ beforeAll(async () => {
   ).toBe(200)
 })
 
-const email = 'f'.repeat(63) + '0'
+const email = `${'f'.repeat(63)}0`
 const KINDS: Array<{ kind: string; ids: Ids }> = [
   { kind: 'user', ids: { userId: 'victim-login' } },
   { kind: 'crm', ids: { crmId: 'CRM-77' } },
