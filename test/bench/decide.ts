@@ -10,207 +10,37 @@
 // contact policy with a history of its own, and fixed priority is valued by IPS from the logs.
 // --seed fixes the shoppers, visits and answers; the Worker's own Thompson draws are not seeded.
 import type { DecisionAnswer, EventType, VistaEvent } from '../../contract'
-import type { Condition } from '../../worker/decide/conditions'
 import type { DecisionContext } from '../../contract'
 import { upsertSite } from '../../worker/admin/store'
 import { upsertActions } from '../../worker/decide/store'
-import { storeEvents } from '../../worker/events/store'
-import {
-  actionSchema,
-  DEFAULT_POLICY,
-  eligible,
-  ipsEstimate,
-  type Action,
-  type Contact,
-} from '../../worker/decide/engine'
-import { readBatch } from '../../worker/events/ingest'
+import { DEFAULT_POLICY, eligible, ipsEstimate, type Action, type Contact } from '../../worker/decide/engine'
 import { HOLDOUT_SHARE } from '../../worker/decide/route'
 import { hashKey } from '../../worker/http/site-auth'
 import { startWorker } from '../e2e/server'
 import { fetchOk, formatTable, machine, parseFlags, random, withLocalEnv } from './load'
 
-const SITE = { id: 'bench-decide', key: 'pk_bench_decide_0123456789' }
-const DAY = 86_400_000
-/** Visits in one browser batch: their page views and impressions, and the previous batch's answers. */
-const TICK = 25
-/** Visits per shopper on average, so the contact policy's caps and rests come into play. */
-const VISITS = 5
-/** Share of unaccepted offers the shopper closes (two of them rest the action for 30 days). */
-const DISMISS = 0.3
-/** Decide requests in flight at once within a batch of visits. */
-const CONCURRENCY = 8
-
-const TYPES = ['new', 'active', 'at-risk', 'lapsed'] as const
-type ShopperType = (typeof TYPES)[number]
-const TYPE_SHARES = [0.3, 0.35, 0.2, 0.15]
-const PAGES = ['home', 'category', 'product', 'cart']
-const CART: Record<ShopperType, number> = { new: 80, active: 150, 'at-risk': 120, lapsed: 100 }
-
-const offer = (id: string, title: string, value: number, when: Condition): Action =>
-  actionSchema.parse({ id, title, text: title, placement: 'banner', value, when })
-
-const ACTIONS: Action[] = [
-  offer('welcome', '10% off your first order', 8, { lifecycle: 'new' }),
-  offer('shipping', 'Free shipping over 50', 6, { 'cart.total': { $gte: 50 } }),
-  offer('winback', 'We miss you: 15% off', 12, { lifecycle: { $in: ['at-risk', 'lapsed', 'reactivated'] } }),
-  offer('vip', 'Early access to the new season', 25, { 'profile.orders': { $gte: 4 } }),
-  offer('bundle', 'Complete the look', 10, { 'page.type': { $in: ['product', 'cart'] } }),
-  offer('newsletter', 'Join the newsletter', 3, {}),
-]
-const VALUE = new Map(ACTIONS.map((a) => [a.id, a.value]))
-
-// The hidden truth, by action and shopper type, before and after the drift. The largest value is
-// seldom the best bet, and halfway the best bet changes for new and active shoppers (the welcome
-// code and bundles start to work, the newsletter and free shipping fade).
-type Rates = Record<string, Record<ShopperType, number>>
-const BEFORE = {
-  welcome: { new: 0.08, active: 0.02, 'at-risk': 0.02, lapsed: 0.02 },
-  shipping: { new: 0.1, active: 0.16, 'at-risk': 0.2, lapsed: 0.12 },
-  winback: { new: 0.01, active: 0.02, 'at-risk': 0.05, lapsed: 0.08 },
-  vip: { new: 0.01, active: 0.02, 'at-risk': 0.01, lapsed: 0.01 },
-  bundle: { new: 0.03, active: 0.06, 'at-risk': 0.02, lapsed: 0.02 },
-  newsletter: { new: 0.3, active: 0.05, 'at-risk': 0.04, lapsed: 0.03 },
-} satisfies Rates
-const AFTER: Rates = {
-  ...BEFORE,
-  welcome: { ...BEFORE.welcome, new: 0.2 },
-  shipping: { ...BEFORE.shipping, active: 0.04 },
-  bundle: { ...BEFORE.bundle, active: 0.16 },
-  newsletter: { ...BEFORE.newsletter, new: 0.05 },
-}
-
-interface Shopper {
-  id: string
-  type: ShopperType
-}
-
-const pick = <T>(xs: readonly T[], rand: () => number) => xs[Math.floor(rand() * xs.length)]!
-
-const pageContext = (page: string, url = `https://shop.example/${page}`): VistaEvent['context'] => ({
-  page: { url, path: `/${page}` },
-  device: 'desktop',
-  viewport: { width: 1280, height: 800 },
-})
-
-const event = (type: EventType, anonymousId: string, timestamp: number, properties: object, id: string): VistaEvent =>
-  ({
-    id,
-    type,
-    timestamp,
-    anonymousId,
-    userId: null,
-    sessionId: `${anonymousId}-s`,
-    context: pageContext('home'),
-    properties,
-  }) as VistaEvent
-
-/** Histories that make each type's lifecycle stage: first and last seen, and orders between. */
-function history(s: Shopper, now: number, rand: () => number): VistaEvent[] {
-  const days = (low: number, high: number) => now - Math.round((low + rand() * (high - low)) * DAY)
-  const [first, last, orders] =
-    s.type === 'new'
-      ? [days(2, 25), now - DAY, 0]
-      : s.type === 'active'
-        ? [days(60, 200), days(2, 20), 2 + Math.floor(rand() * 7)]
-        : s.type === 'at-risk'
-          ? [days(200, 400), days(50, 100), 1 + Math.floor(rand() * 5)]
-          : [days(300, 500), days(130, 300), 1 + Math.floor(rand() * 3)]
-  const events = [
-    event('Page Viewed', s.id, first, {}, `${s.id}-first`),
-    event('Page Viewed', s.id, last, {}, `${s.id}-last`),
-  ]
-  for (let o = 0; o < orders; o++) {
-    const at = first + Math.round(rand() * (last - first))
-    const revenue = 20 + Math.round(rand() * 80)
-    const products = [{ product_id: `p${Math.floor(rand() * 50)}`, price: revenue, quantity: 1 }]
-    events.push(event('Order Completed', s.id, at, { order_id: `${s.id}-o${o}`, revenue, products }, `${s.id}-o${o}`))
-  }
-  return events
-}
-
-/** Stores the histories through the real ingestion, in batches that each arrive when their last event happened. */
-async function seedHistories(db: D1Database, events: VistaEvent[]) {
-  const sorted = [...events].sort((a, b) => a.timestamp - b.timestamp)
-  let group: VistaEvent[] = []
-  const flush = async () => {
-    if (group.length === 0) return
-    const at = group.at(-1)!.timestamp
-    const batch = readBatch({ site: SITE.id, key: SITE.key, sentAt: at, events: group }, at)
-    if (!batch.ok) throw new Error(`seed batch rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
-    await storeEvents(db, SITE.id, batch.rows)
-    group = []
-  }
-  for (const e of sorted) {
-    if (group.length >= 100 || (group.length > 0 && e.timestamp - group[0]!.timestamp > 15 * DAY)) await flush()
-    group.push(e)
-  }
-  await flush()
-}
-
-/** One visit: who, what the Worker answered, this visit's acceptance draws, and the batch it went out in. */
-interface Visit {
-  round: number
-  tick: number
-  shopper: Shopper
-  answer: DecisionAnswer
-  draws: Map<string, number>
-  closes: boolean
-}
-
-/** A policy's tally and its own contact history; a contact counts once the batch carrying it is stored. */
-interface Policy {
-  name: string
-  contacts: Map<string, Contact[]>
-  due: Array<{ shopper: string; contact: Contact; tick: number }>
-  shown: number
-  accepted: number
-  value: number
-  expected: number
-  regret: number
-  capped: number
-  checkpoints: number[]
-  halves: [number, number]
-}
-
-const policy = (name: string): Policy => ({
-  name,
-  contacts: new Map(),
-  due: [],
-  shown: 0,
-  accepted: 0,
-  value: 0,
-  expected: 0,
-  regret: 0,
-  capped: 0,
-  checkpoints: [],
-  halves: [0, 0],
-})
-
-function reveal(p: Policy, tick: number) {
-  for (const d of p.due.filter((d) => d.tick <= tick))
-    p.contacts.set(d.shopper, [...(p.contacts.get(d.shopper) ?? []), d.contact])
-  p.due = p.due.filter((d) => d.tick > tick)
-}
-
-async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length)
-  let next = 0
-  const lane = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!)
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
-  return out
-}
-
-interface Logged {
-  id: string
-  action_id: string | null
-  context: string
-  probability: number
-  reward: number
-  holdout: number
-  created_at: number
-}
+import {
+  SITE,
+  TICK,
+  VISITS,
+  DISMISS,
+  CONCURRENCY,
+  TYPES,
+  TYPE_SHARES,
+  PAGES,
+  CART,
+  ACTIONS,
+  VALUE,
+  type Rates,
+  BEFORE,
+  AFTER,
+  type Shopper,
+  pick,
+  event,
+  history,
+  seedHistories,
+} from './decide/world'
+import { type Visit, type Policy, policy, reveal, inParallel, type Logged } from './decide/policies'
 
 async function main() {
   const { rounds, seed } = parseFlags(process.argv.slice(2), { rounds: 3000, seed: 1 })
