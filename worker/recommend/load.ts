@@ -10,8 +10,9 @@ import {
   trendingItems,
   visitorHistory,
 } from './store'
-import { RECOMMENDERS, trendScore } from './strategies'
-import type { CatalogItem, HistoryItem, ModelData, Neighbour, Strategy } from './strategies'
+import type { Strategy } from '../../contract'
+import { trendScore, type CatalogItem, type HistoryItem, type ModelData, type Neighbour } from './model'
+import { RECOMMENDERS } from './strategies'
 import { categoryWeights } from './strategies/popular'
 
 /** Bounds that keep a request's work independent of catalog and traffic size. */

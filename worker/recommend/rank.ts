@@ -1,6 +1,8 @@
 // The answer from loaded data, with no binding in sight: the strategy's picks, the request's and the shop's rules,
 // and a fill of trending items when the picks run short.
-import { RECOMMENDERS, byScore, type ModelData, type Scored, type Strategy } from './strategies'
+import type { Strategy } from '../../contract'
+import { byScore, type ModelData, type Scored } from './model'
+import { RECOMMENDERS } from './strategies'
 import { unwanted } from './strategies/for-you'
 import { trending } from './strategies/popular'
 import { applyRules, type Rules } from './rules'

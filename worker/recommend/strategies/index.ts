@@ -6,9 +6,6 @@ import { forYou } from './for-you'
 import type { Recommender } from '../model'
 import { categoryAffinity, recentlyViewed, trending } from './popular'
 
-export { STRATEGIES, type Strategy } from '../../../contract'
-export * from '../model'
-
 /** What the loader reads for a strategy, beyond what all get (history, trending, newest, the page's item). */
 export interface Needs {
   /**
