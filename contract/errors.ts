@@ -9,6 +9,9 @@ export interface Issue {
   event?: number
 }
 
+/** A parsed request, or the precise reasons it is not one. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: Issue[] }
+
 /** The JSON body of every 4xx/5xx answer. */
 export interface ApiError {
   error: string

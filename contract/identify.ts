@@ -15,7 +15,6 @@ export const claimedIds = z.object({
 /** The body of POST /v1/identify: each id may carry the site backend's signature of it. */
 export const identifyBody = claimedIds.extend({
   ...shopperRequest.shape,
-  anonymousId: externalId,
   signatures: z
     .object({ user: signature, crm: signature, loyalty: signature, email: signature })
     .partial()

@@ -109,7 +109,7 @@ async function seed(persistTo: string, size: number): Promise<Seeded> {
     for (let i = 0; i < events.length; i += 100) {
       const batch = readBatch({ site: SITE, key: KEY, sentAt: now, events: events.slice(i, i + 100) }, now)
       if (!batch.ok) throw new Error(`seed batch rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
-      await storeEvents(db, SITE, batch.rows)
+      await storeEvents(db, SITE, batch.value.rows)
       if (i % 10_000 === 0) process.stderr.write(`catalog ${size}: stored ${i} events\n`)
     }
     const pairs = await db

@@ -72,7 +72,7 @@ export async function vistaForYou(
     // Each batch arrives as it was sent, so no clock skew is applied.
     const batch = readBatch({ site: SITE, key: 'k', sentAt, events }, sentAt)
     if (!batch.ok) throw new Error(`replay batch ${i} rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
-    await storeEvents(db, SITE, batch.rows)
+    await storeEvents(db, SITE, batch.value.rows)
     replayed += events.length
     if (i % 50 === 0) process.stderr.write(`\rreplayed ${replayed} / ${train.length} ratings`)
   }

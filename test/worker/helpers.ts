@@ -37,7 +37,7 @@ export async function storeAsReceived(events: VistaEvent[]) {
   for (const e of events) {
     const batch = readBatch({ site: SITE.id, key: SITE.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
     if (!batch.ok) throw new Error(JSON.stringify(batch.issues))
-    await storeEvents(env.DB, SITE.id, batch.rows)
+    await storeEvents(env.DB, SITE.id, batch.value.rows)
   }
 }
 

@@ -198,23 +198,26 @@ export const foldParams = (siteId: string) => [
   EVENT_WEIGHTS['Product Reviewed'], // ?14
 ]
 
-// D1 wants exactly as many values as the highest ?N a statement names (unused CTEs count too).
+// D1 wants exactly as many values as the highest ?N a statement names (unused CTEs count too), so
+// each statement's count is read once, here, not on every batch.
 const highest = (sql: string) => Math.max(0, ...(sql.match(/\?\d+/g) ?? []).map((p) => Number(p.slice(1))))
-const fold = (db: D1Database, sql: string, siteId: string) =>
-  db.prepare(sql).bind(...foldParams(siteId).slice(0, highest(sql)))
+const FOLD = [
+  INDEX_SQL.seenPairs,
+  INDEX_SQL.boughtPairs,
+  INDEX_SQL.itemStats,
+  INDEX_SQL.budget,
+  INDEX_SQL.visitorItems,
+  INDEX_SQL.arms,
+  INDEX_SQL.outcomes,
+  INDEX_SQL.done,
+].map((sql) => ({ sql, params: highest(sql) }))
 
 /**
  * Folds every not-yet-indexed event of the site into pairs, item stats, shopper items and the
  * arms of next best actions, then marks them indexed. Run in the transaction that inserted them,
  * so each event counts once.
  */
-export const indexPending = (db: D1Database, siteId: string) => [
-  fold(db, INDEX_SQL.seenPairs, siteId),
-  fold(db, INDEX_SQL.boughtPairs, siteId),
-  fold(db, INDEX_SQL.itemStats, siteId),
-  fold(db, INDEX_SQL.budget, siteId),
-  fold(db, INDEX_SQL.visitorItems, siteId),
-  fold(db, INDEX_SQL.arms, siteId),
-  fold(db, INDEX_SQL.outcomes, siteId),
-  fold(db, INDEX_SQL.done, siteId),
-]
+export const indexPending = (db: D1Database, siteId: string) => {
+  const values = foldParams(siteId)
+  return FOLD.map(({ sql, params }) => db.prepare(sql).bind(...values.slice(0, params)))
+}

@@ -1,6 +1,14 @@
 // From a parsed request body to event rows: validation, clock-skew correction, in-batch dedup.
 // Pure: no bindings, so it is tested directly.
-import { batchSchema, parseEvent, toIssues, type ConsentMode, type Issue, type VistaEvent } from '../../contract'
+import {
+  batchSchema,
+  parseEvent,
+  toIssues,
+  type ConsentMode,
+  type Issue,
+  type Parsed,
+  type VistaEvent,
+} from '../../contract'
 import type { EventRow } from './store'
 
 /** Oldest accepted event, after skew correction: outboxes hold events while a shopper is offline. */
@@ -8,11 +16,8 @@ export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000
 /** How far an event may claim to be newer than the batch that carries it (same client clock). */
 export const MAX_EVENT_LEAD_MS = 60 * 1000
 
-/** A batch ready to store, or the precise reasons it cannot be. */
-export type ReadBatch = ReadyBatch | { ok: false; issues: Issue[] }
 /** A valid batch: its site, key and consent mode, its rows, and how many events it carried twice. */
-export type ReadyBatch = {
-  ok: true
+export type Batch = {
   site: string
   key: string
   consent?: ConsentMode
@@ -21,7 +26,7 @@ export type ReadyBatch = {
 }
 
 /** Validates a batch envelope and every event; corrects timestamps by the client's clock skew. */
-export function readBatch(body: unknown, receivedAt: number): ReadBatch {
+export function readBatch(body: unknown, receivedAt: number): Parsed<Batch> {
   const envelope = batchSchema.safeParse(body)
   if (!envelope.success) return { ok: false, issues: toIssues(envelope.error) }
   const { site, key, sentAt, consent, events } = envelope.data
@@ -50,7 +55,7 @@ export function readBatch(body: unknown, receivedAt: number): ReadBatch {
       rows.push(toRow(site, event, ts, receivedAt))
     }
   })
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, site, key, consent, rows, duplicates }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: { site, key, consent, rows, duplicates } }
 }
 
 function toRow(site: string, e: VistaEvent, ts: number, receivedAt: number): EventRow {

@@ -2,21 +2,16 @@ import { Hono } from 'hono'
 import { MAX_BATCH_BYTES, type IngestResult } from '../../contract'
 import { erasedAmong, storeEvents } from './store'
 import type { AppEnv } from '../env'
-import { readBatch, type ReadyBatch } from './ingest'
-import { siteAuth, type Parsed } from '../http/site-auth'
+import { readBatch } from './ingest'
+import { siteAuth } from '../http/site-auth'
 import { limitBody } from '../http/body'
-
-const parseBatch = (raw: unknown): Parsed<ReadyBatch> => {
-  const batch = readBatch(raw, Date.now())
-  return batch.ok ? { ok: true, value: batch } : batch
-}
 
 /** POST /v1/events: a batch of events for one site, each stored once. */
 export default new Hono<AppEnv>().post(
   '/',
   limitBody(MAX_BATCH_BYTES),
   // sendBeacon posts text/plain (no CORS preflight), so the body is parsed whatever its type says.
-  siteAuth('invalid event batch', parseBatch, { maxBytes: MAX_BATCH_BYTES, consent: true }),
+  siteAuth('invalid event batch', (raw) => readBatch(raw, Date.now()), { maxBytes: MAX_BATCH_BYTES, consent: true }),
   async (c) => {
     const { site, input: batch } = c.var
     // A browser whose shopper asked to be erased stays erased: its late retries are dropped.

@@ -1,7 +1,7 @@
 // The OpenAPI document, built from the very zod schemas that validate each request, so the docs
 // cannot drift from the code; a test checks that every route the app serves is listed here.
 import { z } from 'zod'
-import { batchSchema, decideBody, eventSchema, identifyBody, shopperRequest } from '../../contract'
+import { batchSchema, decideBody, eventSchema, identifyBody, MAX_BATCH_EVENTS, shopperRequest } from '../../contract'
 import { actionSchema } from '../decide/engine'
 import { RATE_PERIOD } from './ratelimit'
 import {
@@ -36,7 +36,7 @@ export const OPERATIONS: Operation[] = [
     path: '/v1/events',
     summary: 'A batch of events, each stored once (JSON or text/plain)',
     auth: 'site',
-    body: batchSchema.extend({ events: z.array(eventSchema).min(1).max(100) }),
+    body: batchSchema.extend({ events: z.array(eventSchema).min(1).max(MAX_BATCH_EVENTS) }),
   },
   {
     method: 'GET',

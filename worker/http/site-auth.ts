@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { z } from 'zod'
-import { CONSENT_MODES, MAX_SHOPPER_BODY_BYTES, toIssues, type ConsentMode, type Issue } from '../../contract'
+import { CONSENT_MODES, MAX_SHOPPER_BODY_BYTES, toIssues, type ConsentMode, type Parsed } from '../../contract'
 import { findSite } from '../admin/store'
 import type { Bindings, Site } from '../env'
 import { hex } from '../ids'
@@ -38,7 +38,7 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
 }
 
 /** The site if `key` is its public key; 429 over the site's rate, else 401. Site ids are public, so the errors may differ. */
-export async function authenticate(env: Bindings, siteId: string, key: string): Promise<Site> {
+async function authenticate(env: Bindings, siteId: string, key: string): Promise<Site> {
   // Counted before the key is checked, so a refused request costs no KV or D1 read; checking the key
   // first would not keep strangers off a site's budget anyway, as its public key is in every page.
   await limitSite(env, siteId)
@@ -80,7 +80,7 @@ export function originAllowed(allowed: string[], origin: string | null | undefin
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** Throws 403 unless the request's Origin is allowed for the site. */
-export function checkOrigin(site: Site, origin: string | undefined): void {
+function checkOrigin(site: Site, origin: string | undefined): void {
   if (!originAllowed(site.origins, origin)) {
     throw new HTTPException(403, { message: `origin ${origin ?? '(none)'} is not allowed for site ${site.id}` })
   }
@@ -90,7 +90,7 @@ export function checkOrigin(site: Site, origin: string | undefined): void {
  * Throws 409 when the script tag's consent mode (absent: opt-out) is laxer than the site's setting:
  * a tag missing its `data-consent` must not store what the site promised its shoppers it would not.
  */
-export function checkConsent(site: Site, tag: ConsentMode = 'tracking-with-opt-out'): void {
+function checkConsent(site: Site, tag: ConsentMode = 'tracking-with-opt-out'): void {
   const required = site.settings?.consent
   if (required && CONSENT_MODES.indexOf(tag) > CONSENT_MODES.indexOf(required)) {
     throw new HTTPException(409, {
@@ -99,8 +99,6 @@ export function checkConsent(site: Site, tag: ConsentMode = 'tracking-with-opt-o
   }
 }
 
-/** A parsed request, or the precise reasons it is not one. */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: Issue[] }
 type Parser<T> = z.ZodType<T, unknown> | ((raw: unknown) => Parsed<T>)
 /** What every public request names: its site and that site's public key (and, for events, the tag's consent mode). */
 type Signed = { site: string; key: string; consent?: ConsentMode }

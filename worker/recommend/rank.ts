@@ -22,7 +22,6 @@ export function recommend(
   // Ask for a wide pool: rules may filter, boost and diversify before the cut.
   const pool = Math.max(limit * 4, CANDIDATE_POOL)
   const picked = entry.recommend(data, pool)
-  const fill = trending(data, pool).filter((t) => !picked.some((p) => p.item === t.item))
   const onScreen = new Set([...data.context.cart, ...(data.context.item ? [data.context.item] : [])])
   const shown = entry.hideOnScreen ? picked.filter((p) => !onScreen.has(p.item)) : picked
   const ranked = applyRules(shown, data.catalog, rules, dismissed, limit)
@@ -30,6 +29,7 @@ export function recommend(
   // Fill a short answer with popular items the shopper has not bought, disliked or dismissed,
   // scored below the last real pick.
   const skip = unwanted(data)
+  const fill = trending(data, pool).filter((t) => !picked.some((p) => p.item === t.item))
   const lowest = Math.min(...ranked.map((r) => r.score), 1)
   const extra = applyRules(
     fill.filter((f) => !skip.has(f.item)).map((f) => ({ ...f, score: (lowest * f.score) / (1 + f.score) })),

@@ -119,7 +119,7 @@ export async function seedHistories(db: D1Database, events: VistaEvent[]) {
     const at = group.at(-1)!.timestamp
     const batch = readBatch({ site: SITE.id, key: SITE.key, sentAt: at, events: group }, at)
     if (!batch.ok) throw new Error(`seed batch rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
-    await storeEvents(db, SITE.id, batch.rows)
+    await storeEvents(db, SITE.id, batch.value.rows)
     group = []
   }
   for (const e of sorted) {

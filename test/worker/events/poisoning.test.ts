@@ -20,7 +20,7 @@ type Delivery = { at: number; events: VistaEvent[] }
 function read(site: string, { at, events }: Delivery): EventRow[] {
   const batch = readBatch({ site, key: SITE.key, sentAt: at, events }, at)
   if (!batch.ok) throw new Error(JSON.stringify(batch.issues))
-  return batch.rows
+  return batch.value.rows
 }
 
 /** Stores one request received at `at`. */
