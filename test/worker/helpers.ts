@@ -97,3 +97,53 @@ export async function signIds(
   }
   return signatures
 }
+
+/** A request to the app from one test site's allowed origin (JSON body when given). */
+export const sendFor = (s: TestSite, method: string, path: string, body?: unknown) =>
+  app.request(
+    path,
+    { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) },
+    env,
+  )
+/** A request to one test site's admin API with its admin key. */
+export const adminFor = (s: TestSite, method: string, path: string, body?: unknown) =>
+  app.request(
+    `/v1/admin/${s.id}${path}`,
+    {
+      method,
+      headers: { Authorization: `Bearer ${s.admin}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+    env,
+  )
+/** A public query string for one test site. */
+export const queryFor = (s: TestSite, params: Record<string, string>) =>
+  new URLSearchParams({ site: s.id, key: s.key, ...params })
+
+/** The ids a browser may name besides its own. */
+export type ClaimedIds = { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string }
+
+/** POST /v1/identify for a browser of a test site, with the ids it names and their signatures; status and body. */
+export async function identifyFor(
+  s: TestSite,
+  anonymousId: string,
+  ids: ClaimedIds,
+  signatures?: Record<string, string>,
+) {
+  const res = await sendFor(s, 'POST', '/v1/identify', {
+    site: s.id,
+    key: s.key,
+    anonymousId,
+    ...ids,
+    ...(signatures ? { signatures } : {}),
+  })
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      uid: string | null
+      identities: Array<{ kind: string; value: string }>
+      unverified: Array<{ kind: string; value: string }>
+      error?: string
+    },
+  }
+}

@@ -7,10 +7,14 @@ import app from '../../../worker/app'
 import { seal, sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'
 import {
+  adminFor as admin,
   batchFor,
   giveIdentitySecret,
+  identifyFor as identify,
   IDENTITY_SECRET,
   seedTestSite,
+  queryFor as query,
+  sendFor as send,
   signIds,
   testSite,
   type TestSite,
@@ -19,43 +23,6 @@ import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const site = testSite('rv')
 
-const send = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(
-    path,
-    { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) },
-    env,
-  )
-const admin = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(
-    `/v1/admin/${s.id}${path}`,
-    {
-      method,
-      headers: { Authorization: `Bearer ${s.admin}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    },
-    env,
-  )
-const query = (s: TestSite, params: Record<string, string>) =>
-  new URLSearchParams({ site: s.id, key: s.key, ...params })
-type Ids = { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string }
-const identify = async (s: TestSite, anonymousId: string, ids: Ids, signatures?: Record<string, string>) => {
-  const res = await send(s, 'POST', '/v1/identify', {
-    site: s.id,
-    key: s.key,
-    anonymousId,
-    ...ids,
-    ...(signatures ? { signatures } : {}),
-  })
-  return {
-    status: res.status,
-    body: (await res.json()) as {
-      uid: string | null
-      identities: Array<{ kind: string; value: string }>
-      unverified: unknown[]
-      error?: string
-    },
-  }
-}
 const unlink = async (s: TestSite, anonymousId: string) =>
   (await (await send(s, 'POST', '/v1/identify/unlink', { site: s.id, key: s.key, anonymousId })).json()) as {
     uid: string | null

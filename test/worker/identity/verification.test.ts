@@ -8,12 +8,17 @@ import app from '../../../worker/app'
 import { sign } from '../../../worker/identity/verification'
 import { makeEvent } from '../../fixtures/events'
 import {
+  adminFor as admin,
   batchFor,
   giveIdentitySecret,
+  identifyFor as identify,
   IDENTITY_SECRET,
   seedTestSite,
+  queryFor as query,
+  sendFor as send,
   signIds,
   testSite,
+  type ClaimedIds,
   type TestSite,
 } from '../helpers'
 import { CACHE_KEYS } from '../../../worker/http/cache-keys'
@@ -22,43 +27,8 @@ const site = testSite('idv')
 const open = testSite('idv-open') // no identity secret
 const trusting = testSite('idv-trusting') // accepts unverified linking
 
-const send = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(
-    path,
-    { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) },
-    env,
-  )
-const admin = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(
-    `/v1/admin/${s.id}${path}`,
-    {
-      method,
-      headers: { Authorization: `Bearer ${s.admin}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    },
-    env,
-  )
 const asShopper = (s: TestSite, anonymousId: string) => ({ site: s.id, key: s.key, anonymousId })
-const query = (s: TestSite, params: Record<string, string>) =>
-  new URLSearchParams({ site: s.id, key: s.key, ...params })
 
-type Ids = { userId?: string; crmId?: string; loyaltyId?: string; emailHash?: string }
-const identify = async (s: TestSite, anonymousId: string, ids: Ids, signatures?: Record<string, string>) => {
-  const res = await send(s, 'POST', '/v1/identify', {
-    ...asShopper(s, anonymousId),
-    ...ids,
-    ...(signatures ? { signatures } : {}),
-  })
-  return {
-    status: res.status,
-    body: (await res.json()) as {
-      uid: string | null
-      identities: Array<{ kind: string; value: string }>
-      unverified: Array<{ kind: string; value: string }>
-      error?: string
-    },
-  }
-}
 const exportOf = async (s: TestSite, anonymousId: string) => {
   const res = await send(s, 'GET', `/v1/privacy/export?${query(s, { anonymousId })}`)
   expect(res.status).toBe(200)
@@ -116,7 +86,7 @@ beforeAll(async () => {
 })
 
 const email = `${'f'.repeat(63)}0`
-const KINDS: Array<{ kind: string; ids: Ids }> = [
+const KINDS: Array<{ kind: string; ids: ClaimedIds }> = [
   { kind: 'user', ids: { userId: 'victim-login' } },
   { kind: 'crm', ids: { crmId: 'CRM-77' } },
   { kind: 'loyalty', ids: { loyaltyId: 'LOY-5' } },
