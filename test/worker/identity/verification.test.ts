@@ -256,6 +256,14 @@ describe('identity verification', () => {
     })
   })
 
+  it('refuses a browser id outside the one browser-id rule with 400, as unlink and events do', async () => {
+    const res = await identify(site, 'browser@one', { userId: 'u' })
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({
+      issues: [{ path: 'anonymousId', message: 'must be 1-200 characters of A-Z a-z 0-9 _ . : -' }],
+    })
+  })
+
   it('links unsigned ids on a site that accepted the risk, and says so in the identity log', async () => {
     const ids = { userId: 'trusted' }
     const a = await identify(trusting, 't1', ids)
