@@ -20,7 +20,7 @@ import {
   type ItemRow,
 } from './store'
 import { recentVisitors, segmentSizes } from '../customer/store'
-import { deleteAction, listActions, upsertActions } from '../decide/store'
+import { deleteAction, listActions, savedActions, upsertActions } from '../decide/store'
 import { claimsOf, identitiesOf } from '../identity/store'
 import { actionSchema, decide, DEFAULT_POLICY, eligible } from '../decide/engine'
 import { claimedIds, id, MAX_SHOPPER_BODY_BYTES, toIssues, visitSchema } from '../../contract'
@@ -30,7 +30,7 @@ import { mergeRows, uplift } from './reports'
 import { originsSchema, siteSettingsSchema } from './settings'
 import { CACHE_KEYS } from '../http/cache-keys'
 import { authenticateAdmin, hashKey } from '../http/site-auth'
-import { invalid, readJson } from '../http/body'
+import { invalid, readJson, validate } from '../http/body'
 import { linkVerified, namedIds } from '../identity/route'
 import { seal } from '../identity/verification'
 
@@ -88,8 +88,6 @@ export const reportRange = z
   .object({ from: z.iso.date(), to: z.iso.date() })
   .refine((r) => r.from <= r.to, { path: ['to'], message: 'must not be before from' })
 
-const parseDefinition = (definition: string) => actionSchema.safeParse(JSON.parse(definition))
-
 /** /v1/admin/:site/…: actions, catalog import and the customer 360, behind the admin key. */
 export default new Hono<AppEnv>()
   .use('/:site/*', secureHeaders(), async (c, next) => {
@@ -99,14 +97,13 @@ export default new Hono<AppEnv>()
   })
   .get('/:site/actions', async (c) => {
     const rows = (await listActions(c.env.DB, c.var.site.id).all<{ definition: string }>()).results
-    return c.json({ actions: rows.flatMap((r) => parseDefinition(r.definition).data ?? []) })
+    return c.json({ actions: savedActions(rows) })
   })
   .put('/:site/actions/:id', async (c) => {
     const body = (await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES)) as Record<string, unknown>
-    const parsed = actionSchema.safeParse({ ...body, id: c.req.param('id') })
-    if (!parsed.success) throw invalid('invalid action', toIssues(parsed.error))
-    await upsertActions(c.env.DB, c.var.site.id, [parsed.data], Date.now())
-    return c.json({ action: parsed.data })
+    const action = validate(actionSchema, { ...body, id: c.req.param('id') }, 'invalid action')
+    await upsertActions(c.env.DB, c.var.site.id, [action], Date.now())
+    return c.json({ action })
   })
   .delete('/:site/actions/:id', async (c) => {
     const deleted = await deleteAction(c.env.DB, c.var.site.id, c.req.param('id'))
@@ -126,11 +123,10 @@ export default new Hono<AppEnv>()
         throw new HTTPException(400, { message: `malformed CSV: ${e instanceof Error ? e.message : e}` })
       }
     } else body = await readJson(c.req.raw, MAX_CATALOG_BYTES)
-    const rows = catalogImport.safeParse(body)
-    if (!rows.success) throw invalid('invalid catalog import', toIssues(rows.error))
+    const { items } = validate(catalogImport, body, 'invalid catalog import')
     const valid: ItemRow[] = []
     const rejected: Array<{ row: number; id?: unknown; errors: string[] }> = []
-    rows.data.items.forEach((raw, row) => {
+    items.forEach((raw, row) => {
       const item = itemSchema.safeParse(raw)
       if (item.success)
         valid.push({
@@ -166,12 +162,11 @@ export default new Hono<AppEnv>()
     }),
   )
   .patch('/:site/settings', async (c) => {
-    const parsed = settingsPatch.safeParse(await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES))
-    if (!parsed.success) throw invalid('invalid settings', toIssues(parsed.error))
+    const patch = validate(settingsPatch, await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES), 'invalid settings')
     const site = c.var.site
     // Each section given replaces that section; the others stay.
-    const settings = { ...site.settings, ...parsed.data.settings }
-    const origins = parsed.data.origins ?? site.origins
+    const settings = { ...site.settings, ...patch.settings }
+    const origins = patch.origins ?? site.origins
     await updateSiteConfig(c.env.DB, site.id, origins, settings)
     await Promise.all([
       c.env.CACHE.delete(CACHE_KEYS.site(site.id)),
@@ -198,9 +193,8 @@ export default new Hono<AppEnv>()
   })
   .post('/:site/identify', async (c) => {
     // Server to server: the admin key vouches for every id, so each one links.
-    const parsed = adminIdentifyBody.safeParse(await readJson(c.req.raw, MAX_SHOPPER_BODY_BYTES))
-    if (!parsed.success) throw invalid('invalid identify request', toIssues(parsed.error))
-    const { anonymousId, ...rest } = parsed.data
+    const body = await readJson(c.req.raw, MAX_SHOPPER_BODY_BYTES)
+    const { anonymousId, ...rest } = validate(adminIdentifyBody, body, 'invalid identify request')
     const ids = [...(anonymousId ? [{ kind: 'anonymous' as const, value: anonymousId }] : []), ...namedIds(rest)]
     if (ids.length < 2)
       throw invalid('invalid identify request', [{ path: '', message: 'name at least two ids to link' }])
@@ -213,15 +207,13 @@ export default new Hono<AppEnv>()
       : c.json({ error: `no item ${c.req.param('id')}` }, 404),
   )
   .patch('/:site/catalog/stock', async (c) => {
-    const parsed = stockPatch.safeParse(await readJson(c.req.raw, MAX_STOCK_BYTES))
-    if (!parsed.success) throw invalid('invalid stock update', toIssues(parsed.error))
-    const updated = await setStock(c.env.DB, c.var.site.id, parsed.data.items, Date.now())
-    return c.json({ updated, unknown: parsed.data.items.length - updated })
+    const { items } = validate(stockPatch, await readJson(c.req.raw, MAX_STOCK_BYTES), 'invalid stock update')
+    const updated = await setStock(c.env.DB, c.var.site.id, items, Date.now())
+    return c.json({ updated, unknown: items.length - updated })
   })
   .get('/:site/reports', async (c) => {
-    const range = reportRange.safeParse(c.req.query())
-    if (!range.success) throw invalid('invalid report range', toIssues(range.error))
-    const [from, to] = [Date.parse(range.data.from), Date.parse(range.data.to) + 86_400_000 - 1]
+    const range = validate(reportRange, c.req.query(), 'invalid report range')
+    const [from, to] = [Date.parse(range.from), Date.parse(range.to) + 86_400_000 - 1]
     const id = c.var.site.id
     const [[offers, credited], [shown, bought], groups] = await Promise.all([
       actionReport(c.env.DB, id, from, to),
@@ -232,18 +224,16 @@ export default new Hono<AppEnv>()
     const rows = (r: D1Result | undefined) => (r?.results ?? []) as Counts
     const group = (holdout: number) => groups.find((g) => g.holdout === holdout) ?? { shoppers: 0, converted: 0 }
     return c.json({
-      from: range.data.from,
-      to: range.data.to,
+      from: range.from,
+      to: range.to,
       actions: mergeRows(rows(offers), rows(credited)),
       recommendations: mergeRows(rows(shown), rows(bought)),
       uplift: uplift(group(0), group(1)),
     })
   })
   .post('/:site/preview', async (c) => {
-    const parsed = previewBody.safeParse(await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES))
-    if (!parsed.success) throw invalid('invalid preview', toIssues(parsed.error))
-    const action = actionSchema.safeParse(parsed.data.action)
-    if (!action.success) throw invalid('invalid action', toIssues(action.error, 'action'))
+    const preview = validate(previewBody, await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES), 'invalid preview')
+    const action = validate(actionSchema, preview.action, 'invalid action', 'action')
     const { site } = c.var
     const now = Date.now()
     // Who would be eligible: the condition against recent shoppers' profiles (no page, no caps).
@@ -252,7 +242,7 @@ export default new Hono<AppEnv>()
     let matched = 0
     for (const anonymousId of sample) {
       const customer = await customerView(c.env, site, anonymousId, now)
-      const [check] = eligible([action.data], decisionContext(customer), [], DEFAULT_POLICY, now)
+      const [check] = eligible([action], decisionContext(customer), [], DEFAULT_POLICY, now)
       if (!check?.eligible) continue
       matched++
       for (const segment of customer.view.segments) counts.set(segment, (counts.get(segment) ?? 0) + 1)
@@ -266,32 +256,32 @@ export default new Hono<AppEnv>()
         .slice(0, 10)
         .map(([id, shoppers]) => ({ id, shoppers })),
     }
-    if (!parsed.data.anonymousId) return c.json({ action: action.data, population })
+    if (!preview.anonymousId) return c.json({ action: action, population })
     // What this shopper would see now, among the saved actions and this one (nothing is logged).
-    const customer = await customerView(c.env, site, parsed.data.anonymousId, now)
-    const context = decisionContext(customer, parsed.data.context)
-    const saved = (await listActions(c.env.DB, site.id).all<{ definition: string }>()).results
-      .flatMap((r) => parseDefinition(r.definition).data ?? [])
-      .filter((a) => a.id !== action.data.id)
-    const [check] = eligible([action.data], context, [], { ...DEFAULT_POLICY, ...site.settings?.decide?.policy }, now)
+    const customer = await customerView(c.env, site, preview.anonymousId, now)
+    const context = decisionContext(customer, preview.context)
+    const saved = savedActions((await listActions(c.env.DB, site.id).all<{ definition: string }>()).results).filter(
+      (a) => a.id !== action.id,
+    )
+    const [check] = eligible([action], context, [], { ...DEFAULT_POLICY, ...site.settings?.decide?.policy }, now)
     const decision = decide({
-      actions: [...saved, action.data],
+      actions: [...saved, action],
       context,
       contacts: [],
       policy: { ...DEFAULT_POLICY, ...site.settings?.decide?.policy },
       arms: {},
       segmentKey: customer.view.lifecycle,
       holdoutShare: 0,
-      unitId: parsed.data.anonymousId,
-      placement: action.data.placement,
+      unitId: preview.anonymousId,
+      placement: action.placement,
       now,
       rng: Math.random,
     })
     return c.json({
-      action: action.data,
+      action: action,
       population,
       shopper: {
-        anonymousId: parsed.data.anonymousId,
+        anonymousId: preview.anonymousId,
         segments: customer.view.segments,
         eligible: check?.eligible ?? false,
         why: check?.eligible ? check.held : [check?.why ?? ''],
@@ -300,10 +290,9 @@ export default new Hono<AppEnv>()
     })
   })
   .get('/:site/segments', async (c) => {
-    const parsed = segmentsQuery.safeParse(c.req.query())
-    if (!parsed.success) throw invalid('invalid query', toIssues(parsed.error))
+    const query = validate(segmentsQuery, c.req.query(), 'invalid query')
     const now = Date.now()
-    const since = new Date(now - (parsed.data.days - 1) * 86_400_000).toISOString().slice(0, 10)
+    const since = new Date(now - (query.days - 1) * 86_400_000).toISOString().slice(0, 10)
     let rows = await segmentSizes(c.env.DB, c.var.site.id, since)
     // Today's sizes are counted on first request when the daily cron has not run yet.
     if (!rows.some((r) => r.day === new Date(now).toISOString().slice(0, 10))) {

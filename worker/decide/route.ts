@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import { decideBody, MAX_DECIDE_BYTES, type DecisionAnswer } from '../../contract'
 import { customerView, decisionContext } from '../customer/view'
-import { listActions, logDecision, offerContacts, segmentArms } from './store'
-import { actionSchema, armKey, decide, DEFAULT_POLICY, type Arms, type Contact } from './engine'
+import { listActions, logDecision, offerContacts, savedActions, segmentArms } from './store'
+import { armKey, decide, DEFAULT_POLICY, type Arms, type Contact } from './engine'
 import type { AppEnv } from '../env'
 import { randomId } from '../ids'
 import { siteAuth } from '../http/site-auth'
@@ -36,11 +36,7 @@ export default new Hono<AppEnv>().post(
       segmentArms(c.env.DB, site.id, segmentKey),
       offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
     ])
-    // Saved actions were validated on save; one that no longer parses is skipped, never shown.
-    const actions = ((actionRows?.results ?? []) as Array<{ definition: string }>).flatMap((r) => {
-      const a = actionSchema.safeParse(JSON.parse(r.definition))
-      return a.success ? [a.data] : []
-    })
+    const actions = savedActions((actionRows?.results ?? []) as Array<{ definition: string }>)
     const arms: Arms = Object.fromEntries(
       ((armRows?.results ?? []) as Array<{ action_id: string; successes: number; failures: number }>).map((r) => [
         armKey(r.action_id, segmentKey),

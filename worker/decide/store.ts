@@ -1,5 +1,6 @@
 // The decide feature's SQL: actions, their arms, contact history and the decision log.
 import { D1_MAX_PARAMS, marks } from '../d1'
+import { actionSchema, type Action } from './engine'
 
 /** Saves actions (already validated by actionSchema). */
 export const upsertActions = (db: D1Database, siteId: string, actions: Array<{ id: string }>, now: number) =>
@@ -17,6 +18,10 @@ export const upsertActions = (db: D1Database, siteId: string, actions: Array<{ i
 /** A site's actions as saved (JSON definitions). */
 export const listActions = (db: D1Database, siteId: string) =>
   db.prepare('SELECT definition FROM actions WHERE site_id = ? ORDER BY id LIMIT 200').bind(siteId)
+
+/** The actions of listActions' rows; saved ones were validated on save, and one that no longer parses is skipped, never shown. */
+export const savedActions = (rows: Array<{ definition: string }>): Action[] =>
+  rows.flatMap((r) => actionSchema.safeParse(JSON.parse(r.definition)).data ?? [])
 
 /** The arms of a segment for the site's actions. */
 export const segmentArms = (db: D1Database, siteId: string, segmentKey: string) =>

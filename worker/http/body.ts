@@ -2,7 +2,8 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
-import type { ApiError, Issue } from '../../contract'
+import type { z } from 'zod'
+import { toIssues, type ApiError, type Issue } from '../../contract'
 
 const JSON_TYPES = ['application/json', 'text/plain']
 const cutShort = () => new HTTPException(400, { message: 'body could not be read to its end' })
@@ -48,6 +49,13 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
   } catch {
     throw new HTTPException(400, { message: 'malformed JSON' })
   }
+}
+
+/** `raw` checked against `schema`: its data, or a 400 with `message` and each issue (paths under `prefix`). */
+export function validate<S extends z.ZodType>(schema: S, raw: unknown, message: string, prefix = ''): z.output<S> {
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) throw invalid(message, toIssues(parsed.error, prefix))
+  return parsed.data
 }
 
 /** A 400 whose JSON body lists each issue with its path. */

@@ -2,11 +2,11 @@
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { z } from 'zod'
-import { CONSENT_MODES, MAX_SHOPPER_BODY_BYTES, toIssues, type ConsentMode, type Parsed } from '../../contract'
+import { CONSENT_MODES, MAX_SHOPPER_BODY_BYTES, type ConsentMode, type Parsed } from '../../contract'
 import { findSite } from '../admin/store'
 import type { Bindings, Site } from '../env'
 import { hex } from '../ids'
-import { invalid, readJson } from './body'
+import { invalid, readJson, validate } from './body'
 import { CACHE_KEYS } from './cache-keys'
 import { limitAdmin, limitSite } from './ratelimit'
 
@@ -103,6 +103,12 @@ type Parser<T> = z.ZodType<T, unknown> | ((raw: unknown) => Parsed<T>)
 /** What every public request names: its site and that site's public key (and, for events, the tag's consent mode). */
 type Signed = { site: string; key: string; consent?: ConsentMode }
 
+/** A parser's value, or a 400 with `message` and its issues. */
+const accepted = <T>(parsed: Parsed<T>, message: string): T => {
+  if (!parsed.ok) throw invalid(message, parsed.issues)
+  return parsed.value
+}
+
 /**
  * The opening of every public route: parses the query (GET) or the JSON body, answers 400 with
  * `message` and each issue, authenticates the site's public key (401, 429), checks the Origin (403)
@@ -113,25 +119,18 @@ export function siteAuth<T extends Signed>(
   parser: Parser<T>,
   options: { maxBytes?: number; consent?: boolean } = {},
 ): MiddlewareHandler<{ Bindings: Bindings; Variables: { site: Site; input: T } }> {
-  const parse =
-    typeof parser === 'function'
-      ? parser
-      : (raw: unknown): Parsed<T> => {
-          const r = parser.safeParse(raw)
-          return r.success ? { ok: true, value: r.data } : { ok: false, issues: toIssues(r.error) }
-        }
   return async (c, next) => {
     const read = c.req.method === 'GET'
-    const parsed = parse(read ? c.req.query() : await readJson(c.req.raw, options.maxBytes ?? MAX_SHOPPER_BODY_BYTES))
-    if (!parsed.ok) throw invalid(message, parsed.issues)
-    const site = await authenticate(c.env, parsed.value.site, parsed.value.key)
+    const raw = read ? c.req.query() : await readJson(c.req.raw, options.maxBytes ?? MAX_SHOPPER_BODY_BYTES)
+    const input = typeof parser === 'function' ? accepted(parser(raw), message) : validate(parser, raw, message)
+    const site = await authenticate(c.env, input.site, input.key)
     // Browsers send an Origin with every POST but not with a same-origin GET, and a shop's backend
     // may read with the public key: so reads are checked when they name an origin, writes always.
     const origin = c.req.header('Origin')
     if (!read || origin) checkOrigin(site, origin)
-    if (options.consent) checkConsent(site, parsed.value.consent)
+    if (options.consent) checkConsent(site, input.consent)
     c.set('site', site)
-    c.set('input', parsed.value)
+    c.set('input', input)
     await next()
   }
 }
