@@ -65,12 +65,7 @@ export const DEMO_ASSETS = '.wrangler/demo'
 export const DEMO_SOURCES = ['demo/shop', 'demo/console']
 
 /** Bytes of a file, or undefined when there is none. */
-const bytesOf = (path: string) =>
-  readFile(path).then(
-    (b) => new Uint8Array(b),
-    () => undefined,
-  )
-const same = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
+const bytesOf = (path: string) => readFile(path).catch(() => undefined)
 
 /**
  * Writes v1/vista.js, v1/vista-<version>.js, v1/vista.json and _headers into the releases folder.
@@ -91,7 +86,7 @@ export async function writeSdk(assets = RELEASES, release = version): Promise<Ma
   }
   const dir = join(assets, 'v1')
   const pinnedBefore = await bytesOf(join(dir, file))
-  if (pinnedBefore && !same(pinnedBefore, code)) {
+  if (pinnedBefore && !pinnedBefore.equals(code)) {
     throw new Error(
       `${join(dir, file)} is pinned and the SDK now builds to other bytes: shops that pinned ` +
         `${release} with its integrity would be refused. Bump "version" in package.json to release it.`,
