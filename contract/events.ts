@@ -150,12 +150,14 @@ export interface EventBatch {
   events: VistaEvent[]
 }
 
-/** The Worker's answer to an accepted batch. */
+/**
+ * The Worker's answer to a batch, given once the batch is durable (not yet folded into the model).
+ * `accepted`: events new to the site's buffer; `duplicates`: events twice in the batch, or already
+ * held or seen within a day. Whatever the counts say, each event id is stored once per site.
+ */
 export interface IngestResult {
   accepted: number
   duplicates: number
-  /** Events of erased browsers, dropped. */
-  erased?: number
 }
 
 /** Validates a parsed batch; `events` are checked one by one so issues name the offending index. */

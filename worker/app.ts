@@ -59,3 +59,5 @@ async function scheduled(_controller: ScheduledController, env: Bindings, ctx: E
 
 // The Hono app answers fetch; the same default export also answers the cron trigger.
 export default Object.assign(app, { scheduled })
+/** The Durable Object class behind EVENT_BUFFER (wrangler.toml). */
+export { EventBuffer } from './events/buffer'

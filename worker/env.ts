@@ -1,10 +1,13 @@
 import type { SiteSettings } from './admin/settings'
+import type { EventBuffer } from './events/buffer'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export type Bindings = {
   DB: D1Database
   CACHE: KVNamespace
   ASSETS: Fetcher
+  /** One write-behind buffer of events per site (worker/events/buffer.ts). */
+  EVENT_BUFFER: DurableObjectNamespace<EventBuffer>
   /** Requests per site id and window (worker/http/ratelimit.ts). */
   SITE_LIMITER: RateLimit
   /** Requests per client address and window. */

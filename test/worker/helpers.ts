@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test'
 import type { VistaEvent } from '../../contract'
 import { storeEvents } from '../../worker/events/store'
 import { readBatch } from '../../worker/events/ingest'
+import { bufferOf } from '../../worker/events/buffer'
 import { SITE } from '../fixtures/events'
 import { setIdentitySecret, upsertSite } from '../../worker/admin/store'
 import { seal, sign } from '../../worker/identity/verification'
@@ -13,9 +14,12 @@ import { CACHE_KEYS } from '../../worker/http/cache-keys'
 export const seedSite = async (origins = [SITE.origin, 'http://localhost:*'], settings: object = {}) =>
   upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), origins, settings })
 
-/** POSTs `body` to /v1/events as the SDK would (text/plain, allowed Origin). */
-export const postEvents = (body: unknown, headers: Record<string, string> = {}) =>
-  app.request(
+/** Folds everything the site's event buffer holds into D1, as its alarm would a moment later. */
+export const settle = (siteId: string) => bufferOf(env, siteId).drain()
+
+/** POSTs `body` to /v1/events as the SDK would (text/plain, allowed Origin), then settles the buffer. */
+export async function postEvents(body: unknown, headers: Record<string, string> = {}) {
+  const res = await app.request(
     '/v1/events',
     {
       method: 'POST',
@@ -24,6 +28,9 @@ export const postEvents = (body: unknown, headers: Record<string, string> = {}) 
     },
     env,
   )
+  if (res.ok) await settle(SITE.id)
+  return res
+}
 
 /** A batch envelope for the test site. */
 export const batch = (events: unknown[], sentAt = Date.now()) => ({ site: SITE.id, key: SITE.key, sentAt, events })
@@ -99,12 +106,15 @@ export async function signIds(
 }
 
 /** A request to the app from one test site's allowed origin (JSON body when given). */
-export const sendFor = (s: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(
+export async function sendFor(s: TestSite, method: string, path: string, body?: unknown) {
+  const res = await app.request(
     path,
     { method, headers: { Origin: s.origin }, body: body === undefined ? undefined : JSON.stringify(body) },
     env,
   )
+  if (path === '/v1/events' && res.ok) await settle(s.id)
+  return res
+}
 /** A request to one test site's admin API with its admin key. */
 export const adminFor = (s: TestSite, method: string, path: string, body?: unknown) =>
   app.request(

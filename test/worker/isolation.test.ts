@@ -5,7 +5,7 @@ import { listEvents } from '../../worker/events/store'
 import app from '../../worker/app'
 import { hashKey } from '../../worker/http/site-auth'
 import { makeEvent } from '../fixtures/events'
-import { batchFor, seedTestSite, testSite, type TestSite } from './helpers'
+import { batchFor, seedTestSite, sendFor, testSite, type TestSite } from './helpers'
 
 // Two tenants. Everything site B holds carries the marker "b-secret", and both sites saw a browser
 // with the same anonymous id, so a query that forgot its site would show B's rows to A.
@@ -14,9 +14,6 @@ const MARKERS = ['b-secret', siteB.origin]
 const SAME_BROWSER = 'browser-1'
 
 const json = (body: unknown) => (body === undefined ? undefined : JSON.stringify(body))
-/** A request with JSON body `body` (if any), from `site`'s origin. */
-const send = (site: TestSite, method: string, path: string, body?: unknown) =>
-  app.request(path, { method, headers: { Origin: site.origin }, body: json(body) }, env)
 /** A request to `siteId`'s admin API with `secret` as the bearer key. */
 const admin = (siteId: string, secret: string, method: string, path: string, body?: unknown) =>
   app.request(
@@ -28,7 +25,7 @@ const query = (site: TestSite, params: Record<string, string>) =>
   new URLSearchParams({ site: site.id, key: site.key, ...params })
 /** GET /v1/recommendations for `site` with its own key. */
 const recommend = (site: TestSite, params: Record<string, string>) =>
-  send(site, 'GET', `/v1/recommendations?${query(site, params)}`)
+  sendFor(site, 'GET', `/v1/recommendations?${query(site, params)}`)
 /** Fails with the answer's body unless it is a 2xx. */
 const ok = async (res: Response | Promise<Response>) => {
   const answer = await res
@@ -58,13 +55,13 @@ async function fill(site: TestSite, tag: string) {
     ),
     makeEvent('Product Viewed', { product_id: `${tag}-pot` }, { anonymousId: `${tag}-phone` }),
   ]
-  await ok(send(site, 'POST', '/v1/events', batchFor(site, events)))
+  await ok(sendFor(site, 'POST', '/v1/events', batchFor(site, events)))
   for (const anonymousId of [SAME_BROWSER, `${tag}-phone`]) {
     await ok(admin(site.id, site.admin, 'POST', '/identify', { anonymousId, userId: 'same-user' }))
   }
   await ok(recommend(site, { anonymousId: SAME_BROWSER, strategy: 'for-you' }))
   await ok(
-    send(site, 'POST', '/v1/decide', { site: site.id, key: site.key, anonymousId: SAME_BROWSER, placement: 'top' }),
+    sendFor(site, 'POST', '/v1/decide', { site: site.id, key: site.key, anonymousId: SAME_BROWSER, placement: 'top' }),
   )
 }
 
@@ -82,13 +79,17 @@ describe("site A's keys and site B's data", () => {
   it('cannot name site B: every public route answers 401', async () => {
     const asB = { site: siteB.id, key: siteA.key, anonymousId: SAME_BROWSER }
     const answers = [
-      await send(siteB, 'GET', `/v1/profile?${new URLSearchParams(asB)}`),
-      await send(siteB, 'GET', `/v1/recommendations?${new URLSearchParams(asB)}`),
-      await send(siteB, 'GET', `/v1/privacy/export?${new URLSearchParams(asB)}`),
-      await send(siteB, 'POST', '/v1/privacy/erase', asB),
-      await send(siteB, 'POST', '/v1/decide', { ...asB, placement: 'top' }),
-      await send(siteB, 'POST', '/v1/identify', { ...asB, userId: 'same-user' }),
-      await send(siteB, 'POST', '/v1/events', { ...asB, sentAt: Date.now(), events: [makeEvent('Page Viewed', {})] }),
+      await sendFor(siteB, 'GET', `/v1/profile?${new URLSearchParams(asB)}`),
+      await sendFor(siteB, 'GET', `/v1/recommendations?${new URLSearchParams(asB)}`),
+      await sendFor(siteB, 'GET', `/v1/privacy/export?${new URLSearchParams(asB)}`),
+      await sendFor(siteB, 'POST', '/v1/privacy/erase', asB),
+      await sendFor(siteB, 'POST', '/v1/decide', { ...asB, placement: 'top' }),
+      await sendFor(siteB, 'POST', '/v1/identify', { ...asB, userId: 'same-user' }),
+      await sendFor(siteB, 'POST', '/v1/events', {
+        ...asB,
+        sentAt: Date.now(),
+        events: [makeEvent('Page Viewed', {})],
+      }),
     ]
     expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401, 401])
     expect(await listEvents(env.DB, siteB.id)).toHaveLength(4)
@@ -125,8 +126,8 @@ describe("site A's keys and site B's data", () => {
     const preview = { title: 'Preview', text: '', placement: 'top', value: 1 }
     const today = new Date().toISOString().slice(0, 10)
     const answers: Array<[string, Response]> = [
-      ['profile', await send(siteA, 'GET', `/v1/profile?${query(siteA, own)}`)],
-      ['export', await send(siteA, 'GET', `/v1/privacy/export?${query(siteA, own)}`)],
+      ['profile', await sendFor(siteA, 'GET', `/v1/profile?${query(siteA, own)}`)],
+      ['export', await sendFor(siteA, 'GET', `/v1/privacy/export?${query(siteA, own)}`)],
       // Asked about B's item, category and cart, as a page of A could.
       ...(await Promise.all(
         ['for-you', 'recently-viewed', 'also-viewed', 'also-bought', 'trending', 'category'].map(async (strategy) => {
@@ -135,7 +136,7 @@ describe("site A's keys and site B's data", () => {
         }),
       )),
       ['cart', await recommend(siteA, { ...own, strategy: 'cart', cart: 'b-secret-tea,b-secret-pot' })],
-      ['decide', await send(siteA, 'POST', '/v1/decide', { ...asA, ...own, placement: 'top' })],
+      ['decide', await sendFor(siteA, 'POST', '/v1/decide', { ...asA, ...own, placement: 'top' })],
       [
         'identify',
         await admin(siteA.id, siteA.admin, 'POST', '/identify', { anonymousId: 'a-own-laptop', userId: 'same-user' }),
@@ -156,11 +157,11 @@ describe("site A's keys and site B's data", () => {
     const stranger = (await (await admin(siteA.id, siteA.admin, 'GET', '/profiles/b-secret-phone')).json()) as any
     expect([stranger.uid, stranger.identities, stranger.summary.events]).toEqual([null, [], 0])
     // The answers are not empty: they show A's own rows.
-    const profile = (await (await send(siteA, 'GET', `/v1/profile?${query(siteA, own)}`)).json()) as {
+    const profile = (await (await sendFor(siteA, 'GET', `/v1/profile?${query(siteA, own)}`)).json()) as {
       browsers: string[]
     }
     expect(profile.browsers.sort()).toEqual(['a-own-…', 'a-own-…', SAME_BROWSER])
-    const exported = (await (await send(siteA, 'GET', `/v1/privacy/export?${query(siteA, own)}`)).json()) as {
+    const exported = (await (await sendFor(siteA, 'GET', `/v1/privacy/export?${query(siteA, own)}`)).json()) as {
       events: unknown[]
     }
     expect(JSON.stringify(exported.events)).toContain('a-own-tea')
@@ -173,7 +174,7 @@ describe("site A's keys and site B's data", () => {
       items: [{ id: 'b-secret-tea', in_stock: false }],
     })
     expect(await stock.json()).toEqual({ updated: 0, unknown: 1 })
-    const erase = await send(siteA, 'POST', '/v1/privacy/erase', {
+    const erase = await sendFor(siteA, 'POST', '/v1/privacy/erase', {
       site: siteA.id,
       key: siteA.key,
       anonymousId: 'b-secret-phone',
@@ -199,6 +200,12 @@ describe('error answers', () => {
   const brokenDb = new Proxy({} as D1Database, {
     get: () => () => {
       throw new Error('D1_ERROR: database disk image is malformed: SQLITE_CORRUPT')
+    },
+  })
+  /** An event buffer that cannot be reached. */
+  const brokenBuffer = new Proxy({} as typeof env.EVENT_BUFFER, {
+    get: () => () => {
+      throw new Error('Durable Object reset because its code was updated.')
     },
   })
   const limited = { ...env, CLIENT_LIMITER: { limit: async () => ({ success: false }) } satisfies RateLimit }
@@ -274,7 +281,7 @@ describe('error answers', () => {
         { headers: { 'CF-Connecting-IP': '198.51.100.1' } },
         limited,
       ],
-      ['D1 down, events', 500, '/v1/events', post(events), { ...env, DB: brokenDb }],
+      ['event buffer down', 500, '/v1/events', post(events), { ...env, EVENT_BUFFER: brokenBuffer }],
       ['D1 down, recommendations', 500, `/v1/recommendations?${q({})}`, {}, { ...env, DB: brokenDb }],
       ['D1 down, admin', 500, `/v1/admin/${siteA.id}/actions`, bearer(siteA.admin), { ...env, DB: brokenDb }],
     ]

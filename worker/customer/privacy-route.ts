@@ -4,6 +4,7 @@ import { customerView, explainedSegments, forBrowser, maskedFor } from './view'
 import { eraseShopper, exportData } from './store'
 import type { AppEnv } from '../env'
 import { siteAuth } from '../http/site-auth'
+import { bufferOf } from '../events/buffer'
 
 /** Most events an export carries. */
 export const EXPORT_LIMIT = 10_000
@@ -13,6 +14,8 @@ export default new Hono<AppEnv>()
   // Who asks: the browser's own anonymous id (128 random bits only that browser knows).
   .get('/export', siteAuth('invalid export request', shopperRequest), async (c) => {
     const { site, input } = c.var
+    // What the edge accepted seconds ago belongs in the export: fold the buffer first.
+    await bufferOf(c.env, site.id).drain()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
     const data = await exportData(c.env.DB, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
     const answer = {
@@ -26,6 +29,8 @@ export default new Hono<AppEnv>()
   })
   .post('/erase', siteAuth('invalid erase request', shopperRequest), async (c) => {
     const { site, input } = c.var
+    // Buffered events are folded, then erased with the rest; any arriving later meet the tombstone at their flush.
+    await bufferOf(c.env, site.id).drain()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
     const browsers = await eraseShopper(c.env.DB, site.id, customer.browsers, customer.uid, Date.now())
     return c.json({ erased: { uid: customer.uid, browsers: browsers.map(maskedFor(input.anonymousId)) } })

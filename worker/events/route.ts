@@ -1,12 +1,15 @@
 import { Hono } from 'hono'
 import { MAX_BATCH_BYTES, type IngestResult } from '../../contract'
-import { erasedAmong, storeEvents } from './store'
 import type { AppEnv } from '../env'
+import { bufferOf } from './buffer'
 import { readBatch } from './ingest'
 import { siteAuth } from '../http/site-auth'
 import { limitBody } from '../http/body'
 
-/** POST /v1/events: a batch of events for one site, each stored once. */
+/**
+ * POST /v1/events: a batch of events for one site, answered once the site's buffer holds it durably;
+ * the buffer stores each event id once and folds it into D1 within about a second.
+ */
 export default new Hono<AppEnv>().post(
   '/',
   limitBody(MAX_BATCH_BYTES),
@@ -14,15 +17,7 @@ export default new Hono<AppEnv>().post(
   siteAuth('invalid event batch', (raw) => readBatch(raw, Date.now()), { maxBytes: MAX_BATCH_BYTES, consent: true }),
   async (c) => {
     const { site, input: batch } = c.var
-    // A browser whose shopper asked to be erased stays erased: its late retries are dropped.
-    const erased = await erasedAmong(c.env.DB, site.id, [...new Set(batch.rows.map((r) => r[3]))])
-    const rows = erased.size > 0 ? batch.rows.filter((r) => !erased.has(r[3])) : batch.rows
-    const { inserted } = await storeEvents(c.env.DB, site.id, rows)
-    const result: IngestResult = {
-      accepted: inserted,
-      duplicates: batch.duplicates + rows.length - inserted,
-      ...(erased.size > 0 ? { erased: batch.rows.length - rows.length } : {}),
-    }
-    return c.json(result)
+    const { accepted, duplicates } = await bufferOf(c.env, site.id).append(batch.rows)
+    return c.json({ accepted, duplicates: batch.duplicates + duplicates } satisfies IngestResult)
   },
 )

@@ -7,7 +7,17 @@ import app from '../../../worker/app'
 import type { DecisionAnswer } from '../../../contract'
 import { makeEvent, SITE } from '../../fixtures/events'
 import { hashKey } from '../../../worker/http/site-auth'
-import { batch, batchFor, giveIdentitySecret, postEvents, seedSite, signIds, testSite, type TestSite } from '../helpers'
+import {
+  batch,
+  batchFor,
+  giveIdentitySecret,
+  postEvents,
+  seedSite,
+  settle,
+  signIds,
+  testSite,
+  type TestSite,
+} from '../helpers'
 import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 
 const ACTIONS = [
@@ -253,6 +263,7 @@ describe('learning from offer events', () => {
       env,
     )
     expect(res.status).toBe(200)
+    await settle(site.id)
   }
   const shown = (d: Made, anonymousId = d.anonymousId) => makeEvent('Offer Shown', d.offer, { anonymousId })
   const accepted = (d: Made, anonymousId = d.anonymousId) => makeEvent('Offer Accepted', d.offer, { anonymousId })

@@ -7,7 +7,7 @@ import { upsertSite } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import { hashKey } from '../../../worker/http/site-auth'
 import { makeEvent } from '../../fixtures/events'
-import { testSite, type TestSite } from '../helpers'
+import { settle, testSite, type TestSite } from '../helpers'
 
 /** A site of its own with `consent` set (or not). */
 async function siteWith(id: string, consent?: ConsentMode): Promise<TestSite> {
@@ -39,8 +39,12 @@ const post = (site: TestSite, consent?: ConsentMode) =>
     env,
   )
 
-const stored = async (site: TestSite) =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?').bind(site.id).first<{ n: number }>())!.n
+const stored = async (site: TestSite) => {
+  await settle(site.id)
+  return (await env.DB.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?')
+    .bind(site.id)
+    .first<{ n: number }>())!.n
+}
 
 describe('consent backstop', () => {
   it.each<[ConsentMode | undefined, ConsentMode | undefined, number]>([

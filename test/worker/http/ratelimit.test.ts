@@ -5,7 +5,7 @@ import { listEvents } from '../../../worker/events/store'
 import app from '../../../worker/app'
 import { RATE_PERIOD } from '../../../worker/http/ratelimit'
 import { makeEvent } from '../../fixtures/events'
-import { batchFor, seedTestSite, testSite, type TestSite } from '../helpers'
+import { batchFor, seedTestSite, testSite, type TestSite, settle } from '../helpers'
 
 // Limiter state outlives a test file, so every site and address here is this file's own.
 const [shopA, shopB, busy, quiet] = [testSite('rl-a'), testSite('rl-b'), testSite('rl-busy'), testSite('rl-quiet')]
@@ -51,7 +51,10 @@ const expectTooMany = async (res: Response) => {
   expect(await res.json()).toEqual({ error: expect.stringMatching(/^too many requests for .+; retry in \d+ s$/) })
 }
 
-const storedIds = async (site: TestSite) => (await listEvents(env.DB, site.id)).map((e) => e.id).sort()
+const storedIds = async (site: TestSite) => {
+  await settle(site.id)
+  return (await listEvents(env.DB, site.id)).map((e) => e.id).sort()
+}
 
 beforeAll(async () => {
   for (const site of [shopA, shopB, busy, quiet]) await seedTestSite(site)

@@ -1,0 +1,122 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { bufferOf, type EventBuffer } from '../../../worker/events/buffer'
+import { readBatch } from '../../../worker/events/ingest'
+import type { EventRow } from '../../../worker/events/store'
+import { makeEvent } from '../../fixtures/events'
+import { batchFor, seedTestSite, sendFor, testSite } from '../helpers'
+import app from '../../../worker/app'
+
+const site = testSite('buffer')
+const stub = () => bufferOf(env, site.id)
+const stored = async (ids: string[]) =>
+  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM events WHERE site_id = ? AND id IN (SELECT value FROM json_each(?))`)
+    .bind(site.id, JSON.stringify(ids))
+    .first<{ n: number }>())!.n
+/** Posts without settling: the answer comes from the buffer alone. */
+const post = (events: unknown[]) =>
+  app.request(
+    '/v1/events',
+    { method: 'POST', headers: { Origin: site.origin }, body: JSON.stringify(batchFor(site, events)) },
+    env,
+  )
+const views = (n: number, anonymousId = 'shopper') =>
+  Array.from({ length: n }, (_, i) => makeEvent('Product Viewed', { product_id: `tea-${i}` }, { anonymousId }))
+const rowsOf = (events: ReturnType<typeof views>): EventRow[] => {
+  const parsed = readBatch(batchFor(site, events), Date.now())
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+  return parsed.value.rows
+}
+/** Runs `fn` inside the site's buffer, with its SQLite storage at hand. */
+const inside = <R>(fn: (buffer: EventBuffer, state: DurableObjectState) => R | Promise<R>) =>
+  runInDurableObject(stub(), fn)
+const remembered = () =>
+  inside((_, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM buffered').one().n)
+
+beforeAll(() => seedTestSite(site))
+
+describe('EventBuffer', () => {
+  it('answers from the buffer and stores the batch in D1 at its flush', async () => {
+    const events = views(3)
+    const res = await post(events)
+    expect(await res.json()).toEqual({ accepted: 3, duplicates: 0 })
+    await stub().drain()
+    expect(await stored(events.map((e) => e.id))).toBe(3)
+  })
+
+  it('folds many batches in one flush', async () => {
+    const batches = [views(4, 'a'), views(4, 'b'), views(4, 'c')]
+    const result = await inside(async (buffer) => {
+      for (const events of batches) await buffer.append(rowsOf(events))
+      return buffer.flush()
+    })
+    expect(result).toEqual({ flushed: 12, stored: 12, erased: 0, waiting: 0 })
+    expect(await stored(batches.flat().map((e) => e.id))).toBe(12)
+  })
+
+  it('answers a retry after the flush as duplicates, and stores a replay it forgot only once', async () => {
+    const events = views(2, 'replayer')
+    await post(events)
+    await stub().drain()
+    expect(await (await post(events)).json()).toEqual({ accepted: 0, duplicates: 2 })
+    // Past RECENT_IDS_MS the buffer forgets the ids: D1's own key still stores each once.
+    await inside((_, state) => state.storage.sql.exec('DELETE FROM buffered'))
+    expect(await remembered()).toBe(0)
+    expect(await (await post(events)).json()).toEqual({ accepted: 2, duplicates: 0 })
+    expect(await inside((buffer) => buffer.flush())).toMatchObject({ flushed: 2, stored: 0 })
+    expect(await stored(events.map((e) => e.id))).toBe(2)
+  })
+
+  it('keeps events while D1 refuses them, retries later, and stores them once D1 is back', async () => {
+    const events = views(2, 'patient')
+    const broken = new Proxy({} as D1Database, {
+      get: () => () => {
+        throw new Error('D1_ERROR: Network connection lost.')
+      },
+    })
+    const before = Date.now()
+    const retryAt = await inside(async (buffer, state) => {
+      const real = buffer['env']
+      Object.assign(buffer, { env: { ...real, DB: broken } })
+      await buffer.append(rowsOf(events))
+      await state.storage.deleteAlarm()
+      await buffer.alarm()
+      const waiting = state.storage.sql
+        .exec<{ n: number }>('SELECT COUNT(*) AS n FROM buffered WHERE flushed_at IS NULL')
+        .one().n
+      Object.assign(buffer, { env: real })
+      return { waiting, alarm: await state.storage.getAlarm() }
+    })
+    expect(retryAt.waiting).toBe(2)
+    expect(retryAt.alarm).toBeGreaterThanOrEqual(before + 1000)
+    expect(await stored(events.map((e) => e.id))).toBe(0)
+    await stub().drain()
+    expect(await stored(events.map((e) => e.id))).toBe(2)
+  })
+
+  it('drops, at the flush, events of a browser erased after they were accepted', async () => {
+    const events = views(2, 'erased-later')
+    await post(events)
+    await env.DB.prepare('INSERT INTO erased (site_id, anonymous_id, erased_at) VALUES (?, ?, ?)')
+      .bind(site.id, 'erased-later', Date.now())
+      .run()
+    const result = await inside((buffer) => buffer.flush())
+    expect(result).toMatchObject({ erased: 2, stored: 0 })
+    expect(await stored(events.map((e) => e.id))).toBe(0)
+  })
+
+  it('forgets the rows it flushed but keeps their ids', async () => {
+    const events = views(1, 'lean')
+    await sendFor(site, 'POST', '/v1/events', batchFor(site, events))
+    const row = await inside((_, state) =>
+      state.storage.sql
+        .exec<{ row: string | null; flushed_at: number | null }>(
+          'SELECT row, flushed_at FROM buffered WHERE id = ?',
+          events[0]!.id,
+        )
+        .one(),
+    )
+    expect(row.row).toBeNull()
+    expect(row.flushed_at).toBeGreaterThan(0)
+  })
+})

@@ -1,0 +1,146 @@
+// The write-behind buffer: one Durable Object per site holds accepted events in its SQLite storage
+// (durable before the edge answers) and folds them into the site's D1 in bulk, one transaction per flush.
+import { DurableObject } from 'cloudflare:workers'
+import type { Bindings } from '../env'
+import { erasedAmong, storeEvents, type EventRow } from './store'
+
+/** Wait after the first buffered event before a flush, so one D1 transaction folds many batches. */
+export const FLUSH_DELAY_MS = 500
+/** Most events one flush stores and folds (one D1 transaction); a bigger backlog flushes again at once. */
+export const FLUSH_MAX_EVENTS = 1000
+/** How long a flushed event id is remembered, so a retried batch is answered as a duplicate. */
+export const RECENT_IDS_MS = 24 * 3600 * 1000
+/** Backoff bounds when D1 refuses a flush, in ms; the events stay buffered meanwhile. */
+export const RETRY_BASE_MS = 1000
+export const RETRY_MAX_MS = 60_000
+
+/** What a batch did to the buffer. */
+export interface AppendResult {
+  /** Events the buffer now holds that it had not seen within RECENT_IDS_MS. */
+  accepted: number
+  /** Events the buffer held already, or had flushed within RECENT_IDS_MS. */
+  duplicates: number
+}
+
+/** What one flush moved into D1. */
+export interface FlushResult {
+  /** Events taken from the buffer. */
+  flushed: number
+  /** Of those, new to D1 (the rest were stored before: a replay older than the buffer's memory). */
+  stored: number
+  /** Of those, dropped because their browser was erased. */
+  erased: number
+  /** Events still waiting. */
+  waiting: number
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS buffered (
+    id TEXT PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    row TEXT,
+    flushed_at INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS buffered_waiting ON buffered (received_at) WHERE flushed_at IS NULL;
+  CREATE INDEX IF NOT EXISTS buffered_flushed ON buffered (flushed_at) WHERE flushed_at IS NOT NULL;`
+
+/** The buffer of one site's events (named by the site id). */
+export class EventBuffer extends DurableObject<Bindings> {
+  private flushing: Promise<FlushResult> | undefined
+  private failures = 0
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env)
+    ctx.storage.sql.exec(SCHEMA)
+  }
+
+  /** Holds new rows durably (each id once) and schedules a flush; answers what was new. */
+  async append(rows: EventRow[]): Promise<AppendResult> {
+    const sql = this.ctx.storage.sql
+    let accepted = 0
+    for (const row of rows) {
+      const inserted = sql
+        .exec(
+          'INSERT INTO buffered (id, received_at, row) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id',
+          row[1],
+          row[8],
+          JSON.stringify(row),
+        )
+        .toArray().length
+      accepted += inserted
+    }
+    if (accepted > 0) await this.schedule(this.waiting() >= FLUSH_MAX_EVENTS ? 0 : FLUSH_DELAY_MS)
+    return { accepted, duplicates: rows.length - accepted }
+  }
+
+  /** Stores and folds what waits (FLUSH_MAX_EVENTS at a time), then forgets ids flushed long ago. */
+  flush(): Promise<FlushResult> {
+    // One flush at a time: an alarm and an explicit flush (export, tests) must not fold the same rows twice.
+    this.flushing ??= this.flushOnce().finally(() => {
+      this.flushing = undefined
+    })
+    return this.flushing
+  }
+
+  /** Flushes until nothing waits (export and erasure read D1 right after). */
+  async drain(): Promise<void> {
+    while ((await this.flush()).waiting > 0) {}
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      const { waiting } = await this.flush()
+      this.failures = 0
+      if (waiting > 0) await this.schedule(0)
+    } catch (error) {
+      // Handled here rather than left to the runtime's alarm retries, which give up after a few.
+      this.failures++
+      console.error('event flush failed', error)
+      await this.schedule(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1)))
+    }
+  }
+
+  private async flushOnce(): Promise<FlushResult> {
+    const sql = this.ctx.storage.sql
+    const taken = sql
+      .exec<{ row: string }>(
+        'SELECT row FROM buffered WHERE flushed_at IS NULL ORDER BY received_at, id LIMIT ?',
+        FLUSH_MAX_EVENTS,
+      )
+      .toArray()
+      .map(({ row }) => JSON.parse(row) as EventRow)
+    let stored = 0
+    let erased = 0
+    if (taken.length > 0) {
+      const site = taken[0]![0]
+      const db = this.env.DB
+      // A browser whose shopper asked to be erased stays erased: its late events are dropped here.
+      const gone = await erasedAmong(db, site, [...new Set(taken.map((r) => r[3]))])
+      const kept = gone.size > 0 ? taken.filter((r) => !gone.has(r[3])) : taken
+      erased = taken.length - kept.length
+      stored = (await storeEvents(db, site, kept)).inserted
+      const now = Date.now()
+      sql.exec(
+        'UPDATE buffered SET flushed_at = ?, row = NULL WHERE id IN (SELECT value FROM json_each(?))',
+        now,
+        JSON.stringify(taken.map((r) => r[1])),
+      )
+      sql.exec('DELETE FROM buffered WHERE flushed_at < ?', now - RECENT_IDS_MS)
+    }
+    return { flushed: taken.length, stored, erased, waiting: this.waiting() }
+  }
+
+  private waiting(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM buffered WHERE flushed_at IS NULL').one()
+      .n
+  }
+
+  private async schedule(delay: number): Promise<void> {
+    const at = Date.now() + delay
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
+  }
+}
+
+/** The buffer that holds `siteId`'s events. */
+export const bufferOf = (env: Bindings, siteId: string) => env.EVENT_BUFFER.get(env.EVENT_BUFFER.idFromName(siteId))
