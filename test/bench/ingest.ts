@@ -1,10 +1,15 @@
-// `npm run bench:ingest -- [--batches N] [--concurrency C] [--size S]`: event ingestion throughput
-// of the real Worker under `wrangler dev` (local D1/KV), against the floor of an empty route, then
-// checks that D1 holds every event exactly once, also after the batches are sent again.
+// `npm run bench:ingest -- [--batches N] [--concurrency C] [--size S] [--rate R] [--seconds T]`: event
+// ingestion of the real Worker under `wrangler dev` (local D1, KV and the Durable Object buffer):
+// 1. the edge path (POST /v1/events answered once the buffer holds the batch) against an empty route;
+// 2. the fold behind it: events/s into D1, and the lag from sending an event to its being folded
+//    (stored history and item stats commit with it), open-loop at R events/s for T s;
+// 3. exactly once after replays; 4. bytes of D1 per event, before (the schema of migration 0014) and
+//    after (0015) on the same events, and what that means for how long one database lasts.
 import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../contract'
 import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
 import { startWorker, type LocalWorker } from '../e2e/server'
+import { migratedMemory, openLocalD1, tableBytes } from './local-d1'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
@@ -14,6 +19,7 @@ import {
   load,
   machine,
   ms,
+  pace,
   parseFlags,
   percentile,
   random,
@@ -80,8 +86,19 @@ async function postAll(worker: LocalWorker, batches: VistaEvent[][], concurrency
   return { ...run, accepted, duplicates }
 }
 
-const countEvents = async (worker: LocalWorker) =>
-  (await worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events'))[0]?.n ?? 0
+/** Waits until `done()` holds, polling every `everyMs`; answers the seconds it took, or NaN at the deadline. */
+async function until(done: () => boolean, deadlineMs = 120_000, everyMs = 20): Promise<number> {
+  const start = performance.now()
+  while (!done()) {
+    if (performance.now() - start > deadlineMs) return Number.NaN
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+  return (performance.now() - start) / 1000
+}
+
+/** A shop's year in D1 at `perDay` events: 10 GB over the bytes each event leaves behind. */
+const D1_MAX_BYTES = 10 * 1000 ** 3
+const SHOP_EVENTS_PER_DAY = 500_000
 
 const HEADER = ['route', 'requests', 'events', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'events/s']
 const row = (name: string, r: LoadResult, events: number, shown = String(events)) => [
@@ -95,18 +112,51 @@ const row = (name: string, r: LoadResult, events: number, shown = String(events)
   (events / r.seconds).toFixed(0),
 ]
 
+/** The same events as rows of the schema before migration 0015 (context and device clock on every event). */
+function oldRows(events: VistaEvent[][], receivedAt: number) {
+  return events.flat().map((e) => {
+    const props = e.properties as { product_id?: string }
+    return [SITE, e.id, e.type, e.anonymousId, e.userId ?? null, e.sessionId, e.timestamp, e.timestamp, receivedAt]
+      .concat([typeof props.product_id === 'string' ? props.product_id : null, e.context.page.path])
+      .concat([JSON.stringify(e.context), JSON.stringify(e.properties), 1])
+  })
+}
+
+/** Bytes per event of the events table (indexes included) and what goes with it, before and after migration 0015. */
+async function bytesBeforeAfter(events: VistaEvent[][]) {
+  const db = await migratedMemory('0015')
+  const insert = db.prepare(`INSERT INTO events VALUES (${Array(14).fill('?').join(', ')})`)
+  db.exec('BEGIN')
+  for (const r of oldRows(events, Date.now())) insert.run(...(r as Array<string | number | null>))
+  db.exec('COMMIT')
+  const raw = ['events', 'sessions', 'visitor_days']
+  const sum = () =>
+    tableBytes(db)
+      .filter((t) => raw.includes(t.table))
+      .reduce((n, t) => n + t.bytes, 0)
+  const before = sum()
+  const { readFile } = await import('node:fs/promises')
+  db.exec(await readFile('worker/migrations/0015_lean_events.sql', 'utf8'))
+  db.exec('VACUUM')
+  const after = sum()
+  db.close()
+  return { before, after }
+}
+
 async function main() {
-  const flags = parseFlags(process.argv.slice(2), { batches: 500, concurrency: 4, size: 20 })
-  const { batches, concurrency, size } = flags
+  const flags = parseFlags(process.argv.slice(2), { batches: 1000, concurrency: 4, size: 20, rate: 1000, seconds: 60 })
+  const { batches, concurrency, size, rate, seconds } = flags
   if (size > MAX_BATCH_EVENTS) throw new Error(`--size must be at most ${MAX_BATCH_EVENTS}`)
   console.log(machine())
+  const paced = Math.round((rate * seconds) / size)
   console.log(
-    `wrangler dev on 127.0.0.1; ${batches} batches of ${size} events at concurrency ` +
-      `${concurrency} from ${SHOPPERS} shoppers, after ${WARMUP} warm-up batches; ${ITEMS} items`,
+    `wrangler dev on 127.0.0.1; ${batches} batches of ${size} events at concurrency ${concurrency} from ` +
+      `${SHOPPERS} shoppers, after ${WARMUP} warm-up batches; then ${rate} events/s for ${seconds} s ` +
+      `(${paced} batches, open loop); ${ITEMS} items`,
   )
-  const all = makeBatches(WARMUP + batches, size)
-  const timed = all.slice(WARMUP)
-  const sent = all.length * size
+  const all = makeBatches(WARMUP + batches + paced, size)
+  const timed = all.slice(WARMUP, WARMUP + batches)
+  const lagged = all.slice(WARMUP + batches)
   let ok = true
   const check = (pass: boolean, message: string) => {
     console.log(`${pass ? '✓' : '✗'} ${message}`)
@@ -114,45 +164,123 @@ async function main() {
   }
   // Many shoppers from one loopback address: the per-client limit would measure itself.
   const worker = await startWorker({ prefix: 'vista-ingest-', seed, vars: { RATE_LIMITS: 'off' } })
+  const d1 = await openLocalD1(worker.persistTo, SITE)
+  const folded = () => (d1.prepare('SELECT COUNT(*) AS n FROM events WHERE indexed = 1').get() as { n: number }).n
+  const stored = () => (d1.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n
   try {
+    // 1. The edge path, closed loop at `concurrency`, against the empty route.
     const health = () => fetchOk(`${worker.url}/v1/health`).then(() => {})
     await load(WARMUP, concurrency, health)
     const floor = await load(batches, concurrency, health)
     const warm = await postAll(worker, all.slice(0, WARMUP), concurrency)
+    await until(() => folded() === WARMUP * size)
+    const started = performance.now()
     const run = await postAll(worker, timed, concurrency)
+    const edgeDone = performance.now()
+    const target = (WARMUP + batches) * size
+    const drained = await until(() => folded() === target)
+    const foldSeconds = (performance.now() - started) / 1000
+    console.log('\n## 1. The edge path')
     console.log(
       formatTable(HEADER, [
         row('POST /v1/events', run, run.accepted),
         row('GET /v1/health (floor)', floor, batches * size, ''),
       ]),
     )
-    console.log(`(floor events/s: ${size} events per request if storing them were free)`)
-    console.log(`duplicates reported: ${run.duplicates}`)
+    const ratio = run.requests / run.seconds / (floor.requests / floor.seconds)
+    const p50 = percentile(run.latencies, 50) / percentile(floor.latencies, 50)
+    console.log(
+      `a ${size}-event batch costs ${(1 / ratio).toFixed(2)} empty requests (throughput ratio ${ratio.toFixed(2)}); ` +
+        `p50 ${p50.toFixed(2)}x the floor's`,
+    )
+    console.log('\n## 2. The fold behind it')
+    console.log(
+      `${batches * size} events folded into D1 in ${foldSeconds.toFixed(1)} s from the first batch ` +
+        `(${((batches * size) / foldSeconds).toFixed(0)} events/s per shard); the backlog was gone ` +
+        `${drained.toFixed(1)} s after the last answer (${((performance.now() - edgeDone) / 1000).toFixed(1)} s)`,
+    )
     for (const r of [floor, warm, run]) {
       if (r.failures > 0) check(false, `${r.failures} requests failed, first: ${r.firstFailure}`)
     }
-    const accepted = warm.accepted + run.accepted
-    check(accepted === sent, `accepted ${accepted} of ${sent} events sent (warm-up included)`)
-    check((await countEvents(worker)) === sent, `D1 holds exactly the ${sent} events sent`)
+    check(warm.accepted + run.accepted === target, `accepted ${warm.accepted + run.accepted} of ${target} events sent`)
+    check(stored() === target, `D1 holds exactly the ${target} events sent`)
 
-    // Exactly once: a retried batch is acknowledged but nothing new is stored.
+    // Lag, open loop: each batch's events are folded together; a batch's lag is from its send to the fold.
+    const sentAt = new Map<string, number>()
+    const lags: number[] = []
+    const seen = d1.prepare('SELECT id FROM events WHERE indexed = 1 AND id IN (SELECT value FROM json_each(?))')
+    let polling = true
+    const poller = (async () => {
+      while (polling || sentAt.size > 0) {
+        if (sentAt.size > 0) {
+          const now = performance.now()
+          for (const { id } of seen.all(JSON.stringify([...sentAt.keys()])) as Array<{ id: string }>) {
+            lags.push(now - sentAt.get(id)!)
+            sentAt.delete(id)
+          }
+        }
+        await new Promise((r) => setTimeout(r, 20))
+        if (!polling && lags.length >= paced) break
+      }
+    })()
+    const pacedRun = await pace(paced, rate / size, 64, async (i) => {
+      const events = lagged[i]!
+      sentAt.set(events.at(-1)!.id, performance.now())
+      await post(worker, events)
+    })
+    polling = false
+    await Promise.race([poller, until(() => sentAt.size === 0, 60_000)])
+    lags.sort((a, b) => a - b)
+    console.log(
+      `lag at ${rate} events/s for ${seconds} s (${pacedRun.requests} batches; edge p50 ` +
+        `${ms(percentile(pacedRun.latencies, 50))} ms, p99 ${ms(percentile(pacedRun.latencies, 99))} ms, ` +
+        `schedule slipped at most ${ms(pacedRun.behindMs)} ms): sent → folded p50 ${ms(percentile(lags, 50))} ms, ` +
+        `p99 ${ms(percentile(lags, 99))} ms, max ${ms(lags.at(-1) ?? NaN)} ms`,
+    )
+    check(pacedRun.failures === 0, `${pacedRun.failures} paced requests failed`)
+    check(lags.length === pacedRun.requests, `${lags.length} of ${pacedRun.requests} paced batches seen folded`)
+    check(percentile(lags, 99) <= 5000, `lag p99 ${ms(percentile(lags, 99))} ms ≤ 5,000 ms`)
+
+    // 3. Exactly once: a retried batch is acknowledged but nothing new is stored.
+    const sent = (WARMUP + batches + pacedRun.requests) * size
     const step = Math.max(1, Math.floor(timed.length / REPLAYED))
     const replays = timed.filter((_, i) => i % step === 0).slice(0, REPLAYED)
     const again = await postAll(worker, replays, concurrency)
     const replayed = replays.length * size
+    console.log('\n## 3. Exactly once')
     check(
       again.failures === 0 && again.accepted === 0 && again.duplicates === replayed,
-      `replayed ${replays.length} batches: accepted ${again.accepted}, ` +
-        `duplicates ${again.duplicates} of ${replayed}`,
+      `replayed ${replays.length} batches: accepted ${again.accepted}, duplicates ${again.duplicates} of ${replayed}`,
     )
-    const after = await countEvents(worker)
-    check(after === sent, `D1 holds ${after} events after the replay, ${sent} sent`)
+    await new Promise((r) => setTimeout(r, 2000))
+    check(stored() === sent, `D1 holds ${stored()} events after the replay, ${sent} sent`)
+
+    // 4. Bytes per event.
+    console.log('\n## 4. Bytes of D1 per event')
+    const tables = tableBytes(d1)
+    const total = tables.reduce((n, t) => n + t.bytes, 0)
+    console.log(
+      formatTable(
+        ['table (indexes included)', 'bytes', 'bytes/event'],
+        tables.map((t) => [t.table, String(t.bytes), (t.bytes / sent).toFixed(1)]),
+      ),
+    )
+    const { before, after } = await bytesBeforeAfter(all.slice(0, WARMUP + batches + pacedRun.requests))
+    console.log(
+      `events, sessions and shopper-days, same ${sent} events: before 0015 ${(before / sent).toFixed(0)} B/event, ` +
+        `after ${(after / sent).toFixed(0)} B/event (${((100 * after) / before - 100).toFixed(0)}%)`,
+    )
+    const days = (perEvent: number) => (D1_MAX_BYTES / (SHOP_EVENTS_PER_DAY * perEvent)).toFixed(0)
+    console.log(
+      `the ${SHOP_EVENTS_PER_DAY.toLocaleString('en')}-events-a-day shop, all of D1 at ${(total / sent).toFixed(0)} ` +
+        `B/event: one 10 GB database lasts ${days(total / sent)} days (before 0015: ${days((total - after + before) / sent)})`,
+    )
   } finally {
+    d1.close()
     await worker.stop()
   }
   if (!ok) process.exitCode = 1
 }
-
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error)
   process.exitCode = 1

@@ -23,16 +23,16 @@ export async function customerFacts(
       .bind(siteId, ...ids),
     db
       .prepare(
-        `SELECT CAST((? - ts) / 604800000 AS INTEGER) AS weeks_ago, COUNT(*) AS n FROM events
-         WHERE site_id = ? AND ${inIds} AND ts > ? GROUP BY 1`,
+        `SELECT CAST((? - day) / 7 AS INTEGER) AS weeks_ago, TOTAL(events) AS n FROM visitor_days
+         WHERE site_id = ? AND ${inIds} AND day > ? GROUP BY 1`,
       )
-      .bind(now, siteId, ...ids, now - weeks * 604800000),
+      .bind(Math.floor(now / 86400000), siteId, ...ids, Math.floor(now / 86400000) - weeks * 7),
     db
       .prepare(
-        `SELECT DISTINCT ts / 86400000 AS day FROM events WHERE site_id = ? AND ${inIds} AND ts > ?
+        `SELECT DISTINCT day FROM visitor_days WHERE site_id = ? AND ${inIds} AND day > ?
          ORDER BY day DESC LIMIT 400`,
       )
-      .bind(siteId, ...ids, now - 400 * 86400000),
+      .bind(siteId, ...ids, Math.floor(now / 86400000) - 400),
     db
       .prepare(
         `SELECT i.category, TOTAL(v.views) AS views, TOTAL(v.adds) AS adds, TOTAL(v.purchases) AS purchases FROM visitor_items v
@@ -186,12 +186,17 @@ export async function exportData(
 ) {
   const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 2)
   const inIds = `anonymous_id IN (${marks(ids)})`
-  const [events, items, decisions, identities, claims] = await db.batch([
+  const [events, sessions, items, decisions, identities, claims] = await db.batch([
     db
       .prepare(
-        `SELECT id, type, ts, context, properties FROM events WHERE site_id = ? AND ${inIds} ORDER BY ts LIMIT ?`,
+        `SELECT id, type, ts, session_id, path, properties FROM events WHERE site_id = ? AND ${inIds} ORDER BY ts LIMIT ?`,
       )
       .bind(siteId, ...ids, limit),
+    db
+      .prepare(
+        `SELECT session_id, anonymous_id, started_at, context FROM sessions WHERE site_id = ? AND ${inIds} ORDER BY started_at`,
+      )
+      .bind(siteId, ...ids),
     db
       .prepare(
         `SELECT item_id, first_ts, last_ts, views, adds, purchases, rating, dismissed FROM visitor_items WHERE site_id = ? AND ${inIds}`,
@@ -209,11 +214,9 @@ export async function exportData(
   ])
   const rows = (r: D1Result | undefined) => (r?.results ?? []) as Array<Record<string, unknown>>
   return {
-    events: rows(events).map((e) => ({
-      ...e,
-      context: JSON.parse(String(e.context)),
-      properties: JSON.parse(String(e.properties)),
-    })),
+    events: rows(events).map((e) => ({ ...e, properties: JSON.parse(String(e.properties)) })),
+    /** Where each session began: device, viewport, locale, UTM and landing page, once per session. */
+    sessions: rows(sessions).map((s) => ({ ...s, context: JSON.parse(String(s.context)) })),
     items: rows(items),
     decisions: rows(decisions),
     identities: rows(identities) as Array<{ kind: string; value: string; linked_at: number }>,
@@ -237,7 +240,15 @@ export async function eraseShopper(
   // The ids as one JSON parameter: no bound-parameter limit on how many browsers a customer has.
   const browsers = `SELECT value FROM identities WHERE site_id = ?1 AND uid = ?2 AND kind = 'anonymous' UNION SELECT value FROM json_each(?3)`
   const params = [siteId, uid ?? '', JSON.stringify(anonymousIds)] as const
-  const tables = ['events', 'visitors', 'visitor_items', 'decisions', 'recommendations', 'claims']
+  const tables = [
+    'events',
+    'sessions',
+    'visitor_days',
+    'visitors',
+    'visitor_items',
+    'decisions',
+    'recommendations',
+  ].concat('claims')
   // In order: everything that reads the identities runs before they are deleted.
   const [erased] = await db.batch<{ value: string }>([
     db.prepare(`${browsers} ORDER BY 1`).bind(...params),

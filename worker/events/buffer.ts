@@ -63,7 +63,7 @@ export class EventBuffer extends DurableObject<Bindings> {
         .exec(
           'INSERT INTO buffered (id, received_at, row) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id',
           row[1],
-          row[8],
+          row[7],
           JSON.stringify(row),
         )
         .toArray().length

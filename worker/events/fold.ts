@@ -93,8 +93,43 @@ const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) =>
   SELECT ?1, '${kind}', a, b, SUM(w) FROM pairs WHERE true GROUP BY a, b
   ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
 
+// What pending events add to each browser's summary and to its days: deltas, exact because they
+// run in the transaction that inserted the events, over the rows that insert made new.
+const FRESH_EVENTS = `
+  fresh_events AS (
+    SELECT anonymous_id AS visitor, ts, type, properties FROM events INDEXED BY events_pending
+    WHERE site_id = ?1 AND indexed = 0
+  )`
+
 /** The statements that fold pending events into the model (exported for the query-plan test). */
 export const INDEX_SQL = {
+  // Before the statements below: `budget` updates the rows this creates. Sessions were upserted first.
+  visitors: `
+  WITH ${FRESH_EVENTS},
+  summed AS (
+    SELECT visitor, MIN(ts) AS first, MAX(ts) AS last, COUNT(*) AS events, SUM(type = 'Page Viewed') AS page_views,
+           SUM(type = 'Order Completed') AS orders,
+           TOTAL(CASE WHEN type = 'Order Completed' THEN json_extract(properties, '$.revenue') END) AS revenue,
+           MAX(CASE WHEN type = 'Order Completed' THEN ts END) AS last_order_at
+    FROM fresh_events GROUP BY visitor
+  )
+  INSERT INTO visitors (site_id, anonymous_id, first_seen, last_seen, events, sessions, page_views, orders, revenue, last_order_at)
+  SELECT ?1, s.visitor, s.first, s.last, s.events,
+         (SELECT COUNT(*) FROM sessions x WHERE x.site_id = ?1 AND x.anonymous_id = s.visitor),
+         s.page_views, s.orders, s.revenue, s.last_order_at
+  FROM summed s WHERE true
+  ON CONFLICT (site_id, anonymous_id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
+    last_seen = max(last_seen, excluded.last_seen), events = events + excluded.events, sessions = excluded.sessions,
+    page_views = page_views + excluded.page_views, orders = orders + excluded.orders,
+    revenue = revenue + excluded.revenue, last_order_at = COALESCE(max(last_order_at, excluded.last_order_at),
+    last_order_at, excluded.last_order_at)`,
+  visitorDays: `
+  WITH ${FRESH_EVENTS}
+  INSERT INTO visitor_days (site_id, anonymous_id, day, events, page_views)
+  SELECT ?1, visitor, ts / 86400000, COUNT(*), SUM(type = 'Page Viewed') FROM fresh_events WHERE true
+  GROUP BY visitor, ts / 86400000
+  ON CONFLICT (site_id, anonymous_id, day) DO UPDATE SET events = events + excluded.events,
+    page_views = page_views + excluded.page_views`,
   seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
   boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
   // Trend: log of the sum of w * exp(trendAt(ts)) (recommend/model.ts), merged with the stored one by log-add-exp.
@@ -202,6 +237,8 @@ export const foldParams = (siteId: string) => [
 // each statement's count is read once, here, not on every batch.
 const highest = (sql: string) => Math.max(0, ...(sql.match(/\?\d+/g) ?? []).map((p) => Number(p.slice(1))))
 const FOLD = [
+  INDEX_SQL.visitors,
+  INDEX_SQL.visitorDays,
   INDEX_SQL.seenPairs,
   INDEX_SQL.boughtPairs,
   INDEX_SQL.itemStats,

@@ -68,11 +68,11 @@ function toRow(site: string, e: VistaEvent, ts: number, receivedAt: number): Eve
     e.userId ?? null,
     e.sessionId,
     ts,
-    e.timestamp,
     receivedAt,
     typeof props.product_id === 'string' ? props.product_id : null,
     e.context.page.path,
-    JSON.stringify(e.context),
     JSON.stringify(e.properties),
+    // Kept once per session (its first event's), so the page's title, which changes per event, is left out.
+    JSON.stringify({ ...e.context, page: { ...e.context.page, title: undefined } }),
   ]
 }

@@ -2,7 +2,7 @@
 import { chunkRows, inChunks, marks } from '../d1'
 import { indexPending } from './fold'
 
-/** One events row, in column order. */
+/** One accepted event: the events row in column order, then its context (kept once per session). */
 export type EventRow = [
   site_id: string,
   id: string,
@@ -11,64 +11,81 @@ export type EventRow = [
   user_id: string | null,
   session_id: string,
   ts: number,
-  client_ts: number,
   received_at: number,
   item_id: string | null,
   path: string,
-  context: string,
   properties: string,
+  context: string,
 ]
-const EVENT_COLUMNS =
-  'site_id, id, type, anonymous_id, user_id, session_id, ts, client_ts, received_at, item_id, path, context, properties'
+const EVENT_COLUMNS = ['site_id', 'id', 'type', 'anonymous_id', 'user_id', 'session_id', 'ts', 'received_at']
+  .concat(['item_id', 'path', 'properties'])
+  .map((name, i) => ({ name, value: `value ->> ${i}` }))
 
 /** Result of storing a batch: how many rows were new. */
 export interface StoreResult {
   inserted: number
 }
 
+// Rows travel as one JSON parameter per statement (D1 allows 100 parameters, not 100 rows), cut
+// to stay under its 100 KB statement limit.
+const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS.map((c) => c.name).join(', ')})
+  SELECT ${EVENT_COLUMNS.map((c) => c.value).join(', ')} FROM json_each(?1) WHERE true
+  ON CONFLICT (site_id, id) DO NOTHING RETURNING id`
+// A session's context is its earliest event's, whichever flush brings that event.
+const UPSERT_SESSIONS = `INSERT INTO sessions (site_id, session_id, anonymous_id, started_at, context)
+  SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2) WHERE true
+  ON CONFLICT (site_id, anonymous_id, session_id) DO UPDATE SET started_at = excluded.started_at, context = excluded.context
+  WHERE excluded.started_at < started_at`
+
 /**
- * Inserts events, skipping ids the site already has, refreshes the visitors they belong to and
- * folds the new events into the model tables, all in one transaction: either the whole batch is
- * stored and counted once, or none of it.
+ * Inserts events, skipping ids the site already has, upserts their sessions, and folds the new
+ * events into the browsers' summaries and the model tables, all in one transaction: either every
+ * row is stored and counted once, or none.
  */
 export async function storeEvents(db: D1Database, siteId: string, rows: EventRow[]): Promise<StoreResult> {
   if (rows.length === 0) return { inserted: 0 }
-  const statements = chunkRows(rows).map((group) =>
-    db
-      .prepare(
-        `INSERT INTO events (${EVENT_COLUMNS}) VALUES ${group.map(() => `(${rowPlaceholders})`).join(', ')}
-         ON CONFLICT (site_id, id) DO NOTHING RETURNING id`,
-      )
-      .bind(...group.flat()),
-  )
-  const inserts = statements.length
-  const visitors = [...new Set(rows.map((row) => row[3]))]
-  statements.push(...inChunks(visitors, (ids) => refreshVisitors(db, siteId, ids)), ...indexPending(db, siteId))
-  const results = await db.batch<{ id: string }>(statements)
-  const inserted = results.slice(0, inserts).reduce((n, r) => n + (r.results?.length ?? 0), 0)
+  const inserts = chunkRows(
+    rows.map((row) => [JSON.stringify(row.slice(0, EVENT_COLUMNS.length))] as const),
+    Number.POSITIVE_INFINITY,
+  ).map((group) => db.prepare(INSERT_EVENTS).bind(`[${group.map(([json]) => json).join(',')}]`))
+  const firsts = new Map<string, EventRow>()
+  for (const row of rows) {
+    const session = `${row[3]} ${row[5]}`
+    const known = firsts.get(session)
+    if (!known || row[6] < known[6]) firsts.set(session, row)
+  }
+  const sessions = chunkRows(
+    [...firsts.values()].map((r) => [JSON.stringify([r[5], r[3], r[6], r[11]])] as const),
+    Number.POSITIVE_INFINITY,
+  ).map((group) => db.prepare(UPSERT_SESSIONS).bind(siteId, `[${group.map(([json]) => json).join(',')}]`))
+  const results = await db.batch<{ id: string }>([...inserts, ...sessions, ...indexPending(db, siteId)])
+  const inserted = results.slice(0, inserts.length).reduce((n, r) => n + (r.results?.length ?? 0), 0)
   return { inserted }
 }
-const rowPlaceholders = EVENT_COLUMNS.split(',')
-  .map(() => '?')
-  .join(', ')
 
-/** Recomputes browsers' summaries from their events (not by deltas, so retries leave them exact). */
-export const refreshVisitors = (db: D1Database, siteId: string, anonymousIds: string[]) =>
+/**
+ * Recomputes browsers' summaries from what D1 keeps for the whole retention period (their days,
+ * sessions and orders), after retention deleted what came before `cutoff`.
+ */
+export const refreshVisitors = (db: D1Database, siteId: string, cutoff: number, anonymousIds: string[]) =>
   db
     .prepare(
-      `INSERT INTO visitors (site_id, anonymous_id, first_seen, last_seen, events, sessions, page_views, orders, revenue, last_order_at)
-       SELECT site_id, anonymous_id, MIN(ts), MAX(ts), COUNT(*), COUNT(DISTINCT session_id),
-              SUM(type = 'Page Viewed'), SUM(type = 'Order Completed'),
-              TOTAL(CASE WHEN type = 'Order Completed' THEN json_extract(properties, '$.revenue') END),
-              MAX(CASE WHEN type = 'Order Completed' THEN ts END)
-       FROM events WHERE site_id = ? AND anonymous_id IN (${anonymousIds.map(() => '?').join(', ')})
-       GROUP BY anonymous_id
-       ON CONFLICT (site_id, anonymous_id) DO UPDATE SET first_seen = excluded.first_seen,
-         last_seen = excluded.last_seen, events = excluded.events, sessions = excluded.sessions,
-         page_views = excluded.page_views, orders = excluded.orders, revenue = excluded.revenue,
-         last_order_at = excluded.last_order_at`,
+      `UPDATE visitors SET
+         events = (SELECT TOTAL(events) FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
+         page_views = (SELECT TOTAL(page_views) FROM visitor_days d
+                       WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
+         sessions = (SELECT COUNT(*) FROM sessions s WHERE s.site_id = ?1 AND s.anonymous_id = visitors.anonymous_id),
+         -- The earliest session kept, else the start of the earliest day kept, never before the cutoff.
+         first_seen = max(?2, COALESCE(
+           (SELECT MIN(started_at) FROM sessions s WHERE s.site_id = ?1 AND s.anonymous_id = visitors.anonymous_id),
+           (SELECT MIN(day) * 86400000 FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
+           first_seen)),
+         (orders, revenue, last_order_at) = (
+           SELECT COUNT(*), TOTAL(json_extract(properties, '$.revenue')), MAX(ts) FROM events e
+           WHERE e.site_id = ?1 AND e.anonymous_id = visitors.anonymous_id AND e.type = 'Order Completed')
+       WHERE site_id = ?1 AND anonymous_id IN (SELECT value FROM json_each(?3))`,
     )
-    .bind(siteId, ...anonymousIds)
+    .bind(siteId, cutoff, JSON.stringify(anonymousIds))
 
 /** A stored event, as tests and reports read it back. */
 export interface StoredEvent {

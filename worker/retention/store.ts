@@ -6,6 +6,12 @@ import { refreshVisitors } from '../events/store'
 const EXPIRE_SQL = {
   events: `DELETE FROM events WHERE site_id = ?1 AND id IN
              (SELECT id FROM events WHERE site_id = ?1 AND ts < ?2 ORDER BY ts LIMIT ?3) RETURNING anonymous_id`,
+  sessions: `DELETE FROM sessions WHERE site_id = ?1 AND (anonymous_id, session_id) IN
+               (SELECT anonymous_id, session_id FROM sessions WHERE site_id = ?1 AND started_at < ?2 LIMIT ?3)
+             RETURNING anonymous_id`,
+  visitorDays: `DELETE FROM visitor_days WHERE site_id = ?1 AND (anonymous_id, day) IN
+                  (SELECT anonymous_id, day FROM visitor_days WHERE site_id = ?1 AND day < ?2 / 86400000 LIMIT ?3)
+                RETURNING anonymous_id`,
   decisions: `DELETE FROM decisions WHERE site_id = ?1 AND id IN
                 (SELECT id FROM decisions WHERE site_id = ?1 AND created_at < ?2 LIMIT ?3)`,
   recommendations: `DELETE FROM recommendations WHERE site_id = ?1 AND id IN
@@ -36,14 +42,24 @@ export type Expired = Record<keyof typeof EXPIRE_SQL, number>
  * summaries of browsers that lost events (those left with none are deleted with their identifiers).
  */
 export async function expireChunk(db: D1Database, siteId: string, cutoff: number, limit: number): Promise<Expired> {
-  const first = ['events', 'decisions', 'recommendations', 'visitorItems', 'identityLog', 'erased', 'claims'] as const
+  const first = [
+    'events',
+    'sessions',
+    'visitorDays',
+    'decisions',
+    'recommendations',
+    'visitorItems',
+    'identityLog',
+    'erased',
+    'claims',
+  ] as const
   const results = await db.batch<{ anonymous_id: string }>(
     first.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)),
   )
-  const touched = [...new Set(results[0]!.results.map((r) => r.anonymous_id))]
+  const touched = [...new Set(results.slice(0, 3).flatMap((r) => r.results.map((x) => x.anonymous_id)))]
   const last = ['visitors', 'browserIds', 'otherIds'] as const
   const after = await db.batch([
-    ...inChunks(touched, (ids) => refreshVisitors(db, siteId, ids)),
+    ...(touched.length > 0 ? [refreshVisitors(db, siteId, cutoff, touched)] : []),
     ...last.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)),
   ])
   const counted = (tables: readonly string[], rs: D1Result[]) => tables.map((t, i) => [t, rs[i]?.meta.changes ?? 0])

@@ -120,7 +120,8 @@ describe('/v1/privacy', () => {
     const body = (await (await call(`/v1/privacy/export?${q}`)).json()) as any
     expect([...body.browsers].sort()).toEqual(['laptop…', 'phone'])
     expect(body.events.map((e: { type: string }) => e.type).sort()).toEqual(['Order Completed', 'Product Viewed'])
-    expect(body.events[0].context.page.path).toBe('/p/tea-01')
+    expect(body.events[0].path).toBe('/p/tea-01')
+    expect(body.sessions[0].context).toMatchObject({ device: 'desktop', locale: 'en-GB' })
     expect(body.identities.map((i: { kind: string }) => i.kind).sort()).toEqual([
       'anonymous',
       'anonymous',

@@ -73,7 +73,8 @@ describe('POST /v1/events', () => {
     const parsed = readBatch(batch(events), Date.now())
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
     expect(await storeEvents(spy, SITE.id, parsed.value.rows)).toEqual({ inserted: MAX_BATCH_EVENTS })
-    expect(binds.length).toBeGreaterThan(MAX_BATCH_EVENTS / 7)
+    // One JSON parameter per statement: more than one statement, none over D1's limits.
+    expect(binds.length).toBeGreaterThan(1)
     expect(Math.max(...binds)).toBeLessThanOrEqual(100)
   })
 
@@ -82,10 +83,9 @@ describe('POST /v1/events', () => {
     const event = view()
     event.timestamp = hourAhead - 5000
     await postEvents(batch([event], hourAhead))
-    const row = await env.DB.prepare('SELECT ts, client_ts, received_at FROM events WHERE id = ?')
+    const row = await env.DB.prepare('SELECT ts, received_at FROM events WHERE id = ?')
       .bind(event.id)
-      .first<{ ts: number; client_ts: number; received_at: number }>()
-    expect(row!.client_ts).toBe(hourAhead - 5000)
+      .first<{ ts: number; received_at: number }>()
     expect(row!.ts).toBe(row!.received_at - 5000)
   })
 
