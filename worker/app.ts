@@ -3,7 +3,8 @@ import { HTTPException } from 'hono/http-exception'
 import type { ApiError } from '../contract'
 import { snapshotSegments } from './customer/view'
 import { siteIds } from './admin/store'
-import type { AppEnv, Bindings } from './env'
+import type { AppEnv, Bindings, Site } from './env'
+import { archiveSite, expireArchive } from './events/archive'
 import { loadSite } from './http/site-auth'
 import { openapi } from './http/openapi'
 import { sweepSite } from './retention/sweep'
@@ -48,13 +49,21 @@ app.onError((err, c) => {
   return c.json({ error: 'internal error' } satisfies ApiError, 500)
 })
 
-/** The daily cron: deletes what each site no longer keeps, then snapshots its segment sizes. */
+/** The daily cron: archives, deletes what each site no longer keeps, then snapshots its segment sizes. */
 async function scheduled(_controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   const now = Date.now()
   for (const id of await siteIds(env.DB)) {
     const site = await loadSite(env, id)
-    if (site) ctx.waitUntil(sweepSite(env.DB, site, now).then(() => snapshotSegments(env, site, now)))
+    if (site) ctx.waitUntil(dailyWork(env, site, now))
   }
+}
+
+/** One site's day: raw events past the hot window to the archive, expired rows and objects deleted, segments counted. */
+async function dailyWork(env: Bindings, site: Site, now: number): Promise<void> {
+  await archiveSite(env, env.DB, site.id, now)
+  const { cutoff } = await sweepSite(env.DB, site, now)
+  await expireArchive(env, site.id, cutoff)
+  await snapshotSegments(env, site, now)
 }
 
 // The Hono app answers fetch; the same default export also answers the cron trigger.

@@ -8,6 +8,8 @@ export type Bindings = {
   ASSETS: Fetcher
   /** One write-behind buffer of events per site (worker/events/buffer.ts). */
   EVENT_BUFFER: DurableObjectNamespace<EventBuffer>
+  /** Raw events after the hot window, as NDJSON (worker/events/archive.ts). */
+  ARCHIVE: R2Bucket
   /** Requests per site id and window (worker/http/ratelimit.ts). */
   SITE_LIMITER: RateLimit
   /** Requests per client address and window. */

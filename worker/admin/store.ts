@@ -167,11 +167,17 @@ export const recommendationReport = (db: D1Database, siteId: string, from: numbe
   db.batch([
     db
       .prepare(
-        `SELECT ${DAY_OF('e.ts')} AS day, r.strategy AS key, SUM(e.type = 'Recommendation Shown') AS impressions,
-                SUM(e.type = 'Recommendation Clicked') AS clicks
-         FROM events e JOIN recommendations r ON r.site_id = e.site_id AND r.id = json_extract(e.properties, '$.recommendation_id')
-         WHERE e.site_id = ?1 AND e.type IN ('Recommendation Shown', 'Recommendation Clicked') AND e.ts BETWEEN ?2 AND ?3
-         GROUP BY 1, 2`,
+        // Raw events in D1 for the hot window, the archive's daily rollup before it (worker/events/archive.ts).
+        `SELECT day, key, SUM(impressions) AS impressions, SUM(clicks) AS clicks FROM (
+           SELECT ${DAY_OF('e.ts')} AS day, r.strategy AS key, SUM(e.type = 'Recommendation Shown') AS impressions,
+                  SUM(e.type = 'Recommendation Clicked') AS clicks
+           FROM events e JOIN recommendations r ON r.site_id = e.site_id AND r.id = json_extract(e.properties, '$.recommendation_id')
+           WHERE e.site_id = ?1 AND e.type IN ('Recommendation Shown', 'Recommendation Clicked') AND e.ts BETWEEN ?2 AND ?3
+           GROUP BY 1, 2
+           UNION ALL
+           SELECT day, strategy, impressions, clicks FROM recommendation_days
+           WHERE site_id = ?1 AND day BETWEEN ${DAY_OF('?2')} AND ${DAY_OF('?3')}
+         ) GROUP BY 1, 2`,
       )
       .bind(siteId, from, to),
     db

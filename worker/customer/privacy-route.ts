@@ -1,10 +1,12 @@
 import { Hono } from 'hono'
 import { shopperRequest } from '../../contract'
 import { customerView, explainedSegments, forBrowser, maskedFor } from './view'
-import { eraseShopper, exportData } from './store'
+import { eraseShopper, exportData, type ExportedEvent } from './store'
 import type { AppEnv } from '../env'
 import { siteAuth } from '../http/site-auth'
 import { bufferOf } from '../events/buffer'
+import { eraseArchived, readArchived } from '../events/archive'
+import { archivedKeys } from '../events/store'
 
 /** Most events an export carries. */
 export const EXPORT_LIMIT = 10_000
@@ -18,12 +20,29 @@ export default new Hono<AppEnv>()
     await bufferOf(c.env, site.id).drain()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
     const data = await exportData(c.env.DB, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
+    // Events past the hot window are in the archive, in the objects their days list.
+    const keys = await archivedKeys(c.env.DB, site.id, customer.browsers)
+    const archived = await readArchived(c.env, keys, new Set(customer.browsers))
+    const events: ExportedEvent[] = [
+      ...data.events,
+      ...archived.map(({ id, type, ts, session_id, path, properties }) => ({
+        id,
+        type,
+        ts,
+        session_id,
+        path,
+        properties,
+      })),
+    ]
+      .sort((a, b) => a.ts - b.ts)
+      .slice(0, EXPORT_LIMIT)
     const answer = {
       uid: customer.uid,
       browsers: customer.browsers,
       segments: explainedSegments(customer),
       value: customer.value,
       ...data,
+      events,
     }
     return c.json(forBrowser(answer, input.anonymousId))
   })
@@ -32,6 +51,9 @@ export default new Hono<AppEnv>()
     // Buffered events are folded, then erased with the rest; any arriving later meet the tombstone at their flush.
     await bufferOf(c.env, site.id).drain()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
+    // The archive first: its objects are found through the rows erasing D1 deletes.
+    const keys = await archivedKeys(c.env.DB, site.id, customer.browsers)
+    await eraseArchived(c.env, keys, new Set(customer.browsers))
     const browsers = await eraseShopper(c.env.DB, site.id, customer.browsers, customer.uid, Date.now())
     return c.json({ erased: { uid: customer.uid, browsers: browsers.map(maskedFor(input.anonymousId)) } })
   })

@@ -176,6 +176,16 @@ export const segmentSizes = (db: D1Database, siteId: string, since: string) =>
     .all<{ day: string; segment: string; shoppers: number; sampled: number }>()
     .then((r) => r.results)
 
+/** One event in an export. */
+export interface ExportedEvent {
+  id: string
+  type: string
+  ts: number
+  session_id: string
+  path: string
+  properties: Record<string, unknown>
+}
+
 /** Everything stored about these browsers (and their UID), for the shopper's export. */
 export async function exportData(
   db: D1Database,
@@ -214,7 +224,7 @@ export async function exportData(
   ])
   const rows = (r: D1Result | undefined) => (r?.results ?? []) as Array<Record<string, unknown>>
   return {
-    events: rows(events).map((e) => ({ ...e, properties: JSON.parse(String(e.properties)) })),
+    events: rows(events).map((e) => ({ ...e, properties: JSON.parse(String(e.properties)) })) as ExportedEvent[],
     /** Where each session began: device, viewport, locale, UTM and landing page, once per session. */
     sessions: rows(sessions).map((s) => ({ ...s, context: JSON.parse(String(s.context)) })),
     items: rows(items),

@@ -3,13 +3,18 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
 import { erasedAmong, storeEvents, type EventRow } from './store'
+import { MAX_EVENT_AGE_MS } from './ingest'
 
 /** Wait after the first buffered event before a flush, so one D1 transaction folds many batches. */
 export const FLUSH_DELAY_MS = 500
 /** Most events one flush stores and folds (one D1 transaction); a bigger backlog flushes again at once. */
 export const FLUSH_MAX_EVENTS = 1000
-/** How long a flushed event id is remembered, so a retried batch is answered as a duplicate. */
-export const RECENT_IDS_MS = 24 * 3600 * 1000
+/**
+ * How long a flushed event id is remembered: as long as the edge accepts an event (30 days) and a
+ * day more. Within it a retried event is answered as a duplicate; the raw rows meanwhile leave D1
+ * for the archive after two days, so this memory, not D1's key, is what stores an id once.
+ */
+export const RECENT_IDS_MS = MAX_EVENT_AGE_MS + 86_400_000
 /** Backoff bounds when D1 refuses a flush, in ms; the events stay buffered meanwhile. */
 export const RETRY_BASE_MS = 1000
 export const RETRY_MAX_MS = 60_000
@@ -48,28 +53,30 @@ const SCHEMA = `
 export class EventBuffer extends DurableObject<Bindings> {
   private flushing: Promise<FlushResult> | undefined
   private failures = 0
+  /** Rows not yet flushed, and when the alarm is due: kept in memory so an append reads neither. */
+  private waitingRows: number
+  private alarmAt: number | null = null
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env)
     ctx.storage.sql.exec(SCHEMA)
+    this.waitingRows = this.waiting()
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm()
+    })
   }
 
   /** Holds new rows durably (each id once) and schedules a flush; answers what was new. */
   async append(rows: EventRow[]): Promise<AppendResult> {
-    const sql = this.ctx.storage.sql
-    let accepted = 0
-    for (const row of rows) {
-      const inserted = sql
-        .exec(
-          'INSERT INTO buffered (id, received_at, row) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id',
-          row[1],
-          row[7],
-          JSON.stringify(row),
-        )
-        .toArray().length
-      accepted += inserted
-    }
-    if (accepted > 0) await this.schedule(this.waiting() >= FLUSH_MAX_EVENTS ? 0 : FLUSH_DELAY_MS)
+    const accepted = this.ctx.storage.sql
+      .exec(
+        `INSERT INTO buffered (id, received_at, row) SELECT value ->> 1, value ->> 7, value FROM json_each(?)
+         WHERE true ON CONFLICT (id) DO NOTHING RETURNING id`,
+        JSON.stringify(rows),
+      )
+      .toArray().length
+    this.waitingRows += accepted
+    if (accepted > 0) await this.schedule(this.waitingRows >= FLUSH_MAX_EVENTS ? 0 : FLUSH_DELAY_MS)
     return { accepted, duplicates: rows.length - accepted }
   }
 
@@ -88,6 +95,7 @@ export class EventBuffer extends DurableObject<Bindings> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null
     try {
       const { waiting } = await this.flush()
       this.failures = 0
@@ -127,7 +135,8 @@ export class EventBuffer extends DurableObject<Bindings> {
       )
       sql.exec('DELETE FROM buffered WHERE flushed_at < ?', now - RECENT_IDS_MS)
     }
-    return { flushed: taken.length, stored, erased, waiting: this.waiting() }
+    this.waitingRows = this.waiting()
+    return { flushed: taken.length, stored, erased, waiting: this.waitingRows }
   }
 
   private waiting(): number {
@@ -137,8 +146,9 @@ export class EventBuffer extends DurableObject<Bindings> {
 
   private async schedule(delay: number): Promise<void> {
     const at = Date.now() + delay
-    const current = await this.ctx.storage.getAlarm()
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
+    if (this.alarmAt !== null && this.alarmAt <= at) return
+    this.alarmAt = at
+    await this.ctx.storage.setAlarm(at)
   }
 }
 

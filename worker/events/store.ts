@@ -87,6 +87,80 @@ export const refreshVisitors = (db: D1Database, siteId: string, cutoff: number, 
     )
     .bind(siteId, cutoff, JSON.stringify(anonymousIds))
 
+/** An event as the archive holds it: the events row, its properties parsed. */
+export interface ArchivedEvent {
+  id: string
+  type: string
+  anonymous_id: string
+  user_id: string | null
+  session_id: string
+  ts: number
+  received_at: number
+  item_id: string | null
+  path: string
+  properties: Record<string, unknown>
+}
+
+/** The oldest folded events before `before` that may leave D1 (`kept` must match the index events_archivable). */
+export const archivedRows = (db: D1Database, siteId: string, before: number, kept: readonly string[], limit: number) =>
+  db
+    .prepare(
+      `SELECT id, type, anonymous_id, user_id, session_id, ts, received_at, item_id, path, properties
+       FROM events INDEXED BY events_archivable
+       WHERE site_id = ?1 AND ts < ?2 AND type NOT IN (${kept.map((t) => `'${t}'`).join(', ')}) AND indexed = 1
+       ORDER BY ts, id LIMIT ?3`,
+    )
+    .bind(siteId, before, limit)
+    .all<Omit<ArchivedEvent, 'properties'> & { properties: string }>()
+    .then((r) => r.results.map((e) => ({ ...e, properties: JSON.parse(e.properties) as Record<string, unknown> })))
+
+/**
+ * Once `rows` are safe in the R2 object `key`: rolls their recommendation impressions and clicks up
+ * per day and strategy, lists `key` on each shopper-day, and deletes the rows, in one transaction.
+ */
+export const deleteArchived = (db: D1Database, siteId: string, key: string, rows: ArchivedEvent[]) => {
+  const ids = JSON.stringify(rows.map((r) => r.id))
+  const days = [...new Set(rows.map((r) => `${r.anonymous_id} ${Math.floor(r.ts / 86_400_000)}`))]
+  const pairs = JSON.stringify(
+    days.map((d) => [d.slice(0, d.lastIndexOf(' ')), Number(d.slice(d.lastIndexOf(' ') + 1))]),
+  )
+  return db.batch([
+    db
+      .prepare(
+        `INSERT INTO recommendation_days (site_id, day, strategy, impressions, clicks)
+         SELECT ?1, date(e.ts / 1000, 'unixepoch'), r.strategy, SUM(e.type = 'Recommendation Shown'),
+                SUM(e.type = 'Recommendation Clicked')
+         FROM events e JOIN recommendations r ON r.site_id = e.site_id AND r.id = json_extract(e.properties, '$.recommendation_id')
+         WHERE e.site_id = ?1 AND e.id IN (SELECT value FROM json_each(?2))
+           AND e.type IN ('Recommendation Shown', 'Recommendation Clicked')
+         GROUP BY 2, 3
+         ON CONFLICT (site_id, day, strategy) DO UPDATE SET impressions = impressions + excluded.impressions,
+           clicks = clicks + excluded.clicks`,
+      )
+      .bind(siteId, ids),
+    db
+      .prepare(
+        `UPDATE visitor_days SET archived = json_insert(COALESCE(archived, '[]'), '$[#]', ?2)
+         WHERE site_id = ?1 AND (anonymous_id, day) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?3))
+           AND ?2 NOT IN (SELECT value FROM json_each(COALESCE(archived, '[]')))`,
+      )
+      .bind(siteId, key, pairs),
+    db.prepare('DELETE FROM events WHERE site_id = ?1 AND id IN (SELECT value FROM json_each(?2))').bind(siteId, ids),
+  ])
+}
+
+/** The archive objects that hold events of these browsers (listed on their days). */
+export const archivedKeys = (db: D1Database, siteId: string, anonymousIds: string[]) =>
+  db
+    .prepare(
+      `SELECT DISTINCT k.value AS key FROM visitor_days d, json_each(d.archived) k
+       WHERE d.site_id = ?1 AND d.anonymous_id IN (SELECT value FROM json_each(?2)) AND d.archived IS NOT NULL
+       ORDER BY 1`,
+    )
+    .bind(siteId, JSON.stringify(anonymousIds))
+    .all<{ key: string }>()
+    .then((r) => r.results.map((k) => k.key))
+
 /** A stored event, as tests and reports read it back. */
 export interface StoredEvent {
   id: string

@@ -12,6 +12,9 @@ const EXPIRE_SQL = {
   visitorDays: `DELETE FROM visitor_days WHERE site_id = ?1 AND (anonymous_id, day) IN
                   (SELECT anonymous_id, day FROM visitor_days WHERE site_id = ?1 AND day < ?2 / 86400000 LIMIT ?3)
                 RETURNING anonymous_id`,
+  recommendationDays: `DELETE FROM recommendation_days WHERE site_id = ?1 AND (day, strategy) IN
+                         (SELECT day, strategy FROM recommendation_days WHERE site_id = ?1
+                            AND day < date(?2 / 1000, 'unixepoch') LIMIT ?3)`,
   decisions: `DELETE FROM decisions WHERE site_id = ?1 AND id IN
                 (SELECT id FROM decisions WHERE site_id = ?1 AND created_at < ?2 LIMIT ?3)`,
   recommendations: `DELETE FROM recommendations WHERE site_id = ?1 AND id IN
@@ -46,6 +49,7 @@ export async function expireChunk(db: D1Database, siteId: string, cutoff: number
     'events',
     'sessions',
     'visitorDays',
+    'recommendationDays',
     'decisions',
     'recommendations',
     'visitorItems',

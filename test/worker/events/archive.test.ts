@@ -1,0 +1,123 @@
+import { env } from 'cloudflare:test'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { VistaEvent } from '../../../contract'
+import { ARCHIVE_AFTER_MS, archivePrefix, archiveSite, expireArchive, KEPT_IN_D1 } from '../../../worker/events/archive'
+import { readBatch } from '../../../worker/events/ingest'
+import { storeEvents } from '../../../worker/events/store'
+import { makeEvent } from '../../fixtures/events'
+import { adminFor, seedTestSite, sendFor, testSite } from '../helpers'
+
+const site = testSite('archive')
+const DAY = 86_400_000
+const now = Date.now()
+const threeDaysAgo = now - 3 * DAY
+
+/** Stores events as if received when they happened, through the production insert and fold. */
+async function storeAt(events: VistaEvent[]) {
+  for (const e of events) {
+    const parsed = readBatch({ site: site.id, key: site.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+    await storeEvents(env.DB, site.id, parsed.value.rows)
+  }
+}
+const at = <E extends VistaEvent>(e: E, ts: number) => ({ ...e, timestamp: ts })
+const inD1 = async () =>
+  (
+    await env.DB.prepare('SELECT id FROM events WHERE site_id = ? ORDER BY id').bind(site.id).all<{ id: string }>()
+  ).results.map((r) => r.id)
+const objects = async () => (await env.ARCHIVE.list({ prefix: archivePrefix(site.id) })).objects.map((o) => o.key)
+const linesOf = async (key: string) =>
+  (await (await env.ARCHIVE.get(key))!.text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; anonymous_id: string })
+
+const ana = { anonymousId: 'ana', sessionId: 'ana-1' }
+const ben = { anonymousId: 'ben', sessionId: 'ben-1' }
+const anaViews = [0, 1, 2].map((i) =>
+  at(makeEvent('Product Viewed', { product_id: `tea-${i}` }, ana), threeDaysAgo + i * 1000),
+)
+const benView = at(makeEvent('Product Viewed', { product_id: 'tea-0' }, ben), threeDaysAgo + 5000)
+const anaOrder = at(
+  makeEvent('Order Completed', { order_id: 'o-1', revenue: 9, products: [{ product_id: 'tea-0', quantity: 1 }] }, ana),
+  threeDaysAgo + 6000,
+)
+const shown = at(
+  makeEvent('Recommendation Shown', { recommendation_id: 'rec-1', product_ids: ['tea-1'] }, ana),
+  threeDaysAgo + 7000,
+)
+const recent = makeEvent('Product Viewed', { product_id: 'tea-9' }, ana)
+const archivedIds = [...anaViews, benView, shown].map((e) => e.id).sort()
+
+const report = async () => {
+  const day = new Date(threeDaysAgo).toISOString().slice(0, 10)
+  const res = await adminFor(site, 'GET', `/reports?from=${day}&to=${day}`)
+  return ((await res.json()) as { recommendations: Array<{ key: string; impressions: number }> }).recommendations
+}
+
+beforeAll(async () => {
+  await seedTestSite(site)
+  await env.DB.prepare(
+    'INSERT INTO recommendations (site_id, id, anonymous_id, strategy, items, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+    .bind(site.id, 'rec-1', 'ana', 'for-you', '["tea-1"]', threeDaysAgo)
+    .run()
+  await storeAt([...anaViews, benView, anaOrder, shown, at(recent, now - 1000)])
+})
+
+describe('the archive', () => {
+  it('moves folded events past the hot window to one R2 object and keeps orders, offers and recent events in D1', async () => {
+    const before = await report()
+    expect(before).toEqual([expect.objectContaining({ key: 'for-you', impressions: 1 })])
+    expect(await archiveSite(env, env.DB, site.id, now)).toEqual({ events: 5, objects: 1, done: true })
+    expect(await inD1()).toEqual([anaOrder.id, recent.id].sort())
+    const [key] = await objects()
+    expect(key).toBe(
+      `${archivePrefix(site.id, Math.floor(threeDaysAgo / DAY))}${threeDaysAgo}-${anaViews[0]!.id}.ndjson`,
+    )
+    expect((await linesOf(key!)).map((l) => l.id).sort()).toEqual(archivedIds)
+    const listed = await env.DB.prepare('SELECT anonymous_id, archived FROM visitor_days WHERE site_id = ? AND day = ?')
+      .bind(site.id, Math.floor(threeDaysAgo / DAY))
+      .all<{ anonymous_id: string; archived: string }>()
+    expect(listed.results.map((r) => [r.anonymous_id, JSON.parse(r.archived)]).sort()).toEqual([
+      ['ana', [key]],
+      ['ben', [key]],
+    ])
+    // The report reads the rollup for what left D1: the same figures as before.
+    expect(await report()).toEqual(before)
+    // Nothing left to move: a second run writes nothing.
+    expect(await archiveSite(env, env.DB, site.id, now)).toEqual({ events: 0, objects: 0, done: true })
+  })
+
+  it('exports archived events with the rest', async () => {
+    const q = new URLSearchParams({ site: site.id, key: site.key, anonymousId: 'ana' })
+    const res = await sendFor(site, 'GET', `/v1/privacy/export?${q}`)
+    const body = (await res.json()) as { events: Array<{ id: string; path: string }> }
+    expect(body.events.map((e) => e.id)).toEqual([...anaViews, anaOrder, shown, recent].map((e) => e.id))
+    expect(body.events[0]!.path).toBe('/p/tea-01')
+  })
+
+  it("erases a shopper's lines from the archive and leaves other shoppers' lines", async () => {
+    const res = await sendFor(site, 'POST', '/v1/privacy/erase', { site: site.id, key: site.key, anonymousId: 'ana' })
+    expect(res.status).toBe(200)
+    const [key] = await objects()
+    expect((await linesOf(key!)).map((l) => l.id)).toEqual([benView.id])
+    expect(await inD1()).toEqual([])
+  })
+
+  it('deletes objects of days before the retention cutoff', async () => {
+    expect(await expireArchive(env, site.id, threeDaysAgo)).toBe(0)
+    expect(await objects()).toHaveLength(1)
+    expect(await expireArchive(env, site.id, now)).toBe(1)
+    expect(await objects()).toEqual([])
+  })
+
+  it('keeps in D1 exactly the types the partial index leaves out', async () => {
+    const { sql } = (await env.DB.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events_archivable'").first<{
+      sql: string
+    }>())!
+    const listed = [...sql.matchAll(/'([^']+)'/g)].map((m) => m[1])
+    expect(listed).toEqual([...KEPT_IN_D1])
+    expect(ARCHIVE_AFTER_MS).toBe(2 * DAY)
+  })
+})

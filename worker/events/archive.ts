@@ -1,0 +1,85 @@
+// The R2 archive of raw events: after the hot window, the events the model has folded leave D1 as
+// NDJSON objects; each shopper-day in D1 lists the objects that hold its events, so export reads
+// and erasure rewrites only those. Orders and offer events stay in D1 for the whole retention
+// period: value, frequency caps and attribution read them there.
+import type { EventType } from '../../contract'
+import type { Bindings } from '../env'
+import { archivedRows, deleteArchived, type ArchivedEvent } from './store'
+
+/** How long raw events stay in D1 after they happened. */
+export const ARCHIVE_AFTER_MS = 2 * 86_400_000
+/** Events per R2 object (one D1 transaction each), and objects per site per cron run. */
+export const ARCHIVE_CHUNK = 2000
+export const ARCHIVE_ROUNDS = 25
+/** Types D1 keeps for the whole retention period. */
+export const KEPT_IN_D1: readonly EventType[] = ['Order Completed', 'Offer Shown', 'Offer Accepted', 'Offer Dismissed']
+
+/** Where the archived events of a site's day begin: keys sort by day, so retention deletes a prefix range. */
+export const archivePrefix = (siteId: string, day?: number) =>
+  `events/${siteId}/${day === undefined ? '' : `${String(day).padStart(6, '0')}/`}`
+
+/** What one run moved. */
+export interface Archived {
+  events: number
+  objects: number
+  done: boolean
+}
+
+/** Moves a site's raw events older than the hot window from D1 into R2, a bounded number of chunks per run. */
+export async function archiveSite(env: Bindings, db: D1Database, siteId: string, now: number): Promise<Archived> {
+  const result: Archived = { events: 0, objects: 0, done: false }
+  for (let round = 0; round < ARCHIVE_ROUNDS; round++) {
+    const rows = await archivedRows(db, siteId, now - ARCHIVE_AFTER_MS, KEPT_IN_D1, ARCHIVE_CHUNK)
+    if (rows.length === 0) return { ...result, done: true }
+    const first = rows[0]!
+    // Named by its first row: a run that dies after the put writes the same key again, never a copy.
+    const key = `${archivePrefix(siteId, Math.floor(first.ts / 86_400_000))}${first.ts}-${first.id}.ndjson`
+    await env.ARCHIVE.put(key, toNdjson(rows), { httpMetadata: { contentType: 'application/x-ndjson' } })
+    await deleteArchived(db, siteId, key, rows)
+    result.events += rows.length
+    result.objects++
+    if (rows.length < ARCHIVE_CHUNK) return { ...result, done: true }
+  }
+  return result
+}
+
+const toNdjson = (rows: ArchivedEvent[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
+const fromNdjson = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ArchivedEvent)
+
+/** The archived events of these browsers, from the objects their days name. */
+export async function readArchived(env: Bindings, keys: string[], browsers: Set<string>): Promise<ArchivedEvent[]> {
+  const found: ArchivedEvent[] = []
+  for (const key of keys) {
+    const object = await env.ARCHIVE.get(key)
+    if (object) found.push(...fromNdjson(await object.text()).filter((e) => browsers.has(e.anonymous_id)))
+  }
+  return found
+}
+
+/** Rewrites each object without these browsers' events (deleting it when nothing is left); answers how many went. */
+export async function eraseArchived(env: Bindings, keys: string[], browsers: Set<string>): Promise<number> {
+  let erased = 0
+  for (const key of keys) {
+    const object = await env.ARCHIVE.get(key)
+    if (!object) continue
+    const all = fromNdjson(await object.text())
+    const kept = all.filter((e) => !browsers.has(e.anonymous_id))
+    erased += all.length - kept.length
+    if (kept.length === all.length) continue
+    await (kept.length > 0 ? env.ARCHIVE.put(key, toNdjson(kept)) : env.ARCHIVE.delete(key))
+  }
+  return erased
+}
+
+/** Deletes a site's archive objects of days before `cutoff` (up to 1,000 keys per call); answers how many. */
+export async function expireArchive(env: Bindings, siteId: string, cutoff: number): Promise<number> {
+  const listed = await env.ARCHIVE.list({ prefix: archivePrefix(siteId), limit: 1000 })
+  const before = archivePrefix(siteId, Math.floor(cutoff / 86_400_000))
+  const old = listed.objects.map((o) => o.key).filter((key) => key < before)
+  if (old.length > 0) await env.ARCHIVE.delete(old)
+  return old.length
+}
