@@ -4,6 +4,8 @@
 import { z } from 'zod'
 import { DEVICE_CLASSES, UTM_KEYS, type UtmKey } from './events'
 import { id, shopperRequest } from './ids'
+import type { RecentKind } from './recent'
+import { recentParam } from './recommend'
 
 /** Largest accepted body of POST /v1/decide. */
 export const MAX_DECIDE_BYTES = 16 * 1024
@@ -30,16 +32,28 @@ export const visitSchema = z
 /** The visit as the SDK describes it. */
 export type Visit = z.input<typeof visitSchema>
 
-/** The body of POST /v1/decide. */
+/** The body of POST /v1/decide; `recent` is the device's recent items (the cart is the visit's). */
 export const decideBody = shopperRequest.extend({
   placement: z.string().min(1).max(64),
   context: visitSchema.default({}),
+  recent: recentParam.optional(),
 })
 /** What the SDK posts to /v1/decide. */
 export type DecideRequest = z.input<typeof decideBody>
 
+/** The lists of the shopper's items by what they did, as conditions name them (`history.viewed`). */
+export const HISTORY_LISTS = {
+  view: 'viewed',
+  add: 'added',
+  buy: 'bought',
+  rate: 'rated',
+} as const satisfies Record<RecentKind, string>
+/** Item ids per list, newest first: the stored history with the device's recent items merged in. */
+export type HistoryLists = Partial<Record<(typeof HISTORY_LISTS)[RecentKind], string[]>>
+
 /** What a decision may look at: the visit plus what the Worker knows; conditions use dotted paths such as `cart.total`. */
 export interface DecisionContext extends z.output<typeof visitSchema> {
+  history?: HistoryLists
   segments?: string[]
   lifecycle?: string
   /** Model scores by name, e.g. `rfm`, `churnRisk`. */
@@ -65,6 +79,7 @@ function visitFields(schema: z.ZodType, prefix = ''): Array<[string, FieldKind]>
 export const CONTEXT_FIELDS: Readonly<Record<string, FieldKind>> = Object.freeze({
   segments: 'list',
   lifecycle: 'string',
+  ...Object.fromEntries(Object.values(HISTORY_LISTS).map((list) => [`history.${list}`, 'list'])),
   ...Object.fromEntries(visitFields(visitSchema)),
 })
 /** Open-ended roots: any name below them is a field (scores and profile traits). */

@@ -1,4 +1,6 @@
-// GET /v1/recommendations: the strategies and the answer.
+// GET /v1/recommendations: the strategies, the device's recent items and the answer.
+import { z } from 'zod'
+import { decodeRecent, MAX_RECENT, MAX_RECENT_CHARS, RECENT_TOKEN } from './recent'
 
 /** Recommendation strategies served by GET /v1/recommendations. */
 export const STRATEGIES = [
@@ -30,3 +32,18 @@ export interface RecommendationAnswer {
   label: string
   items: RecommendedItem[]
 }
+
+/**
+ * The device's recent items (`recent`, encoded by encodeRecent): a query parameter of GET
+ * /v1/recommendations and a field of POST /v1/decide, decoded onto the Worker's clock.
+ */
+export const recentParam = z
+  .string()
+  .max(MAX_RECENT_CHARS, `must be at most ${MAX_RECENT_CHARS} characters`)
+  .transform((s) => (s ? s.split(',') : []))
+  .pipe(
+    z
+      .array(z.string().regex(RECENT_TOKEN, 'must be <id>.<v|a|b|r1-r5><seconds ago>, e.g. tea-01.v42'))
+      .max(MAX_RECENT, `must hold at most ${MAX_RECENT} items`),
+  )
+  .transform((tokens) => decodeRecent(tokens, Date.now()))

@@ -1,8 +1,6 @@
 // The shopper's profile on the device: a pure fold over their events, so the Worker can reuse it.
 import type { EventProperties, VistaEvent } from '../contract'
-
-/** Newest product ids kept in `recent`. */
-export const MAX_RECENT = 20
+import { MAX_RECENT, type RecentItem, type RecentKind } from '../contract/recent'
 
 /** What the device knows about its shopper, updated on every event. */
 export interface Profile {
@@ -20,8 +18,8 @@ export interface Profile {
   visits: number
   lastSessionId: string | null
   lastVisitDay: string | null
-  /** Product ids viewed, newest first, without repeats. */
-  recent: string[]
+  /** Products viewed, added, bought and rated, newest first, one per product and kind, at most MAX_RECENT. */
+  recent: RecentItem[]
   /** Product id to quantity, as the shopper's cart holds it now. */
   cart: Record<string, number>
   /** Unit prices of the cart's products, as last tracked (for the cart's value). */
@@ -71,7 +69,6 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
   }
   const p: Profile = {
     ...profile,
-    recent: [...profile.recent],
     cart: { ...profile.cart },
     cartPrices: { ...profile.cartPrices },
     ratings: { ...profile.ratings },
@@ -89,19 +86,24 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
   const countCategory = (product: Product) => {
     if (product.category) p.categories[product.category] = (p.categories[product.category] ?? 0) + 1
   }
+  // A new array each time, so the input's stays as it was.
+  const note = (id: string, kind: RecentKind, rating?: number) => {
+    p.recent = [
+      { id, kind, ts: event.timestamp, rating },
+      ...p.recent.filter((r) => r.id !== id || r.kind !== kind),
+    ].slice(0, MAX_RECENT)
+  }
   switch (event.type) {
     case 'Page Viewed':
       p.pageViews++
       break
     case 'Product Viewed':
-      p.recent = [event.properties.product_id, ...p.recent.filter((id) => id !== event.properties.product_id)].slice(
-        0,
-        MAX_RECENT,
-      )
+      note(event.properties.product_id, 'view')
       countCategory(event.properties)
       break
     case 'Product Added': {
       const { product_id, quantity = 1, price } = event.properties
+      note(product_id, 'add')
       p.cart[product_id] = (p.cart[product_id] ?? 0) + quantity
       if (price !== undefined) p.cartPrices[product_id] = price
       countCategory(event.properties)
@@ -131,10 +133,14 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
       p.revenue = Math.round((p.revenue + event.properties.revenue) * 100) / 100
       p.cart = {}
       p.cartPrices = {}
-      event.properties.products.forEach(countCategory)
+      for (const product of event.properties.products) {
+        note(product.product_id, 'buy')
+        countCategory(product)
+      }
       break
     case 'Product Reviewed':
       p.ratings[event.properties.product_id] = event.properties.rating
+      note(event.properties.product_id, 'rate', event.properties.rating)
       break
   }
   return p

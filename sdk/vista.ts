@@ -24,6 +24,7 @@ import { fetchRecommendations, type RecommendOptions } from './recommend'
 import { attribute, newId, SESSION_TIMEOUT, sha256, type Ids } from './record'
 import { createOutbox, type Stats } from './send'
 import { change, persist, read, readDevice, remove, removeAll, writeDevice } from './store'
+import { encodeRecent } from '../contract/recent'
 
 /** What the script tag's data attributes set (index.ts passes its dataset as they are: text). */
 export interface VistaOptions {
@@ -239,7 +240,14 @@ export function createVista(options: VistaOptions): Vista {
           utm: page.utm,
         } satisfies Visit
         // Partial: a missing site, key or id is the Worker's to refuse, with its reasons.
-        const body = { site, key, anonymousId: ids?.anonymousId, placement, context } satisfies Partial<DecideRequest>
+        const body = {
+          site,
+          key,
+          anonymousId: ids?.anonymousId,
+          placement,
+          context,
+          recent: encodeRecent(profile?.recent),
+        } satisfies Partial<DecideRequest>
         const res = await post('decide', body)
         return res.ok ? ((await res.json()) as DecisionAnswer) : null
       } catch {
@@ -286,7 +294,11 @@ export function createVista(options: VistaOptions): Vista {
         await serially(async () => {}) // the consent decides which store holds the ids
         const [ids, profile] = await shopper()
         const cart = Object.keys(profile?.cart ?? {}).join(',')
-        return await fetchRecommendations(endpoint, { site, key, anonymousId: ids?.anonymousId, cart }, options)
+        return await fetchRecommendations(
+          endpoint,
+          { site, key, anonymousId: ids?.anonymousId, cart, recent: encodeRecent(profile?.recent) },
+          options,
+        )
       } catch {
         return null
       }

@@ -155,7 +155,15 @@ describe('the demo shop in Chromium', () => {
       categories: { tea: 2, coffee: 4 },
       sessions: 1,
     })
-    expect(profile.recent.slice(0, 2)).toEqual(['coffee-02', 'tea-01'])
+    // What was done with each product, newest first: what every recommendation and decide request sends.
+    expect(profile.recent.map((r) => `${r.id} ${r.kind}${r.rating ?? ''}`)).toEqual([
+      'coffee-02 buy',
+      'coffee-02 add',
+      'coffee-02 view',
+      'tea-01 rate4',
+      'tea-01 add',
+      'tea-01 view',
+    ])
     // Trending on the home page counts these very events: coffee-02 was viewed, added twice and bought.
     await page.click('a.brand')
     const trending = page.locator('[data-strategy="trending"][data-vista-filled^="rec_"]')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { applyEvent, emptyProfile, MAX_RECENT, type Profile } from '../../sdk/profile'
-import type { VistaEvent } from '../../contract'
+import { applyEvent, emptyProfile, type Profile } from '../../sdk/profile'
+import { MAX_RECENT, type VistaEvent } from '../../contract'
 import { makeEvent } from '../fixtures/events'
 
 const fold = (events: VistaEvent[], start: Profile = emptyProfile('anon-1')) => events.reduce(applyEvent, start)
@@ -39,8 +39,34 @@ describe('applyEvent()', () => {
     const views = Array.from({ length: MAX_RECENT + 5 }, (_, i) => makeEvent('Product Viewed', { product_id: `p${i}` }))
     const p = fold([...views, makeEvent('Product Viewed', { product_id: 'p10' })])
     expect(p.recent).toHaveLength(MAX_RECENT)
-    expect(p.recent.slice(0, 3)).toEqual(['p10', `p${MAX_RECENT + 4}`, `p${MAX_RECENT + 3}`])
-    expect(p.recent.filter((id) => id === 'p10')).toHaveLength(1)
+    expect(p.recent.slice(0, 3).map((r) => r.id)).toEqual(['p10', `p${MAX_RECENT + 4}`, `p${MAX_RECENT + 3}`])
+    expect(p.recent.filter((r) => r.id === 'p10')).toHaveLength(1)
+  })
+
+  it('keeps what was done with each product and when: one entry per product and kind, newest first', () => {
+    const t = Date.UTC(2026, 0, 1, 10)
+    const at = (s: number) => ({ timestamp: t + s * 1000 })
+    const p = fold([
+      makeEvent('Product Viewed', { product_id: 'a' }, at(1)),
+      makeEvent('Product Added', { product_id: 'a', quantity: 2 }, at(2)),
+      makeEvent('Product Viewed', { product_id: 'b' }, at(3)),
+      makeEvent('Product Viewed', { product_id: 'a' }, at(4)),
+      makeEvent('Product Reviewed', { product_id: 'b', rating: 2 }, at(5)),
+      makeEvent('Product Removed', { product_id: 'a' }, at(6)),
+      makeEvent(
+        'Order Completed',
+        { order_id: 'o1', revenue: 9, products: [{ product_id: 'b' }, { product_id: 'c' }] },
+        at(7),
+      ),
+    ])
+    expect(p.recent).toEqual([
+      { id: 'c', kind: 'buy', ts: t + 7000 },
+      { id: 'b', kind: 'buy', ts: t + 7000 },
+      { id: 'b', kind: 'rate', ts: t + 5000, rating: 2 },
+      { id: 'a', kind: 'view', ts: t + 4000 },
+      { id: 'b', kind: 'view', ts: t + 3000 },
+      { id: 'a', kind: 'add', ts: t + 2000 },
+    ])
   })
 
   it('counts sessions by session id and visits by calendar day', () => {

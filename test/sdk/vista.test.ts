@@ -245,7 +245,40 @@ describe('createVista()', () => {
     // for two tabs of one shop, so both instances record under one anonymous id into one profile.
     const [pa, pb] = await Promise.all([a.profile(), b.profile()])
     expect(pa).toEqual(pb)
-    expect(pa).toMatchObject({ events: 2, recent: ['tea-02', 'tea-01'] })
+    expect(pa).toMatchObject({
+      events: 2,
+      recent: [
+        { id: 'tea-02', kind: 'view' },
+        { id: 'tea-01', kind: 'view' },
+      ],
+    })
     expect(posted[0]!.body.events).toMatchObject([{ anonymousId: pa.anonymousId }])
+  })
+})
+
+describe('vista.recommend() and vista.decide()', () => {
+  it('send what the device did lately, before the Worker has stored it', async () => {
+    const asked: string[] = []
+    const bodies: Array<Record<string, unknown>> = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        asked.push(String(url))
+        if (init?.body) bodies.push(JSON.parse(String(init.body)))
+        // Events are never confirmed: what the answer reflects comes from the device alone.
+        return new Response('{}', { status: 503 })
+      }),
+    )
+    const vista = sdk.createVista({ endpoint: '/v1', site: 'demo', key: 'pk_demo' })
+    vista.track('Product Viewed', { product_id: 'tea-01' })
+    vista.track('Product Added', { product_id: 'cup-1', price: 4 })
+    await vista.recommend({ strategy: 'for-you' })
+    await vista.decide('top')
+    const query = new URL(asked.find((u) => u.includes('/recommendations'))!, 'http://x').searchParams
+    expect(query.get('recent')).toMatch(/^cup-1\.a\d,tea-01\.v\d$/)
+    expect(query.get('cart')).toBe('cup-1')
+    const decide = bodies.find((b) => b.placement === 'top')!
+    expect(decide.recent).toBe(query.get('recent'))
+    expect(decide.context).toMatchObject({ cart: { items: ['cup-1'], count: 1, total: 4 } })
   })
 })

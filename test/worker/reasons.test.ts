@@ -34,6 +34,7 @@ const CONTEXT: DecisionContext = {
   lifecycle: 'at-risk',
   scores: { churnRisk: 0.83, rfm: 'hibernating', tier: 'D', pAlive: 0.27, value: 'low-priority', r: 2 },
   cart: { total: 92, count: 3, items: ['sku-1'] },
+  history: { viewed: ['tea-01', 'sku-2'], added: ['sku-1'], bought: ['sku-2'], rated: ['tea-01'] },
   page: { type: 'product', path: '/p/tea-01', item: 'tea-01', category: 'tea' },
   device: 'mobile',
   time: { hour: 20, weekday: 6 },
@@ -227,7 +228,16 @@ function expectShopperReasons(decision: Decision, allowed: number[], name = '') 
 describe('decision reasons', () => {
   it('cover every field and operator of the condition language', () => {
     expect(FIELDS).toEqual(
-      expect.arrayContaining(['segments', 'lifecycle', 'cart.total', 'page.category', 'utm.campaign', 'time.weekday']),
+      expect.arrayContaining([
+        'segments',
+        'lifecycle',
+        'cart.total',
+        'page.category',
+        'utm.campaign',
+        'time.weekday',
+        'history.viewed',
+        'history.rated',
+      ]),
     )
     for (const path of FIELDS)
       expect(

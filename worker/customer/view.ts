@@ -3,6 +3,10 @@
 import type { DecisionContext } from '../../contract'
 import { customerFacts, orderHistories, populationStats, recentVisitors, saveSegmentSizes } from './store'
 import { anonymousIdsOf, identitiesOf, uidOf } from '../identity/store'
+import { historyLists } from '../recommend/history'
+import { HISTORY_LIMIT } from '../recommend/load'
+import type { HistoryItem } from '../recommend/model'
+import { historyItems, visitorHistory, type HistoryRow } from '../recommend/store'
 import type { Bindings, Site } from '../env'
 import { CACHE_KEYS } from '../http/cache-keys'
 import { ACTIVITY_WEEKS, DEFAULT_LIFECYCLE, segmentOne, summarise, type Population } from './segments'
@@ -100,17 +104,19 @@ async function sitePopulation(env: Bindings, siteId: string): Promise<Population
   return { ...stats, tiers: { A: A ?? Infinity, B: B ?? Infinity, C: C ?? Infinity }, medians: null }
 }
 
-/** The customer behind a browser: UID, browsers, identities, summary and segmentation. */
+/** The customer behind a browser: UID, browsers, identities, summary, segmentation and latest items. */
 export async function customerView(env: Bindings, site: Site, anonymousId: string, now: number) {
   const uid = await uidOf(env.DB, site.id, anonymousId)
   // History from before login joins in: every browser linked to the UID counts.
   const browsers = uid ? await anonymousIdsOf(env.DB, site.id, uid) : [anonymousId]
-  const [facts, population, identities, valueModel] = await Promise.all([
+  const [facts, population, identities, valueModel, historyRows] = await Promise.all([
     customerFacts(env.DB, site.id, browsers, now, ACTIVITY_WEEKS),
     sitePopulation(env, site.id),
     uid ? identitiesOf(env.DB, site.id, uid) : Promise.resolve([]),
     siteValueModel(env, site.id, now),
+    visitorHistory(env.DB, site.id, anonymousId, HISTORY_LIMIT).all<HistoryRow>(),
   ])
+  const history = historyItems(historyRows.results)
   const summary = summarise(uid ?? anonymousId, facts, now)
   let value: { pAlive: number; expectedPurchases: number; predictedValue: number } | null = null
   const days = facts.orderDays
@@ -128,17 +134,22 @@ export async function customerView(env: Bindings, site: Site, anonymousId: strin
     ...DEFAULT_LIFECYCLE,
     ...site.settings?.lifecycle,
   })
-  return { uid, browsers, identities, facts, summary, view, value }
+  return { uid, browsers, identities, facts, summary, view, value, history }
 }
 
-/** What a decision may look at: the customer's segments and scores, plus what only the page knows. */
+/**
+ * What a decision may look at: the customer's segments, scores and items (the stored ones, or
+ * `history` with the device's merged in), plus what only the page knows.
+ */
 export function decisionContext(
-  customer: Pick<Awaited<ReturnType<typeof customerView>>, 'view' | 'summary' | 'value'>,
-  page: Omit<DecisionContext, 'segments' | 'lifecycle' | 'scores' | 'profile'> = {},
+  customer: Pick<Awaited<ReturnType<typeof customerView>>, 'view' | 'summary' | 'value' | 'history'>,
+  page: Omit<DecisionContext, 'history' | 'segments' | 'lifecycle' | 'scores' | 'profile'> = {},
+  history: HistoryItem[] = customer.history,
 ): DecisionContext {
   const { view, summary, value } = customer
   return {
     ...page,
+    history: historyLists(history),
     segments: view.segments,
     lifecycle: view.lifecycle,
     scores: {

@@ -4,6 +4,10 @@ import type { DecisionContext } from '../../contract'
 import { clausesOf, holds, kindOf, resolve, type Clause, type Condition, type Operator } from './conditions'
 
 const LABELS: Record<string, string> = {
+  'history.viewed': 'items viewed',
+  'history.added': 'items added to cart',
+  'history.bought': 'items bought',
+  'history.rated': 'items rated',
   segments: 'segment',
   'cart.count': 'items in cart',
   'time.hour': 'hour',
@@ -137,6 +141,12 @@ const MEDIA: Record<string, string> = {
   affiliate: 'Because you came from a partner site',
 }
 const CART = "Because of what's in your cart"
+const HISTORY: Record<string, string> = {
+  'history.viewed': "Because of what you've looked at",
+  'history.added': "Because of what you've added to your cart",
+  'history.bought': "Because of what you've bought",
+  'history.rated': "Because of what you've rated",
+}
 
 // Own keys only: a page type such as "constructor" must not find Object's prototype.
 const lookup = (table: Record<string, string>, key: unknown) =>
@@ -209,7 +219,9 @@ function forShopper({ path, op, operand }: Clause, actual: unknown): string | nu
       return lookup(MEDIA, text?.toLowerCase()) ?? LINK
     default:
       // Other utm fields hold the marketer's campaign names; scores and profile traits are theirs too.
-      return path.startsWith('utm.') ? LINK : null
+      if (path.startsWith('utm.')) return LINK
+      // An empty list held only `$exists`: nothing the shopper did to speak of.
+      return Array.isArray(actual) && actual.length > 0 ? lookup(HISTORY, path) : null
   }
 }
 

@@ -7,6 +7,9 @@ import type { AppEnv } from '../env'
 import { randomId } from '../ids'
 import { siteAuth } from '../http/site-auth'
 import { afterResponse } from '../http/body'
+import { mergeHistory } from '../recommend/history'
+import { HISTORY_LIMIT } from '../recommend/load'
+import { catalogItems } from '../recommend/store'
 
 /** Share of shoppers in the holdout group unless the site sets `decide.holdoutShare`. */
 export const HOLDOUT_SHARE = 0.1
@@ -28,14 +31,18 @@ export default new Hono<AppEnv>().post(
     const now = Date.now()
     const customer = await customerView(c.env, site, req.anonymousId, now)
     const { view } = customer
-    const context = decisionContext(customer, req.context)
+    const recent = req.recent ?? []
     // Arms learn per lifecycle stage: coarse enough to gather evidence, fine enough to differ.
     const segmentKey = view.lifecycle
-    const [actionRows, armRows, contactRows] = await c.env.DB.batch([
+    const [actionRows, armRows, contactRows, ...catalogRows] = await c.env.DB.batch([
       listActions(c.env.DB, site.id),
       segmentArms(c.env.DB, site.id, segmentKey),
       offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
+      ...catalogItems(c.env.DB, site.id, [...new Set(['', ...recent.map((r) => r.id)])]),
     ])
+    // The device's recent items, as catalog items, join the stored ones for this decision only.
+    const known = new Set(catalogRows.flatMap((r) => (r.results ?? []) as Array<{ id: string }>).map((r) => r.id))
+    const context = decisionContext(customer, req.context, mergeHistory(customer.history, recent, known, HISTORY_LIMIT))
     const actions = savedActions((actionRows?.results ?? []) as Array<{ definition: string }>)
     const arms: Arms = Object.fromEntries(
       ((armRows?.results ?? []) as Array<{ action_id: string; successes: number; failures: number }>).map((r) => [
@@ -85,7 +92,8 @@ export default new Hono<AppEnv>().post(
       probability: decision.probability,
       propensity: decision.propensity,
       holdout: decision.holdout,
-      context,
+      // The visit as before; the item lists stay out of the log: the device's recent items are never stored.
+      context: { ...context, history: undefined },
       trace: decision.trace,
       at: now,
     })

@@ -4,14 +4,17 @@ import type { ItemRow } from '../admin/store'
 import {
   catalogItems,
   dismissedItems,
+  historyItems,
   itemSupport,
   neighbourList,
   newestItems,
   trendingItems,
   visitorHistory,
+  type HistoryRow,
 } from './store'
-import type { Strategy } from '../../contract'
-import { trendScore, type CatalogItem, type HistoryItem, type ModelData, type Neighbour } from './model'
+import type { RecentItem, Strategy } from '../../contract'
+import { mergeHistory } from './history'
+import { trendScore, type CatalogItem, type ModelData, type Neighbour } from './model'
 import { RECOMMENDERS } from './strategies'
 import { categoryWeights } from './strategies/popular'
 
@@ -21,13 +24,15 @@ export const NEIGHBOURS_PER_ITEM = 50
 export const TRENDING_LIMIT = 100
 export const CART_LIMIT = 20
 
-/** What the loader reads of a request: the strategy, the shopper, the page, the cart, and the time. */
+/** What the loader reads of a request: the strategy, the shopper, the page, the cart, the device's recent items, and the time. */
 export interface LoadInput {
   strategy: Strategy
   anonymousId?: string
   item?: string
   category?: string
   cart?: string[]
+  /** What the device did lately, on the Worker's clock: merged into the stored history, never stored. */
+  recent?: RecentItem[]
   now: number
 }
 
@@ -42,8 +47,9 @@ const toCatalog = (r: Pick<ItemRow, 'id' | 'title' | 'category' | 'price' | 'ima
 const rows = <T>(results: D1Result[], i: number) => (results[i]?.results ?? []) as T[]
 
 /**
- * Loads what the strategy needs in three round trips of bounded size: the shopper's history and
- * trending items; the neighbours of the source items; then the catalog rows of every candidate.
+ * Loads what the strategy needs in three round trips of bounded size: the shopper's history, trending
+ * items and the catalog rows of the page's item and the device's recent items; the neighbours of the
+ * source items; then the catalog rows of every candidate.
  */
 export async function loadModelData(
   db: D1Database,
@@ -53,31 +59,18 @@ export async function loadModelData(
   const { anonymousId, item, now } = input
   const needs = RECOMMENDERS[input.strategy].needs
   const cart = (input.cart ?? []).slice(0, CART_LIMIT)
+  const recent = input.recent ?? []
   const first = await db.batch([
     anonymousId ? visitorHistory(db, siteId, anonymousId, HISTORY_LIMIT) : db.prepare('SELECT 1 WHERE 0'),
     anonymousId ? dismissedItems(db, siteId, anonymousId) : db.prepare('SELECT 1 WHERE 0'),
     trendingItems(db, siteId, TRENDING_LIMIT),
     newestItems(db, siteId, TRENDING_LIMIT),
-    ...catalogItems(db, siteId, item ? [item] : ['']),
+    ...catalogItems(db, siteId, [...new Set([item ?? '', ...recent.map((r) => r.id)])]),
   ])
-  type HistoryRow = {
-    item_id: string
-    last_ts: number
-    views: number
-    adds: number
-    purchases: number
-    rating: number | null
-    dismissed: number
-  }
-  const history: HistoryItem[] = rows<HistoryRow>(first, 0).map((h) => ({
-    item: h.item_id,
-    lastTs: h.last_ts,
-    views: h.views,
-    adds: h.adds,
-    purchases: h.purchases,
-    rating: h.rating,
-    dismissed: h.dismissed === 1,
-  }))
+  const stored = historyItems(rows<HistoryRow>(first, 0))
+  const known = first.slice(4).flatMap((r) => (r.results ?? []) as ItemRow[])
+  // The device's items join the history only as real catalog items: a reason may name them.
+  const history = mergeHistory(stored, recent, new Set(known.map((r) => r.id)), HISTORY_LIMIT)
   const dismissed = new Set(rows<{ item_id: string }>(first, 1).map((r) => r.item_id))
   type TrendRow = { item_id: string; trend: number; category: string | null }
   const toTrend = (t: TrendRow) => ({ item: t.item_id, score: trendScore(t.trend, now), category: t.category })
@@ -87,7 +80,7 @@ export async function loadModelData(
   const newest = rows<{ id: string; category: string }>(first, 3)
     .filter((r) => !hot.has(r.id))
     .map((r, i) => ({ item: r.id, score: 1e-12 / (i + 1), category: r.category, isNew: true }))
-  const contextItem = rows<ItemRow>(first, 4)[0]
+  const contextItem = known.find((r) => r.id === item)
   const category = input.category ?? contextItem?.category
 
   const { personal } = needs

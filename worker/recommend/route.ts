@@ -2,7 +2,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { logRecommendation } from './store'
-import { STRATEGIES, siteKey, type RecommendationAnswer } from '../../contract'
+import { recentParam, STRATEGIES, siteKey, type RecommendationAnswer } from '../../contract'
 import type { AppEnv } from '../env'
 import { randomId } from '../ids'
 import { RECOMMENDERS } from './strategies'
@@ -30,6 +30,7 @@ export const recommendationQuery = siteKey.extend({
   item: z.string().max(200).optional(),
   category: z.string().max(128).optional(),
   cart: list.optional(),
+  recent: recentParam.optional(),
   rules: z
     .string()
     .max(8000)

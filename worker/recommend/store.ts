@@ -1,6 +1,7 @@
 // What a recommendation reads: the customer's history over all their browsers, trending items,
 // neighbours, catalog rows; and the answer log that attribution reads.
 import { inChunks, marks } from '../d1'
+import type { HistoryItem } from './model'
 
 // The browsers of the customer behind browser ?2: every browser joined to its UID (only verified
 // links join, see identity/route.ts), or the browser alone; as many as anonymousIdsOf reads.
@@ -29,6 +30,29 @@ export const HISTORY_SQL = {
 /** A customer's most recent items over all their browsers, newest first. */
 export const visitorHistory = (db: D1Database, siteId: string, visitor: string, limit: number) =>
   db.prepare(HISTORY_SQL.history).bind(siteId, visitor, limit)
+
+/** One row of visitorHistory. */
+export interface HistoryRow {
+  item_id: string
+  last_ts: number
+  views: number
+  adds: number
+  purchases: number
+  rating: number | null
+  dismissed: number
+}
+
+/** visitorHistory's rows as the history recommenders read. */
+export const historyItems = (rows: HistoryRow[]): HistoryItem[] =>
+  rows.map((h) => ({
+    item: h.item_id,
+    lastTs: h.last_ts,
+    views: h.views,
+    adds: h.adds,
+    purchases: h.purchases,
+    rating: h.rating,
+    dismissed: h.dismissed === 1,
+  }))
 
 /** Items the customer said "not interested" to, on any of their browsers. */
 export const dismissedItems = (db: D1Database, siteId: string, visitor: string) =>
