@@ -8,8 +8,14 @@
 import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../contract'
 import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
-import { startWorker, type LocalWorker } from '../e2e/server'
+import { rm } from 'node:fs/promises'
+import { migratedState, startWorker, type LocalWorker } from '../e2e/server'
+import { readBatch } from '../../worker/events/ingest'
+import { storeEvents } from '../../worker/events/store'
+import { FLUSH_MAX_EVENTS } from '../../worker/events/tunables'
+import { ARCHIVE_AFTER_MS, KEPT_IN_D1 } from '../../worker/events/archive'
 import { migratedMemory, openLocalD1, tableBytes } from './local-d1'
+import { SIM_SITES, seedSites, simulateSites } from './ingest/sites'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
@@ -41,6 +47,7 @@ const seed = (persistTo: string) =>
     const origins = ['http://127.0.0.1:*']
     await upsertSite(env.DB, { id: SITE, name: 'bench', keyHash: await hashKey(KEY), origins })
     await upsertItems(env.DB, SITE, benchCatalog(ITEMS, CATEGORIES))
+    await seedSites(env)
   })
 
 /** `count` batches of `size` events, each from one shopper's outbox, as the SDK flushes them. */
@@ -96,7 +103,7 @@ async function until(done: () => boolean, deadlineMs = 120_000, everyMs = 20): P
   return (performance.now() - start) / 1000
 }
 
-/** A shop's year in D1 at `perDay` events: 10 GB over the bytes each event leaves behind. */
+/** D1's cap per database, and the shop the capacity goal is sized for. */
 const D1_MAX_BYTES = 10 * 1000 ** 3
 const SHOP_EVENTS_PER_DAY = 500_000
 
@@ -136,11 +143,42 @@ async function bytesBeforeAfter(events: VistaEvent[][]) {
       .reduce((n, t) => n + t.bytes, 0)
   const before = sum()
   const { readFile } = await import('node:fs/promises')
-  db.exec(await readFile('worker/migrations/0015_lean_events.sql', 'utf8'))
+  for (const file of ['0015_lean_events.sql', '0016_archive.sql']) {
+    db.exec(await readFile(`worker/migrations/${file}`, 'utf8'))
+  }
   db.exec('VACUUM')
   const after = sum()
+  // What stays once the archive has taken the rest: the same test as its partial index.
+  db.prepare(`DELETE FROM events WHERE type NOT IN (SELECT value FROM json_each(?))`).run(JSON.stringify(KEPT_IN_D1))
+  db.exec('VACUUM')
+  const kept = sum()
   db.close()
-  return { before, after }
+  return { before, after, kept }
+}
+
+/**
+ * Rows D1 writes per event (what it bills, indexes included), through the production storeEvents on
+ * a fresh local state, `perFlush` events a transaction as the buffer folds them.
+ */
+async function rowsWrittenPerEvent(batches: VistaEvent[][], perFlush: number) {
+  const persistTo = await migratedState('vista-ingest-rows-')
+  try {
+    await seed(persistTo)
+    return await withLocalEnv(persistTo, async (env) => {
+      const rows = batches.flatMap((events) => {
+        const parsed = readBatch({ site: SITE, key: KEY, sentAt: Date.now(), events }, Date.now())
+        if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+        return parsed.value.rows
+      })
+      let written = 0
+      for (let i = 0; i < rows.length; i += perFlush) {
+        written += (await storeEvents(env.DB, SITE, rows.slice(i, i + perFlush))).rowsWritten
+      }
+      return written / rows.length
+    })
+  } finally {
+    await rm(persistTo, { recursive: true, force: true })
+  }
 }
 
 async function main() {
@@ -166,6 +204,7 @@ async function main() {
   const worker = await startWorker({ prefix: 'vista-ingest-', seed, vars: { RATE_LIMITS: 'off' } })
   const d1 = await openLocalD1(worker.persistTo, SITE)
   const folded = () => (d1.prepare('SELECT COUNT(*) AS n FROM events WHERE indexed = 1').get() as { n: number }).n
+  // All sites' events (the simulation's sites too).
   const stored = () => (d1.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n
   try {
     // 1. The edge path, closed loop at `concurrency`, against the empty route.
@@ -253,32 +292,58 @@ async function main() {
       `replayed ${replays.length} batches: accepted ${again.accepted}, duplicates ${again.duplicates} of ${replayed}`,
     )
     await new Promise((r) => setTimeout(r, 2000))
-    check(stored() === sent, `D1 holds ${stored()} events after the replay, ${sent} sent`)
+    const benchStored = () =>
+      (d1.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?').get(SITE) as { n: number }).n
+    check(benchStored() === sent, `D1 holds ${benchStored()} events after the replay, ${sent} sent`)
+
+    // 5 runs before 4 so the byte counts cover every event sent.
+    console.log(`\n## 5. ${SIM_SITES} sites of Zipf sizes, ${rate} events/s in all for ${seconds / 2} s each phase`)
+    const sim = await simulateSites(worker, d1, rate, seconds / 2)
+    check(sim.failures === 0, `${sim.failures} of ${sim.requests} simulation requests failed`)
+    check(sim.lost === 0, `${sim.lost} sites lost or duplicated events`)
+    check(sim.worstP99 <= 5000, `every site's lag p99 ≤ 5,000 ms (worst ${ms(sim.worstP99)} ms)`)
 
     // 4. Bytes per event.
     console.log('\n## 4. Bytes of D1 per event')
+    const events = stored()
     const tables = tableBytes(d1)
-    const total = tables.reduce((n, t) => n + t.bytes, 0)
+    const bytesOf = (names: string[]) => tables.filter((t) => names.includes(t.table)).reduce((n, t) => n + t.bytes, 0)
     console.log(
       formatTable(
-        ['table (indexes included)', 'bytes', 'bytes/event'],
-        tables.map((t) => [t.table, String(t.bytes), (t.bytes / sent).toFixed(1)]),
+        ['table (indexes included)', 'bytes', `bytes/event (${events} events)`],
+        tables.map((t) => [t.table, String(t.bytes), (t.bytes / events).toFixed(1)]),
       ),
     )
-    const { before, after } = await bytesBeforeAfter(all.slice(0, WARMUP + batches + pacedRun.requests))
+    const sample = all.slice(0, WARMUP + batches + pacedRun.requests)
+    const sampled = sample.length * size
+    const { before, after, kept } = await bytesBeforeAfter(sample)
     console.log(
-      `events, sessions and shopper-days, same ${sent} events: before 0015 ${(before / sent).toFixed(0)} B/event, ` +
-        `after ${(after / sent).toFixed(0)} B/event (${((100 * after) / before - 100).toFixed(0)}%)`,
+      `events, sessions and shopper-days of the same ${sampled} events: before 0015 ` +
+        `${(before / sampled).toFixed(0)} B/event, after ${(after / sampled).toFixed(0)} B/event ` +
+        `(${((100 * after) / before - 100).toFixed(0)}%), after the archive took what it takes ` +
+        `${(kept / sampled).toFixed(0)} B/event`,
     )
-    const days = (perEvent: number) => (D1_MAX_BYTES / (SHOP_EVENTS_PER_DAY * perEvent)).toFixed(0)
+    // Growing with events: kept rows, sessions, days and each shopper's items; bounded by the catalog: pairs, stats.
+    const perShopper = bytesOf(['visitor_items', 'visitors']) / events
+    const catalogBound = bytesOf(['item_pairs', 'item_stats', 'items'])
+    const hotDays = ARCHIVE_AFTER_MS / 86_400_000
+    const hot = hotDays * SHOP_EVENTS_PER_DAY * (after / sampled + perShopper)
+    const growth = SHOP_EVENTS_PER_DAY * (kept / sampled + perShopper)
+    const daysFull = (D1_MAX_BYTES - hot - catalogBound) / growth
+    const daysBefore = D1_MAX_BYTES / (SHOP_EVENTS_PER_DAY * (before / sampled + perShopper))
     console.log(
-      `the ${SHOP_EVENTS_PER_DAY.toLocaleString('en')}-events-a-day shop, all of D1 at ${(total / sent).toFixed(0)} ` +
-        `B/event: one 10 GB database lasts ${days(total / sent)} days (before 0015: ${days((total - after + before) / sent)})`,
+      `the ${SHOP_EVENTS_PER_DAY.toLocaleString('en')}-events-a-day shop: ${(growth / 1e6).toFixed(1)} MB a day ` +
+        `stays in D1 (${hotDays} days of raw events: ${(hot / 1e9).toFixed(2)} GB; catalog-bound model: ` +
+        `${(catalogBound / 1e6).toFixed(0)} MB), so one 10 GB shard lasts ${daysFull.toFixed(0)} days ` +
+        `(before 0015 and the archive: ${daysBefore.toFixed(0)})`,
     )
+    check(daysFull >= 400, `a shard lasts ≥ 400 days for the 500,000-events-a-day shop (${daysFull.toFixed(0)})`)
   } finally {
     d1.close()
     await worker.stop()
   }
+  const perEvent = await rowsWrittenPerEvent(all.slice(0, WARMUP + batches), FLUSH_MAX_EVENTS)
+  console.log(`D1 rows written per event (indexes included, as D1 bills them): ${perEvent.toFixed(1)}`)
   if (!ok) process.exitCode = 1
 }
 main().catch((error: unknown) => {

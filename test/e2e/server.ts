@@ -16,8 +16,10 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COL
 export interface LocalWorker {
   url: string
   persistTo: string
-  /** Runs SQL against the Worker's local D1 through wrangler and returns the rows. */
+  /** Runs SQL against the Worker's local D1 through wrangler and returns the rows, once the event buffers have flushed. */
   query<T>(sql: string): Promise<T[]>
+  /** Waits until every site's event buffer has folded what it holds into D1. */
+  settled(): Promise<void>
   /** Simulates a crash: SIGKILLs `wrangler dev` and every process under it (workerd too); the state stays on disk. */
   crash(): Promise<void>
   /** Starts `wrangler dev` again on the same port and state (after `crash`), and waits until it answers. */
@@ -99,7 +101,9 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
   return {
     url,
     persistTo,
+    settled: () => buffersSettled(persistTo),
     async query<T>(sql: string) {
+      await buffersSettled(persistTo)
       const { stdout } = await wrangler([
         'd1',
         'execute',
@@ -179,4 +183,38 @@ export async function killTree(child: ChildProcess): Promise<void> {
   for (const pid of pids) {
     while ((await running(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+/**
+ * Waits until no event buffer under `persistTo` holds an unflushed row, reading each Durable
+ * Object's own SQLite file (a flush marks its rows only after D1 committed them); 60 s at most.
+ */
+export async function buffersSettled(persistTo: string): Promise<void> {
+  const { DatabaseSync } = await import('node:sqlite')
+  const root = join(persistTo, 'v3/do')
+  const files = async () => {
+    const found: string[] = []
+    for (const dir of await readdir(root).catch(() => [] as string[])) {
+      if (!dir.endsWith('EventBuffer')) continue
+      for (const f of await readdir(join(root, dir))) if (f.endsWith('.sqlite')) found.push(join(root, dir, f))
+    }
+    return found
+  }
+  const waiting = (file: string) => {
+    const db = new DatabaseSync(file)
+    try {
+      const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'buffered'").get()
+      return table
+        ? (db.prepare('SELECT COUNT(*) AS n FROM buffered WHERE flushed_at IS NULL').get() as { n: number }).n
+        : 0
+    } finally {
+      db.close()
+    }
+  }
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if ((await files()).every((f) => waiting(f) === 0)) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('event buffers did not flush within 60 s')
 }

@@ -21,9 +21,10 @@ const EVENT_COLUMNS = ['site_id', 'id', 'type', 'anonymous_id', 'user_id', 'sess
   .concat(['item_id', 'path', 'properties'])
   .map((name, i) => ({ name, value: `value ->> ${i}` }))
 
-/** Result of storing a batch: how many rows were new. */
+/** Result of storing a batch: how many events were new, and D1's count of rows written (indexes included: what D1 bills). */
 export interface StoreResult {
   inserted: number
+  rowsWritten: number
 }
 
 // Rows travel as one JSON parameter per statement (D1 allows 100 parameters, not 100 rows), cut
@@ -43,7 +44,7 @@ const UPSERT_SESSIONS = `INSERT INTO sessions (site_id, session_id, anonymous_id
  * row is stored and counted once, or none.
  */
 export async function storeEvents(db: D1Database, siteId: string, rows: EventRow[]): Promise<StoreResult> {
-  if (rows.length === 0) return { inserted: 0 }
+  if (rows.length === 0) return { inserted: 0, rowsWritten: 0 }
   const inserts = chunkRows(
     rows.map((row) => [JSON.stringify(row.slice(0, EVENT_COLUMNS.length))] as const),
     Number.POSITIVE_INFINITY,
@@ -60,7 +61,7 @@ export async function storeEvents(db: D1Database, siteId: string, rows: EventRow
   ).map((group) => db.prepare(UPSERT_SESSIONS).bind(siteId, `[${group.map(([json]) => json).join(',')}]`))
   const results = await db.batch<{ id: string }>([...inserts, ...sessions, ...indexPending(db, siteId)])
   const inserted = results.slice(0, inserts.length).reduce((n, r) => n + (r.results?.length ?? 0), 0)
-  return { inserted }
+  return { inserted, rowsWritten: results.reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0) }
 }
 
 /**
