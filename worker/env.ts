@@ -2,7 +2,10 @@ import type { SiteSettings } from './admin/settings'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export type Bindings = {
+  /** The control plane (the `sites` directory) and a shard (worker/shards/directory.ts). */
   DB: D1Database
+  /** A second shard: a site's data lives on the shard its directory row names. */
+  SHARD_1: D1Database
   CACHE: KVNamespace
   ASSETS: Fetcher
   /** Requests per site id and window (worker/http/ratelimit.ts). */

@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { unstable_readConfig } from 'wrangler'
 
 const run = promisify(execFile)
 const WRANGLER = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js')
@@ -38,10 +39,11 @@ export const freePort = () =>
 
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args], { env: ENV, maxBuffer: 64 << 20 })
 
-/** A fresh local D1/KV state folder with the real migrations applied. */
+/** A fresh local D1/KV state folder with the real migrations applied to every shard (each D1 binding). */
 export async function migratedState(prefix = 'vista-e2e-'): Promise<string> {
   const persistTo = await mkdtemp(join(tmpdir(), prefix))
-  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo])
+  for (const { binding } of unstable_readConfig({ config: 'wrangler.toml' }).d1_databases)
+    await wrangler(['d1', 'migrations', 'apply', binding, '--local', '--persist-to', persistTo])
   return persistTo
 }
 
