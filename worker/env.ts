@@ -18,7 +18,11 @@ export type Bindings = {
   IDENTITY_KEK?: string
 }
 /** Hono environment: bindings plus what middleware puts on the context. */
-export type AppEnv = { Bindings: Bindings; Variables: { site: Site } }
+export type AppEnv = {
+  Bindings: Bindings
+  /** `db`: the site's shard (worker/shards/directory.ts shardOf), for every read and write of its data. */
+  Variables: { site: Site; db: D1Database }
+}
 
 /** A tenant as the Worker sees it after authentication. */
 export interface Site {
@@ -30,4 +34,8 @@ export interface Site {
   settings?: SiteSettings
   /** The identity secret, sealed under IDENTITY_KEK; null until one is created. */
   identitySecret?: string | null
+  /** The D1 binding that holds the site's data (worker/shards/directory.ts). */
+  shard: string
+  /** The shard the site's data is being copied to; null unless a move is under way (worker/shards/move.ts). */
+  movingTo: string | null
 }

@@ -14,7 +14,7 @@ export default new Hono<AppEnv>()
   .get('/export', siteAuth('invalid export request', shopperRequest), async (c) => {
     const { site, input } = c.var
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
-    const data = await exportData(c.env.DB, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
+    const data = await exportData(c.var.db, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
     const answer = {
       uid: customer.uid,
       browsers: customer.browsers,
@@ -27,6 +27,6 @@ export default new Hono<AppEnv>()
   .post('/erase', siteAuth('invalid erase request', shopperRequest), async (c) => {
     const { site, input } = c.var
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
-    const browsers = await eraseShopper(c.env.DB, site.id, customer.browsers, customer.uid, Date.now())
+    const browsers = await eraseShopper(c.var.db, site.id, customer.browsers, customer.uid, Date.now())
     return c.json({ erased: { uid: customer.uid, browsers: browsers.map(maskedFor(input.anonymousId)) } })
   })

@@ -31,10 +31,10 @@ export default new Hono<AppEnv>().post(
     const context = decisionContext(customer, req.context)
     // Arms learn per lifecycle stage: coarse enough to gather evidence, fine enough to differ.
     const segmentKey = view.lifecycle
-    const [actionRows, armRows, contactRows] = await c.env.DB.batch([
-      listActions(c.env.DB, site.id),
-      segmentArms(c.env.DB, site.id, segmentKey),
-      offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
+    const [actionRows, armRows, contactRows] = await c.var.db.batch([
+      listActions(c.var.db, site.id),
+      segmentArms(c.var.db, site.id, segmentKey),
+      offerContacts(c.var.db, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
     ])
     const actions = savedActions((actionRows?.results ?? []) as Array<{ definition: string }>)
     const arms: Arms = Object.fromEntries(
@@ -76,7 +76,7 @@ export default new Hono<AppEnv>().post(
       // Only what the shopper may read; the trace (rivals, odds, values, the holdout) stays in the log.
       reasons: decision.reasons,
     }
-    const log = logDecision(c.env.DB, site.id, {
+    const log = logDecision(c.var.db, site.id, {
       id: answer.id,
       anonymousId: req.anonymousId,
       placement: req.placement,
