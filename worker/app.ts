@@ -16,6 +16,7 @@ import identify from './identity/route'
 import privacy from './customer/privacy-route'
 import profile from './customer/profile-route'
 import recommendations from './recommend/route'
+import ops from './shards/route'
 
 const app = new Hono<AppEnv>()
 
@@ -30,6 +31,7 @@ const LIMITED = [
   '/v1/privacy',
   '/v1/decide',
   '/v1/admin',
+  '/v1/ops',
 ]
 for (const path of LIMITED) app.use(`${path}/*`, limitClients)
 app.route('/v1/events', events)
@@ -39,6 +41,7 @@ app.route('/v1/profile', profile)
 app.route('/v1/privacy', privacy)
 app.route('/v1/decide', decide)
 app.route('/v1/admin', admin)
+app.route('/v1/ops', ops)
 
 app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))
 app.onError((err, c) => {

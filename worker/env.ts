@@ -16,6 +16,10 @@ export type Bindings = {
   RATE_LIMITS?: string
   /** Seals sites' identity secrets at rest (worker/identity/verification.ts): `wrangler secret put IDENTITY_KEK`. */
   IDENTITY_KEK?: string
+  /** Authorizes the operator's API (worker/shards/route.ts): `wrangler secret put OPERATOR_KEY`; unset, it answers 503. */
+  OPERATOR_KEY?: string
+  /** Seconds a shard move waits for every isolate to see the directory (default MOVE_WAIT_SECONDS; 0 for tests and local runs). */
+  MOVE_WAIT_SECONDS?: string
 }
 /** Hono environment: bindings plus what middleware puts on the context. */
 export type AppEnv = {

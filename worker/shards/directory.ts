@@ -28,7 +28,8 @@ export function shardOf(env: Bindings, site: Pick<Site, 'shard'>): D1Database {
  * would miss it), while reads go on from the source. Once the copy is verified the directory names
  * the new shard and `movingTo` stays set, equal to it, only while the old copies are deleted; writes
  * go to the new shard by then. The events buffer holds a site's events while this is true and
- * flushes them to shardOf(site) after, so no event reaches the source once its rows are copied.
+ * flushes them to shardOf(site) after, so no event reaches the source once its rows are copied (its
+ * route passes siteAuth `whileMoving: 'accept'`; until it does, events too get 503, which the SDK retries).
  */
 export const isMoving = (site: Pick<Site, 'shard' | 'movingTo'>) =>
   site.movingTo != null && site.movingTo !== site.shard
