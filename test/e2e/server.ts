@@ -17,8 +17,8 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COL
 export interface LocalWorker {
   url: string
   persistTo: string
-  /** Runs SQL against the Worker's local D1 through wrangler and returns the rows. */
-  query<T>(sql: string): Promise<T[]>
+  /** Runs SQL against one of the Worker's local D1 databases (default DB) through wrangler and returns the rows. */
+  query<T>(sql: string, database?: string): Promise<T[]>
   /** Simulates a crash: SIGKILLs `wrangler dev` and every process under it (workerd too); the state stays on disk. */
   crash(): Promise<void>
   /** Starts `wrangler dev` again on the same port and state (after `crash`), and waits until it answers. */
@@ -101,11 +101,11 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
   return {
     url,
     persistTo,
-    async query<T>(sql: string) {
+    async query<T>(sql: string, database = 'DB') {
       const { stdout } = await wrangler([
         'd1',
         'execute',
-        'DB',
+        database,
         '--local',
         '--persist-to',
         persistTo,
