@@ -1,5 +1,5 @@
 // `npm run admin -- <command>`: the marketer's command line.
-//   create-site <id> [--name N] [--origin O]... [--persist-to DIR]   local D1: a site and its keys, printed once
+//   create-site <id> [--name N] [--origin O]... [--shard S] [--persist-to DIR]   local D1: a site and its keys, printed once
 //   import <file.csv|file.json> --site S --key SK [--url U]          catalog rows through the admin API
 //   report --site S --key SK --from YYYY-MM-DD --to YYYY-MM-DD [--url U]   daily report as CSV on stdout
 //   move-site <site> <shard> [--key OK] [--url U] [--restart]      the site's data to another shard (operator key)
@@ -13,12 +13,13 @@ import { CACHE_KEYS } from '../worker/http/cache-keys'
 import { randomId } from '../worker/ids'
 import type { ReportRow } from '../worker/admin/reports'
 import { hashKey } from '../worker/http/site-auth'
+import { isShard, SHARDS } from '../worker/shards/directory'
 
 /** Rows per import request (the API takes up to 5,000). */
 export const IMPORT_CHUNK = 1000
 
 const USAGE = `usage:
-  npm run admin -- create-site <id> [--name N] [--origin O]... [--persist-to DIR]
+  npm run admin -- create-site <id> [--name N] [--origin O]... [--shard DB|SHARD_1] [--persist-to DIR]
   npm run admin -- import <file.csv|file.json> --site S --key SK [--url http://127.0.0.1:8787]
   npm run admin -- report --site S --key SK --from YYYY-MM-DD --to YYYY-MM-DD [--url U]
   npm run admin -- move-site <site> <shard> [--key OPERATOR_KEY] [--url U] [--restart]`
@@ -45,6 +46,8 @@ const randomKey = (prefix: string, site: string) => randomId(`${prefix}_${site}`
 
 async function createSite(id: string, f: ReturnType<typeof flags>) {
   if (!SITE_ID_PATTERN.test(id)) throw new Error(`bad site id "${id}"\n${USAGE}`)
+  const shard = f.named.get('shard')?.[0] ?? 'DB'
+  if (!isShard(shard)) throw new Error(`unknown shard "${shard}"; shards: ${SHARDS.join(', ')}`)
   const [publicKey, adminKey] = [randomKey('pk', id), randomKey('sk', id)]
   const persistTo = f.named.get('persist-to')?.[0]
   const { env, dispose } = await getPlatformProxy<Bindings>({
@@ -59,6 +62,7 @@ async function createSite(id: string, f: ReturnType<typeof flags>) {
       keyHash: await hashKey(publicKey),
       adminKeyHash: await hashKey(adminKey),
       origins: f.named.get('origin') ?? [],
+      shard,
     })
     await env.CACHE.delete(CACHE_KEYS.site(id))
   } finally {

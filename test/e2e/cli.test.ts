@@ -112,10 +112,19 @@ describe('npm run admin', () => {
     ).rejects.toThrow(/401 missing or invalid admin key/)
   })
 
-  it('creates a site and prints its keys once; only their digests are stored', async () => {
+  it('creates a site on the shard it is given and prints its keys once; only their digests are stored', async () => {
     const state = await migratedState('vista-cli-site-')
     try {
-      const { stdout } = await admin('create-site', 'acme', '--origin', 'https://acme.example', '--persist-to', state)
+      const { stdout } = await admin(
+        'create-site',
+        'acme',
+        '--origin',
+        'https://acme.example',
+        '--shard',
+        'SHARD_1',
+        '--persist-to',
+        state,
+      )
       const publicKey = stdout.match(/public key \(script tag\): (pk_acme_[0-9a-f]{48})/)?.[1]
       const adminKey = stdout.match(/admin key \(keep secret\): (sk_acme_[0-9a-f]{48})/)?.[1]
       expect(publicKey).toBeDefined()
@@ -132,12 +141,13 @@ describe('npm run admin', () => {
           state,
           '--json',
           '--command',
-          "SELECT key_hash, admin_key_hash, origins FROM sites WHERE id = 'acme'",
+          "SELECT key_hash, admin_key_hash, origins, shard FROM sites WHERE id = 'acme'",
         ],
         { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
       )
       const site = (JSON.parse(rows) as Array<{ results: Array<Record<string, string>> }>)[0]!.results[0]!
       expect(site.origins).toBe('["https://acme.example"]')
+      expect(site.shard).toBe('SHARD_1')
       expect(site.key_hash).toMatch(/^[0-9a-f]{64}$/)
       expect(JSON.stringify(site)).not.toContain(publicKey!)
       expect(JSON.stringify(site)).not.toContain(adminKey!)
