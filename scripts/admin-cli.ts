@@ -1,7 +1,8 @@
 // `npm run admin -- <command>`: the marketer's command line.
-//   create-site <id> [--name N] [--origin O]... [--persist-to DIR]   local D1: a site and its keys, printed once
+//   create-site <id> [--name N] [--origin O]... [--shard S] [--persist-to DIR]   local D1: a site and its keys, printed once
 //   import <file.csv|file.json> --site S --key SK [--url U]          catalog rows through the admin API
 //   report --site S --key SK --from YYYY-MM-DD --to YYYY-MM-DD [--url U]   daily report as CSV on stdout
+//   move-site <site> <shard> [--key OK] [--url U] [--restart]      the site's data to another shard (operator key)
 import { readFile } from 'node:fs/promises'
 import { getPlatformProxy } from 'wrangler'
 import { readCatalog } from '../worker/admin/catalog'
@@ -12,14 +13,16 @@ import { CACHE_KEYS } from '../worker/http/cache-keys'
 import { randomId } from '../worker/ids'
 import type { ReportRow } from '../worker/admin/reports'
 import { hashKey } from '../worker/http/site-auth'
+import { isShard, SHARDS } from '../worker/shards/directory'
 
 /** Rows per import request (the API takes up to 5,000). */
 export const IMPORT_CHUNK = 1000
 
 const USAGE = `usage:
-  npm run admin -- create-site <id> [--name N] [--origin O]... [--persist-to DIR]
+  npm run admin -- create-site <id> [--name N] [--origin O]... [--shard DB|SHARD_1] [--persist-to DIR]
   npm run admin -- import <file.csv|file.json> --site S --key SK [--url http://127.0.0.1:8787]
-  npm run admin -- report --site S --key SK --from YYYY-MM-DD --to YYYY-MM-DD [--url U]`
+  npm run admin -- report --site S --key SK --from YYYY-MM-DD --to YYYY-MM-DD [--url U]
+  npm run admin -- move-site <site> <shard> [--key OPERATOR_KEY] [--url U] [--restart]`
 
 function flags(args: string[]) {
   const positional: string[] = []
@@ -27,7 +30,9 @@ function flags(args: string[]) {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     if (!arg.startsWith('--')) positional.push(arg)
-    else named.set(arg.slice(2), [...(named.get(arg.slice(2)) ?? []), args[++i] ?? ''])
+    // A flag followed by another flag, or by nothing, is a switch (--restart).
+    else if (args[i + 1] === undefined || args[i + 1]!.startsWith('--')) named.set(arg.slice(2), [''])
+    else named.set(arg.slice(2), [...(named.get(arg.slice(2)) ?? []), args[++i]!])
   }
   const one = (name: string, fallback?: string) => {
     const value = named.get(name)?.[0] ?? fallback
@@ -41,6 +46,8 @@ const randomKey = (prefix: string, site: string) => randomId(`${prefix}_${site}`
 
 async function createSite(id: string, f: ReturnType<typeof flags>) {
   if (!SITE_ID_PATTERN.test(id)) throw new Error(`bad site id "${id}"\n${USAGE}`)
+  const shard = f.named.get('shard')?.[0] ?? 'DB'
+  if (!isShard(shard)) throw new Error(`unknown shard "${shard}"; shards: ${SHARDS.join(', ')}`)
   const [publicKey, adminKey] = [randomKey('pk', id), randomKey('sk', id)]
   const persistTo = f.named.get('persist-to')?.[0]
   const { env, dispose } = await getPlatformProxy<Bindings>({
@@ -55,6 +62,7 @@ async function createSite(id: string, f: ReturnType<typeof flags>) {
       keyHash: await hashKey(publicKey),
       adminKeyHash: await hashKey(adminKey),
       origins: f.named.get('origin') ?? [],
+      shard,
     })
     await env.CACHE.delete(CACHE_KEYS.site(id))
   } finally {
@@ -120,11 +128,44 @@ export function reportCsv(report: { actions: ReportRow[]; recommendations: Repor
   return lines.join('\n')
 }
 
+/** A move's report, as POST /v1/ops/sites/:site/move answers it. */
+type MoveReport = { phase: string; copied: number; deleted: number; rows?: Record<string, number> }
+
+/** Calls the operator route until the move is done (202 means: call again), showing its progress. */
+async function moveSite(site: string, shard: string, f: ReturnType<typeof flags>) {
+  if (!site || !shard) throw new Error(USAGE)
+  const key = f.named.get('key')?.[0] || process.env.OPERATOR_KEY
+  if (!key) throw new Error(`--key (or OPERATOR_KEY in the environment) is required\n${USAGE}`)
+  const url = `${f.one('url', 'http://127.0.0.1:8787')}/v1/ops/sites/${encodeURIComponent(site)}/move`
+  // A restart empties the target first: asked for until the Worker says it is past that.
+  let restart = f.named.has('restart')
+  const totals = { copied: 0, deleted: 0 }
+  for (;;) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ to: shard, ...(restart ? { restart } : {}) }),
+    })
+    const body = (await res.json()) as MoveReport & { error?: string }
+    if (!res.ok) throw new Error(`${res.status} ${String(body.error)}`)
+    totals.copied += body.copied
+    totals.deleted += body.deleted
+    process.stderr.write(`\r${body.phase}: ${totals.copied} rows copied, ${totals.deleted} deleted`)
+    if (res.status !== 202) {
+      process.stderr.write('\n')
+      const rows = Object.entries(body.rows ?? {}).map(([table, n]) => `${table} ${n}`)
+      return console.log(`moved ${site} to ${shard}: ${rows.join(', ')}`)
+    }
+    restart &&= body.phase === 'emptying'
+  }
+}
+
 async function main() {
   const [command, ...rest] = process.argv.slice(2)
   const f = flags(rest)
   if (command === 'create-site') return createSite(f.positional[0] ?? '', f)
   if (command === 'import') return importCatalog(f.positional[0] ?? '', f)
+  if (command === 'move-site') return moveSite(f.positional[0] ?? '', f.positional[1] ?? '', f)
   if (command === 'report') {
     const report = await api(f, `/reports?from=${f.one('from')}&to=${f.one('to')}`)
     return console.log(reportCsv(report as unknown as Parameters<typeof reportCsv>[0]))

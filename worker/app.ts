@@ -8,6 +8,7 @@ import { archiveSite, expireArchive } from './events/archive'
 import { loadSite } from './http/site-auth'
 import { openapi } from './http/openapi'
 import { sweepSite } from './retention/sweep'
+import { isMoving, shardOf } from './shards/directory'
 import { limitClients } from './http/ratelimit'
 import events from './events/route'
 import admin from './admin/route'
@@ -16,6 +17,7 @@ import identify from './identity/route'
 import privacy from './customer/privacy-route'
 import profile from './customer/profile-route'
 import recommendations from './recommend/route'
+import ops from './shards/route'
 
 const app = new Hono<AppEnv>()
 
@@ -30,6 +32,7 @@ const LIMITED = [
   '/v1/privacy',
   '/v1/decide',
   '/v1/admin',
+  '/v1/ops',
 ]
 for (const path of LIMITED) app.use(`${path}/*`, limitClients)
 app.route('/v1/events', events)
@@ -39,6 +42,7 @@ app.route('/v1/profile', profile)
 app.route('/v1/privacy', privacy)
 app.route('/v1/decide', decide)
 app.route('/v1/admin', admin)
+app.route('/v1/ops', ops)
 
 app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` } satisfies ApiError, 404))
 app.onError((err, c) => {
@@ -49,19 +53,21 @@ app.onError((err, c) => {
   return c.json({ error: 'internal error' } satisfies ApiError, 500)
 })
 
-/** The daily cron: archives, deletes what each site no longer keeps, then snapshots its segment sizes. */
+/** The daily cron: archives, deletes what each site no longer keeps, on its shard, then snapshots its segment sizes. */
 async function scheduled(_controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   const now = Date.now()
   for (const id of await siteIds(env.DB)) {
     const site = await loadSite(env, id)
-    if (site) ctx.waitUntil(dailyWork(env, site, now))
+    // A moving site's rows must not change under the copy: the next day's run catches up.
+    if (site && !isMoving(site)) ctx.waitUntil(dailyWork(env, site, now))
   }
 }
 
 /** One site's day: raw events past the hot window to the archive, expired rows and objects deleted, segments counted. */
 async function dailyWork(env: Bindings, site: Site, now: number): Promise<void> {
-  await archiveSite(env, env.DB, site.id, now)
-  const { cutoff } = await sweepSite(env.DB, site, now)
+  const db = shardOf(env, site)
+  await archiveSite(env, db, site.id, now)
+  const { cutoff } = await sweepSite(db, site, now)
   await expireArchive(env, site.id, cutoff)
   await snapshotSegments(env, site, now)
 }

@@ -3,7 +3,10 @@ import type { EventBuffer } from './events/buffer'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export type Bindings = {
+  /** The control plane (the `sites` directory) and a shard (worker/shards/directory.ts). */
   DB: D1Database
+  /** A second shard: a site's data lives on the shard its directory row names. */
+  SHARD_1: D1Database
   CACHE: KVNamespace
   ASSETS: Fetcher
   /** One write-behind buffer of events per site (worker/events/buffer.ts). */
@@ -18,9 +21,17 @@ export type Bindings = {
   RATE_LIMITS?: string
   /** Seals sites' identity secrets at rest (worker/identity/verification.ts): `wrangler secret put IDENTITY_KEK`. */
   IDENTITY_KEK?: string
+  /** Authorizes the operator's API (worker/shards/route.ts): `wrangler secret put OPERATOR_KEY`; unset, it answers 503. */
+  OPERATOR_KEY?: string
+  /** Seconds a shard move waits for every isolate to see the directory (default MOVE_WAIT_SECONDS; 0 for tests and local runs). */
+  MOVE_WAIT_SECONDS?: string
 }
 /** Hono environment: bindings plus what middleware puts on the context. */
-export type AppEnv = { Bindings: Bindings; Variables: { site: Site } }
+export type AppEnv = {
+  Bindings: Bindings
+  /** `db`: the site's shard (worker/shards/directory.ts shardOf), for every read and write of its data. */
+  Variables: { site: Site; db: D1Database }
+}
 
 /** A tenant as the Worker sees it after authentication. */
 export interface Site {
@@ -32,4 +43,8 @@ export interface Site {
   settings?: SiteSettings
   /** The identity secret, sealed under IDENTITY_KEK; null until one is created. */
   identitySecret?: string | null
+  /** The D1 binding that holds the site's data (worker/shards/directory.ts). */
+  shard: string
+  /** The shard the site's data is being copied to; null unless a move is under way (worker/shards/move.ts). */
+  movingTo: string | null
 }

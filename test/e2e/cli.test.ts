@@ -1,11 +1,14 @@
 // The marketer's command line against a real `wrangler dev`: catalog import with progress and
-// per-row reasons, the report as CSV, and a new site's keys printed once.
+// per-row reasons, the report as CSV, a new site's keys printed once, and the operator's move of a
+// site to another shard.
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import products from '../../demo/shop/products.json'
+import { SITE_TABLES } from '../../worker/shards/tables'
 import { migratedState, startWorker, type LocalWorker } from './server'
 
 const run = promisify(execFile)
@@ -13,9 +16,14 @@ const admin = (...args: string[]) =>
   run('npm', ['run', '--silent', 'admin', '--', ...args], { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
 let worker: LocalWorker
 let dir: string
+const OPERATOR_KEY = 'op_cli_test_0123456789abcdef'
 
 beforeAll(async () => {
-  ;[worker, dir] = await Promise.all([startWorker(), mkdtemp(join(tmpdir(), 'vista-cli-'))])
+  ;[worker, dir] = await Promise.all([
+    // No wait for the KV site cache in a one-isolate local run.
+    startWorker({ vars: { OPERATOR_KEY, MOVE_WAIT_SECONDS: '0' } }),
+    mkdtemp(join(tmpdir(), 'vista-cli-')),
+  ])
 })
 afterAll(async () => {
   await worker?.stop()
@@ -104,10 +112,19 @@ describe('npm run admin', () => {
     ).rejects.toThrow(/401 missing or invalid admin key/)
   })
 
-  it('creates a site and prints its keys once; only their digests are stored', async () => {
+  it('creates a site on the shard it is given and prints its keys once; only their digests are stored', async () => {
     const state = await migratedState('vista-cli-site-')
     try {
-      const { stdout } = await admin('create-site', 'acme', '--origin', 'https://acme.example', '--persist-to', state)
+      const { stdout } = await admin(
+        'create-site',
+        'acme',
+        '--origin',
+        'https://acme.example',
+        '--shard',
+        'SHARD_1',
+        '--persist-to',
+        state,
+      )
       const publicKey = stdout.match(/public key \(script tag\): (pk_acme_[0-9a-f]{48})/)?.[1]
       const adminKey = stdout.match(/admin key \(keep secret\): (sk_acme_[0-9a-f]{48})/)?.[1]
       expect(publicKey).toBeDefined()
@@ -124,17 +141,53 @@ describe('npm run admin', () => {
           state,
           '--json',
           '--command',
-          "SELECT key_hash, admin_key_hash, origins FROM sites WHERE id = 'acme'",
+          "SELECT key_hash, admin_key_hash, origins, shard FROM sites WHERE id = 'acme'",
         ],
         { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
       )
       const site = (JSON.parse(rows) as Array<{ results: Array<Record<string, string>> }>)[0]!.results[0]!
       expect(site.origins).toBe('["https://acme.example"]')
+      expect(site.shard).toBe('SHARD_1')
       expect(site.key_hash).toMatch(/^[0-9a-f]{64}$/)
       expect(JSON.stringify(site)).not.toContain(publicKey!)
       expect(JSON.stringify(site)).not.toContain(adminKey!)
     } finally {
       await rm(state, { recursive: true, force: true })
     }
+  })
+
+  it("moves the demo site's data to SHARD_1 with the operator key, every row of every table", async () => {
+    /** The demo site's rows per site-scoped table on one local database. */
+    const counts = async (database: string) => {
+      // D1 allows few terms in a compound SELECT: one row of subqueries instead.
+      const sql = SITE_TABLES.map((t) => `(SELECT COUNT(*) FROM ${t.name} WHERE site_id = 'demo') AS ${t.name}`)
+      const [row] = await worker.query<Record<string, number>>(`SELECT ${sql.join(', ')}`, database)
+      return row!
+    }
+    const before = await counts('DB')
+    // The seeded catalog and actions at least, and whatever the tests above added.
+    expect(before.items).toBeGreaterThanOrEqual(products.length)
+    const move = (key: string) => admin('move-site', 'demo', 'SHARD_1', '--key', key, '--url', worker.url)
+    await expect(move('op_wrong')).rejects.toThrow(/401 missing or invalid operator key/)
+
+    const { stdout, stderr } = await move(OPERATOR_KEY)
+    const total = Object.values(before).reduce((n, c) => n + c, 0)
+    expect(stderr).toContain(`done: ${total} rows copied, ${total} deleted`)
+    expect(stdout.trim()).toBe(
+      `moved demo to SHARD_1: ${SITE_TABLES.map((t) => `${t.name} ${before[t.name]}`).join(', ')}`,
+    )
+    expect(await counts('SHARD_1')).toEqual(before)
+    expect(Object.values(await counts('DB'))).toEqual(SITE_TABLES.map(() => 0))
+    expect(await worker.query("SELECT shard, moving_to FROM sites WHERE id = 'demo'")).toEqual([
+      { shard: 'SHARD_1', moving_to: null },
+    ])
+    // The shop goes on, now from SHARD_1.
+    const res = await fetch(`${worker.url}/v1/admin/demo/catalog/${products[0]!.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: 'Bearer sk_demo_vista_local_only' },
+    })
+    expect(res.status).toBe(204)
+    expect((await counts('SHARD_1')).items).toBe(before.items! - 1)
+    await expect(move(OPERATOR_KEY)).rejects.toThrow(/400 site "demo" is on SHARD_1 already/)
   })
 })

@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { unstable_readConfig } from 'wrangler'
 
 const run = promisify(execFile)
 const WRANGLER = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js')
@@ -16,8 +17,8 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COL
 export interface LocalWorker {
   url: string
   persistTo: string
-  /** Runs SQL against the Worker's local D1 through wrangler and returns the rows, once the event buffers have flushed. */
-  query<T>(sql: string): Promise<T[]>
+  /** Runs SQL against one of the Worker's local D1 databases (default DB) through wrangler, once the event buffers have flushed. */
+  query<T>(sql: string, database?: string): Promise<T[]>
   /** Waits until every site's event buffer has folded what it holds into D1. */
   settled(): Promise<void>
   /** Simulates a crash: SIGKILLs `wrangler dev` and every process under it (workerd too); the state stays on disk. */
@@ -40,10 +41,11 @@ export const freePort = () =>
 
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args], { env: ENV, maxBuffer: 64 << 20 })
 
-/** A fresh local D1/KV state folder with the real migrations applied. */
+/** A fresh local D1/KV state folder with the real migrations applied to every shard (each D1 binding). */
 export async function migratedState(prefix = 'vista-e2e-'): Promise<string> {
   const persistTo = await mkdtemp(join(tmpdir(), prefix))
-  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo])
+  for (const { binding } of unstable_readConfig({ config: 'wrangler.toml' }).d1_databases)
+    await wrangler(['d1', 'migrations', 'apply', binding, '--local', '--persist-to', persistTo])
   return persistTo
 }
 
@@ -102,12 +104,12 @@ export async function startWorker(options: StartOptions = {}): Promise<LocalWork
     url,
     persistTo,
     settled: () => buffersSettled(persistTo),
-    async query<T>(sql: string) {
+    async query<T>(sql: string, database = 'DB') {
       await buffersSettled(persistTo)
       const { stdout } = await wrangler([
         'd1',
         'execute',
-        'DB',
+        database,
         '--local',
         '--persist-to',
         persistTo,

@@ -33,6 +33,7 @@ import { authenticateAdmin, hashKey } from '../http/site-auth'
 import { invalid, readJson, validate } from '../http/body'
 import { linkVerified, namedIds } from '../identity/route'
 import { seal } from '../identity/verification'
+import { isMoving, refuseWhileMoving, shardOf } from '../shards/directory'
 
 /** Most catalog rows one import call takes (they are chunked to D1's limits). */
 export const MAX_IMPORT_ROWS = 5000
@@ -88,25 +89,28 @@ export const reportRange = z
   .object({ from: z.iso.date(), to: z.iso.date() })
   .refine((r) => r.from <= r.to, { path: ['to'], message: 'must not be before from' })
 
-/** /v1/admin/:site/…: actions, catalog import and the customer 360, behind the admin key. */
+/** /v1/admin/:site/…: actions, catalog import and the customer 360, behind the admin key; the site's data on its shard. */
 export default new Hono<AppEnv>()
   .use('/:site/*', secureHeaders(), async (c, next) => {
     const bearer = c.req.header('Authorization')?.match(/^Bearer\s+(\S+)$/)?.[1]
-    c.set('site', await authenticateAdmin(c.env, c.req.param('site') ?? '', bearer))
+    const site = await authenticateAdmin(c.env, c.req.param('site') ?? '', bearer)
+    if (c.req.method !== 'GET') refuseWhileMoving(site)
+    c.set('site', site)
+    c.set('db', shardOf(c.env, site))
     await next()
   })
   .get('/:site/actions', async (c) => {
-    const rows = (await listActions(c.env.DB, c.var.site.id).all<{ definition: string }>()).results
+    const rows = (await listActions(c.var.db, c.var.site.id).all<{ definition: string }>()).results
     return c.json({ actions: savedActions(rows) })
   })
   .put('/:site/actions/:id', async (c) => {
     const body = (await readJson(c.req.raw, MAX_ADMIN_BODY_BYTES)) as Record<string, unknown>
     const action = validate(actionSchema, { ...body, id: c.req.param('id') }, 'invalid action')
-    await upsertActions(c.env.DB, c.var.site.id, [action], Date.now())
+    await upsertActions(c.var.db, c.var.site.id, [action], Date.now())
     return c.json({ action })
   })
   .delete('/:site/actions/:id', async (c) => {
-    const deleted = await deleteAction(c.env.DB, c.var.site.id, c.req.param('id'))
+    const deleted = await deleteAction(c.var.db, c.var.site.id, c.req.param('id'))
     return deleted ? c.body(null, 204) : c.json({ error: `no action ${c.req.param('id')}` }, 404)
   })
   .post('/:site/catalog', async (c) => {
@@ -145,12 +149,12 @@ export default new Hono<AppEnv>()
     const known =
       valid.length > 0
         ? await existingItems(
-            c.env.DB,
+            c.var.db,
             c.var.site.id,
             valid.map((i) => i.id),
           )
         : new Set<string>()
-    if (valid.length > 0) await upsertItems(c.env.DB, c.var.site.id, valid)
+    if (valid.length > 0) await upsertItems(c.var.db, c.var.site.id, valid)
     const updated = valid.filter((i) => known.has(i.id)).length
     return c.json({ created: valid.length - updated, updated, rejected })
   })
@@ -198,17 +202,17 @@ export default new Hono<AppEnv>()
     const ids = [...(anonymousId ? [{ kind: 'anonymous' as const, value: anonymousId }] : []), ...namedIds(rest)]
     if (ids.length < 2)
       throw invalid('invalid identify request', [{ path: '', message: 'name at least two ids to link' }])
-    const uid = await linkVerified(c.env.DB, c.var.site.id, ids, "linked by the site's backend", Date.now())
-    return c.json({ uid, identities: await identitiesOf(c.env.DB, c.var.site.id, uid) })
+    const uid = await linkVerified(c.var.db, c.var.site.id, ids, "linked by the site's backend", Date.now())
+    return c.json({ uid, identities: await identitiesOf(c.var.db, c.var.site.id, uid) })
   })
   .delete('/:site/catalog/:id', async (c) =>
-    (await deleteItem(c.env.DB, c.var.site.id, c.req.param('id')))
+    (await deleteItem(c.var.db, c.var.site.id, c.req.param('id')))
       ? c.body(null, 204)
       : c.json({ error: `no item ${c.req.param('id')}` }, 404),
   )
   .patch('/:site/catalog/stock', async (c) => {
     const { items } = validate(stockPatch, await readJson(c.req.raw, MAX_STOCK_BYTES), 'invalid stock update')
-    const updated = await setStock(c.env.DB, c.var.site.id, items, Date.now())
+    const updated = await setStock(c.var.db, c.var.site.id, items, Date.now())
     return c.json({ updated, unknown: items.length - updated })
   })
   .get('/:site/reports', async (c) => {
@@ -216,9 +220,9 @@ export default new Hono<AppEnv>()
     const [from, to] = [Date.parse(range.from), Date.parse(range.to) + 86_400_000 - 1]
     const id = c.var.site.id
     const [[offers, credited], [shown, bought], groups] = await Promise.all([
-      actionReport(c.env.DB, id, from, to),
-      recommendationReport(c.env.DB, id, from, to),
-      holdoutGroups(c.env.DB, id, from, to),
+      actionReport(c.var.db, id, from, to),
+      recommendationReport(c.var.db, id, from, to),
+      holdoutGroups(c.var.db, id, from, to),
     ])
     type Counts = Parameters<typeof mergeRows>[0]
     const rows = (r: D1Result | undefined) => (r?.results ?? []) as Counts
@@ -237,7 +241,7 @@ export default new Hono<AppEnv>()
     const { site } = c.var
     const now = Date.now()
     // Who would be eligible: the condition against recent shoppers' profiles (no page, no caps).
-    const sample = await recentVisitors(c.env.DB, site.id, PREVIEW_SAMPLE)
+    const sample = await recentVisitors(c.var.db, site.id, PREVIEW_SAMPLE)
     const counts = new Map<string, number>()
     let matched = 0
     for (const anonymousId of sample) {
@@ -260,7 +264,7 @@ export default new Hono<AppEnv>()
     // What this shopper would see now, among the saved actions and this one (nothing is logged).
     const customer = await customerView(c.env, site, preview.anonymousId, now)
     const context = decisionContext(customer, preview.context)
-    const saved = savedActions((await listActions(c.env.DB, site.id).all<{ definition: string }>()).results).filter(
+    const saved = savedActions((await listActions(c.var.db, site.id).all<{ definition: string }>()).results).filter(
       (a) => a.id !== action.id,
     )
     const [check] = eligible([action], context, [], { ...DEFAULT_POLICY, ...site.settings?.decide?.policy }, now)
@@ -293,11 +297,12 @@ export default new Hono<AppEnv>()
     const query = validate(segmentsQuery, c.req.query(), 'invalid query')
     const now = Date.now()
     const since = new Date(now - (query.days - 1) * 86_400_000).toISOString().slice(0, 10)
-    let rows = await segmentSizes(c.env.DB, c.var.site.id, since)
-    // Today's sizes are counted on first request when the daily cron has not run yet.
-    if (!rows.some((r) => r.day === new Date(now).toISOString().slice(0, 10))) {
+    let rows = await segmentSizes(c.var.db, c.var.site.id, since)
+    // Today's sizes are counted on first request when the daily cron has not run yet (not while the
+    // site moves: its rows must not change under the copy).
+    if (!rows.some((r) => r.day === new Date(now).toISOString().slice(0, 10)) && !isMoving(c.var.site)) {
       await snapshotSegments(c.env, c.var.site, now)
-      rows = await segmentSizes(c.env.DB, c.var.site.id, since)
+      rows = await segmentSizes(c.var.db, c.var.site.id, since)
     }
     const days = [...new Set(rows.map((r) => r.day))].map((day) => ({
       day,
@@ -310,6 +315,6 @@ export default new Hono<AppEnv>()
     const customer = await customerView(c.env, c.var.site, c.req.param('anonymousId'), Date.now())
     return c.json({
       ...profileAnswer(customer),
-      unverified: await claimsOf(c.env.DB, c.var.site.id, customer.browsers),
+      unverified: await claimsOf(c.var.db, c.var.site.id, customer.browsers),
     })
   })

@@ -10,23 +10,37 @@ export interface SiteRow {
   origins: string
   settings: string
   identity_secret: string | null
+  shard: string
+  moving_to: string | null
 }
 
 /** The site with this id, or null. */
 export const findSite = (db: D1Database, id: string) =>
   db
-    .prepare('SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret FROM sites WHERE id = ?')
+    .prepare(
+      `SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret, shard, moving_to
+       FROM sites WHERE id = ?`,
+    )
     .bind(id)
     .first<SiteRow>()
 
-/** Creates or replaces a site's name, key digest and origins. */
+/** Creates or replaces a site's name, key digest and origins; a new site lives on `shard` (default DB), which only a move changes. */
 export const upsertSite = (
   db: D1Database,
-  site: { id: string; name: string; keyHash: string; adminKeyHash?: string; origins: string[]; settings?: object },
+  site: {
+    id: string
+    name: string
+    keyHash: string
+    adminKeyHash?: string
+    origins: string[]
+    settings?: object
+    shard?: string
+  },
 ) =>
   db
     .prepare(
-      `INSERT INTO sites (id, name, key_hash, admin_key_hash, origins, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO sites (id, name, key_hash, admin_key_hash, origins, settings, shard, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_hash = excluded.key_hash,
          admin_key_hash = COALESCE(excluded.admin_key_hash, admin_key_hash), origins = excluded.origins,
          settings = excluded.settings`,
@@ -38,6 +52,7 @@ export const upsertSite = (
       site.adminKeyHash ?? null,
       JSON.stringify(site.origins),
       JSON.stringify(site.settings ?? {}),
+      site.shard ?? 'DB',
       Date.now(),
     )
     .run()

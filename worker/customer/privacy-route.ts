@@ -19,9 +19,9 @@ export default new Hono<AppEnv>()
     // What the edge accepted seconds ago belongs in the export: fold the buffer first.
     await bufferOf(c.env, site.id).drain()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
-    const data = await exportData(c.env.DB, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
+    const data = await exportData(c.var.db, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
     // Events past the hot window are in the archive, in the objects their days list.
-    const keys = await archivedKeys(c.env.DB, site.id, customer.browsers)
+    const keys = await archivedKeys(c.var.db, site.id, customer.browsers)
     const archived = await readArchived(c.env, keys, new Set(customer.browsers))
     const events: ExportedEvent[] = [
       ...data.events,
@@ -52,8 +52,8 @@ export default new Hono<AppEnv>()
     await bufferOf(c.env, site.id).drain()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
     // The archive first: its objects are found through the rows erasing D1 deletes.
-    const keys = await archivedKeys(c.env.DB, site.id, customer.browsers)
+    const keys = await archivedKeys(c.var.db, site.id, customer.browsers)
     await eraseArchived(c.env, keys, new Set(customer.browsers))
-    const browsers = await eraseShopper(c.env.DB, site.id, customer.browsers, customer.uid, Date.now())
+    const browsers = await eraseShopper(c.var.db, site.id, customer.browsers, customer.uid, Date.now())
     return c.json({ erased: { uid: customer.uid, browsers: browsers.map(maskedFor(input.anonymousId)) } })
   })

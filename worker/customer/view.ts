@@ -9,6 +9,7 @@ import type { HistoryItem } from '../recommend/model'
 import { historyItems, visitorHistory, type HistoryRow } from '../recommend/store'
 import type { Bindings, Site } from '../env'
 import { CACHE_KEYS } from '../http/cache-keys'
+import { shardOf } from '../shards/directory'
 import { ACTIVITY_WEEKS, DEFAULT_LIFECYCLE, segmentOne, summarise, type Population } from './segments'
 import {
   expectedPurchases,
@@ -57,13 +58,13 @@ const usable = (m: ValueModel | null) =>
     Number.isFinite(v),
   )
 
-/** The site's value model: from KV, else fitted on every customer's orders (null with too few buyers or a fit that ran off). */
-async function siteValueModel(env: Bindings, siteId: string, now: number): Promise<ValueModel | null> {
+/** The site's value model: from KV, else fitted on every customer's orders in `db`, its shard (null with too few buyers or a fit that ran off). */
+async function siteValueModel(env: Bindings, db: D1Database, siteId: string, now: number): Promise<ValueModel | null> {
   const key = CACHE_KEYS.valueModel(siteId)
   const cached = await env.CACHE.get<{ model: ValueModel | null }>(key, 'json')
   if (cached) return usable(cached.model) ? cached.model : null
   const today = Math.floor(now / 86_400_000)
-  const rows = await orderHistories(env.DB, siteId, VALUE_MAX_CUSTOMERS)
+  const rows = await orderHistories(db, siteId, VALUE_MAX_CUSTOMERS)
   const customers = rows.map((r) => ({
     ...historyOf({ firstDay: r.first_day, lastDay: r.last_day, x: r.x, repeatRevenue: r.repeat_revenue }, today),
     revenue: r.revenue,
@@ -91,12 +92,12 @@ async function siteValueModel(env: Bindings, siteId: string, now: number): Promi
   await env.CACHE.put(key, JSON.stringify({ model }), { expirationTtl: VALUE_MODEL_TTL })
   return model
 }
-/** The site's population statistics, from KV when fresh, else computed in D1 and cached. */
-async function sitePopulation(env: Bindings, siteId: string): Promise<Population> {
+/** The site's population statistics, from KV when fresh, else computed in `db`, its shard, and cached. */
+async function sitePopulation(env: Bindings, db: D1Database, siteId: string): Promise<Population> {
   const key = CACHE_KEYS.population(siteId)
   let stats = await env.CACHE.get<Omit<Population, 'medians'>>(key, 'json')
   if (!stats) {
-    stats = await populationStats(env.DB, siteId)
+    stats = await populationStats(db, siteId)
     await env.CACHE.put(key, JSON.stringify(stats), { expirationTtl: POPULATION_TTL })
   }
   // JSON has no Infinity: an empty tier comes back from KV as null.
@@ -106,15 +107,16 @@ async function sitePopulation(env: Bindings, siteId: string): Promise<Population
 
 /** The customer behind a browser: UID, browsers, identities, summary, segmentation and latest items. */
 export async function customerView(env: Bindings, site: Site, anonymousId: string, now: number) {
-  const uid = await uidOf(env.DB, site.id, anonymousId)
+  const db = shardOf(env, site)
+  const uid = await uidOf(db, site.id, anonymousId)
   // History from before login joins in: every browser linked to the UID counts.
-  const browsers = uid ? await anonymousIdsOf(env.DB, site.id, uid) : [anonymousId]
+  const browsers = uid ? await anonymousIdsOf(db, site.id, uid) : [anonymousId]
   const [facts, population, identities, valueModel, historyRows] = await Promise.all([
-    customerFacts(env.DB, site.id, browsers, now, ACTIVITY_WEEKS),
-    sitePopulation(env, site.id),
-    uid ? identitiesOf(env.DB, site.id, uid) : Promise.resolve([]),
-    siteValueModel(env, site.id, now),
-    visitorHistory(env.DB, site.id, anonymousId, HISTORY_LIMIT).all<HistoryRow>(),
+    customerFacts(db, site.id, browsers, now, ACTIVITY_WEEKS),
+    sitePopulation(env, db, site.id),
+    uid ? identitiesOf(db, site.id, uid) : Promise.resolve([]),
+    siteValueModel(env, db, site.id, now),
+    visitorHistory(db, site.id, anonymousId, HISTORY_LIMIT).all<HistoryRow>(),
   ])
   const history = historyItems(historyRows.results)
   const summary = summarise(uid ?? anonymousId, facts, now)
@@ -170,7 +172,8 @@ export const SEGMENT_SAMPLE = 500
 export async function snapshotSegments(env: Bindings, site: Site, now: number) {
   const seen = new Set<string>()
   const counts = new Map<string, number>()
-  for (const anonymousId of await recentVisitors(env.DB, site.id, SEGMENT_SAMPLE)) {
+  const db = shardOf(env, site)
+  for (const anonymousId of await recentVisitors(db, site.id, SEGMENT_SAMPLE)) {
     const customer = await customerView(env, site, anonymousId, now)
     const who = customer.uid ?? anonymousId
     if (seen.has(who)) continue
@@ -181,7 +184,7 @@ export async function snapshotSegments(env: Bindings, site: Site, now: number) {
   const sizes = [...counts]
     .map(([segment, shoppers]) => ({ segment, shoppers }))
     .sort((a, b) => b.shoppers - a.shoppers)
-  await saveSegmentSizes(env.DB, site.id, day, sizes, seen.size)
+  await saveSegmentSizes(db, site.id, day, sizes, seen.size)
   return { day, sizes, sampled: seen.size }
 }
 

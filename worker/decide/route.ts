@@ -34,11 +34,11 @@ export default new Hono<AppEnv>().post(
     const recent = req.recent ?? []
     // Arms learn per lifecycle stage: coarse enough to gather evidence, fine enough to differ.
     const segmentKey = view.lifecycle
-    const [actionRows, armRows, contactRows, ...catalogRows] = await c.env.DB.batch([
-      listActions(c.env.DB, site.id),
-      segmentArms(c.env.DB, site.id, segmentKey),
-      offerContacts(c.env.DB, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
-      ...catalogItems(c.env.DB, site.id, [...new Set(['', ...recent.map((r) => r.id)])]),
+    const [actionRows, armRows, contactRows, ...catalogRows] = await c.var.db.batch([
+      listActions(c.var.db, site.id),
+      segmentArms(c.var.db, site.id, segmentKey),
+      offerContacts(c.var.db, site.id, customer.browsers, now - CONTACT_WINDOW_DAYS * 86_400_000),
+      ...catalogItems(c.var.db, site.id, [...new Set(['', ...recent.map((r) => r.id)])]),
     ])
     // The device's recent items, as catalog items, join the stored ones for this decision only.
     const known = new Set(catalogRows.flatMap((r) => (r.results ?? []) as Array<{ id: string }>).map((r) => r.id))
@@ -83,7 +83,7 @@ export default new Hono<AppEnv>().post(
       // Only what the shopper may read; the trace (rivals, odds, values, the holdout) stays in the log.
       reasons: decision.reasons,
     }
-    const log = logDecision(c.env.DB, site.id, {
+    const log = logDecision(c.var.db, site.id, {
       id: answer.id,
       anonymousId: req.anonymousId,
       placement: req.placement,

@@ -3,7 +3,9 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
 import { erasedAmong, storeEvents, type EventRow } from './store'
-import { FLUSH_DELAY_MS, FLUSH_MAX_EVENTS, RECENT_IDS_MS, RETRY_BASE_MS, RETRY_MAX_MS } from './tunables'
+import { loadSite } from '../http/site-auth'
+import { isMoving, shardOf } from '../shards/directory'
+import { FLUSH_DELAY_MS, HELD_RETRY_MS, FLUSH_MAX_EVENTS, RECENT_IDS_MS, RETRY_BASE_MS, RETRY_MAX_MS } from './tunables'
 
 /** What a batch did to the buffer. */
 export interface AppendResult {
@@ -23,6 +25,8 @@ export interface FlushResult {
   erased: number
   /** Events still waiting. */
   waiting: number
+  /** Set when the site is moving shards: nothing was flushed, the alarm tries again later. */
+  held?: boolean
 }
 
 const SCHEMA = `
@@ -75,17 +79,17 @@ export class EventBuffer extends DurableObject<Bindings> {
     return this.flushing
   }
 
-  /** Flushes until nothing waits (export and erasure read D1 right after). */
+  /** Flushes until nothing waits (export and erasure read D1 right after), unless the site is moving. */
   async drain(): Promise<void> {
-    while ((await this.flush()).waiting > 0) {}
+    for (let r = await this.flush(); r.waiting > 0 && !r.held; r = await this.flush()) {}
   }
 
   override async alarm(): Promise<void> {
     this.alarmAt = null
     try {
-      const { waiting } = await this.flush()
+      const { waiting, held } = await this.flush()
       this.failures = 0
-      if (waiting > 0) await this.schedule(0)
+      if (waiting > 0) await this.schedule(held ? HELD_RETRY_MS : 0)
     } catch (error) {
       // Handled here rather than left to the runtime's alarm retries, which give up after a few.
       this.failures++
@@ -106,13 +110,16 @@ export class EventBuffer extends DurableObject<Bindings> {
     let stored = 0
     let erased = 0
     if (taken.length > 0) {
-      const site = taken[0]![0]
-      const db = this.env.DB
+      const siteId = taken[0]![0]
+      const site = await loadSite(this.env, siteId)
+      // Held while the site moves to another shard (the move copies only once every buffer has stopped).
+      if (!site || isMoving(site)) return { flushed: 0, stored: 0, erased: 0, waiting: this.waitingRows, held: true }
+      const db = shardOf(this.env, site)
       // A browser whose shopper asked to be erased stays erased: its late events are dropped here.
-      const gone = await erasedAmong(db, site, [...new Set(taken.map((r) => r[3]))])
+      const gone = await erasedAmong(db, siteId, [...new Set(taken.map((r) => r[3]))])
       const kept = gone.size > 0 ? taken.filter((r) => !gone.has(r[3])) : taken
       erased = taken.length - kept.length
-      stored = (await storeEvents(db, site, kept)).inserted
+      stored = (await storeEvents(db, siteId, kept)).inserted
       const now = Date.now()
       sql.exec(
         'UPDATE buffered SET flushed_at = ?, row = NULL WHERE id IN (SELECT value FROM json_each(?))',

@@ -14,7 +14,12 @@ export default new Hono<AppEnv>().post(
   '/',
   limitBody(MAX_BATCH_BYTES),
   // sendBeacon posts text/plain (no CORS preflight), so the body is parsed whatever its type says.
-  siteAuth('invalid event batch', (raw) => readBatch(raw, Date.now()), { maxBytes: MAX_BATCH_BYTES, consent: true }),
+  // While the site moves shards its buffer holds what it accepts, so events are never refused for it.
+  siteAuth('invalid event batch', (raw) => readBatch(raw, Date.now()), {
+    maxBytes: MAX_BATCH_BYTES,
+    consent: true,
+    whileMoving: 'accept',
+  }),
   async (c) => {
     const { site, input: batch } = c.var
     const { accepted, duplicates } = await bufferOf(c.env, site.id).append(batch.rows)

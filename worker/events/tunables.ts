@@ -11,6 +11,8 @@ export const FLUSH_MAX_EVENTS = 1000
  * for the archive after two days, so this memory, not D1's key, is what stores an id once.
  */
 export const RECENT_IDS_MS = MAX_EVENT_AGE_MS + 86_400_000
+/** How often a buffer looks again whether its site has finished moving shards. */
+export const HELD_RETRY_MS = 5000
 /** Backoff bounds when D1 refuses a flush, in ms; the events stay buffered meanwhile. */
 export const RETRY_BASE_MS = 1000
 export const RETRY_MAX_MS = 60_000

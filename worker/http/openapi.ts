@@ -15,8 +15,9 @@ import {
   stockPatch,
 } from '../admin/route'
 import { recommendationQuery } from '../recommend/route'
+import { moveBody } from '../shards/route'
 
-type Auth = 'none' | 'site' | 'admin'
+type Auth = 'none' | 'site' | 'admin' | 'operator'
 /** One documented operation. */
 export interface Operation {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -160,6 +161,13 @@ export const OPERATIONS: Operation[] = [
     summary: 'The 360 view of any shopper',
     auth: 'admin',
   },
+  {
+    method: 'POST',
+    path: '/v1/ops/sites/:site/move',
+    summary: "Moves a site's data to another shard: 202 with the progress until done, then 200; call again until then",
+    auth: 'operator',
+    body: moveBody,
+  },
 ]
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
@@ -210,6 +218,7 @@ export function openapi(): Record<string, unknown> {
       [op.method.toLowerCase()]: {
         summary: op.summary,
         ...(op.auth === 'admin' ? { security: [{ adminKey: [] }] } : {}),
+        ...(op.auth === 'operator' ? { security: [{ operatorKey: [] }] } : {}),
         ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),
         ...(op.body
           ? { requestBody: { required: true, content: { 'application/json': { schema: schema(op.body) } } } }
@@ -233,7 +242,10 @@ export function openapi(): Record<string, unknown> {
       description: 'Personalization in one script tag: events, recommendations, customer view, next best action.',
     },
     components: {
-      securitySchemes: { adminKey: { type: 'http', scheme: 'bearer', description: 'The site’s secret admin key' } },
+      securitySchemes: {
+        adminKey: { type: 'http', scheme: 'bearer', description: 'The site’s secret admin key' },
+        operatorKey: { type: 'http', scheme: 'bearer', description: 'The Worker secret OPERATOR_KEY' },
+      },
     },
     paths,
   }

@@ -9,6 +9,7 @@ import { hex } from '../ids'
 import { invalid, readJson, validate } from './body'
 import { CACHE_KEYS } from './cache-keys'
 import { limitAdmin, limitSite } from './ratelimit'
+import { refuseWhileMoving, shardOf } from '../shards/directory'
 
 /** Seconds a site's key digest and origins stay cached in KV. */
 export const SITE_CACHE_TTL = 60
@@ -22,7 +23,8 @@ export async function hashKey(key: string): Promise<string> {
 export async function loadSite(env: Bindings, id: string): Promise<Site | null> {
   const cacheKey = CACHE_KEYS.site(id)
   const cached = await env.CACHE.get<Site>(cacheKey, 'json')
-  if (cached) return cached
+  // An entry cached before sites had shards names none: read the row again.
+  if (cached?.shard) return cached
   const row = await findSite(env.DB, id)
   if (!row) return null
   const site: Site = {
@@ -32,6 +34,8 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
     origins: JSON.parse(row.origins),
     settings: JSON.parse(row.settings),
     identitySecret: row.identity_secret,
+    shard: row.shard,
+    movingTo: row.moving_to,
   }
   await env.CACHE.put(cacheKey, JSON.stringify(site), { expirationTtl: SITE_CACHE_TTL })
   return site
@@ -51,7 +55,7 @@ async function authenticate(env: Bindings, siteId: string, key: string): Promise
 }
 
 /** Compares two SHA-256 hex digests in constant time. */
-const sameDigest = (a: string, b: string) => {
+export const sameDigest = (a: string, b: string) => {
   const [x, y] = [new TextEncoder().encode(a), new TextEncoder().encode(b)]
   return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y)
 }
@@ -112,13 +116,15 @@ const accepted = <T>(parsed: Parsed<T>, message: string): T => {
 /**
  * The opening of every public route: parses the query (GET) or the JSON body, answers 400 with
  * `message` and each issue, authenticates the site's public key (401, 429), checks the Origin (403)
- * and, with `consent`, the tag's consent mode (409); then hands the route `c.var.site` and `c.var.input`.
+ * and, with `consent`, the tag's consent mode (409), and refuses a write while the site moves to
+ * another shard (503) unless `whileMoving` is 'accept' (a route whose writes are held until the move
+ * ends); then hands the route `c.var.site`, `c.var.input` and `c.var.db`, the site's shard.
  */
 export function siteAuth<T extends Signed>(
   message: string,
   parser: Parser<T>,
-  options: { maxBytes?: number; consent?: boolean } = {},
-): MiddlewareHandler<{ Bindings: Bindings; Variables: { site: Site; input: T } }> {
+  options: { maxBytes?: number; consent?: boolean; whileMoving?: 'refuse' | 'accept' } = {},
+): MiddlewareHandler<{ Bindings: Bindings; Variables: { site: Site; input: T; db: D1Database } }> {
   return async (c, next) => {
     const read = c.req.method === 'GET'
     const raw = read ? c.req.query() : await readJson(c.req.raw, options.maxBytes ?? MAX_SHOPPER_BODY_BYTES)
@@ -129,8 +135,10 @@ export function siteAuth<T extends Signed>(
     const origin = c.req.header('Origin')
     if (!read || origin) checkOrigin(site, origin)
     if (options.consent) checkConsent(site, input.consent)
+    if (!read && options.whileMoving !== 'accept') refuseWhileMoving(site)
     c.set('site', site)
     c.set('input', input)
+    c.set('db', shardOf(c.env, site))
     await next()
   }
 }

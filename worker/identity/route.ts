@@ -68,16 +68,16 @@ export default new Hono<AppEnv>()
   .post('/unlink', siteAuth('invalid unlink request', shopperRequest), async (c) => {
     const site = c.var.site
     const browser: Identifier = { kind: 'anonymous', value: c.var.input.anonymousId }
-    const from = await uidOf(c.env.DB, site.id, browser.value)
+    const from = await uidOf(c.var.db, site.id, browser.value)
     if (!from) return c.json({ uid: null, identities: [] })
     // Always to a UID of its own: the one it had before may hold a login someone planted on a shared
     // computer, and moving back there would hand this browser's history to them.
     const to = newUid()
-    await moveIdentity(c.env.DB, site.id, browser, to, 'unlinked by the shopper', Date.now())
+    await moveIdentity(c.var.db, site.id, browser, to, 'unlinked by the shopper', Date.now())
     return c.json({
       uid: to,
       previousUid: from,
-      identities: identitiesFor(await identitiesOf(c.env.DB, site.id, to), browser.value),
+      identities: identitiesFor(await identitiesOf(c.var.db, site.id, to), browser.value),
     })
   })
   .post('/', siteAuth('invalid identify request', identifyBody), async (c) => {
@@ -91,16 +91,16 @@ export default new Hono<AppEnv>()
     const linking = trusting ? claimed : verified
     const unverified = claimed.filter((i) => !linking.includes(i))
     const now = Date.now()
-    if (unverified.length > 0) await saveClaims(c.env.DB, site.id, browser.value, unverified, now)
+    if (unverified.length > 0) await saveClaims(c.var.db, site.id, browser.value, unverified, now)
     const how =
       trusting && verified.length < claimed.length ? 'unverified linking allowed by the site' : 'signed by the site'
     const uid =
       linking.length > 0
-        ? await linkVerified(c.env.DB, site.id, [browser, ...linking], how, now)
-        : await uidOf(c.env.DB, site.id, browser.value)
+        ? await linkVerified(c.var.db, site.id, [browser, ...linking], how, now)
+        : await uidOf(c.var.db, site.id, browser.value)
     return c.json({
       uid,
-      identities: uid ? identitiesFor(await identitiesOf(c.env.DB, site.id, uid), browser.value) : [],
+      identities: uid ? identitiesFor(await identitiesOf(c.var.db, site.id, uid), browser.value) : [],
       // Kept on this browser alone, for the marketer to see as unverified.
       unverified: unverified.map(({ kind, value }) => ({ kind, value })),
     })
