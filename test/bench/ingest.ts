@@ -8,14 +8,12 @@
 import { MAX_BATCH_EVENTS, type IngestResult, type VistaEvent } from '../../contract'
 import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
-import { rm } from 'node:fs/promises'
-import { migratedState, startWorker, type LocalWorker } from '../e2e/server'
-import { readBatch } from '../../worker/events/ingest'
-import { storeEvents } from '../../worker/events/store'
-import { FLUSH_MAX_EVENTS } from '../../worker/events/tunables'
+import { startWorker, type LocalWorker } from '../e2e/server'
 import { ARCHIVE_AFTER_MS, KEPT_IN_D1 } from '../../worker/events/archive'
 import { migratedMemory, openLocalD1, tableBytes } from './local-d1'
 import { SIM_SITES, seedSites, simulateSites } from './ingest/sites'
+import { shopSessions, storeShopDay } from './ingest/shop-day'
+import { FLUSH_MAX_EVENTS } from '../../worker/events/tunables'
 import { makeEvent } from '../fixtures/events'
 import {
   benchCatalog,
@@ -41,11 +39,22 @@ const CATEGORIES = 20
 const SHOPPERS = 300
 const WARMUP = 20
 const REPLAYED = 50
+const HELD = 'bench-held'
+const BURST = 'bench-burst'
+/** Shop sessions for the fold and its lag: a burst first, then the paced run; the SDK sends a session's 10 events as one batch. */
+const FOLD_SESSIONS = 2000
+const SESSION_EVENTS = 10
 
 const seed = (persistTo: string) =>
   withLocalEnv(persistTo, async (env) => {
     const origins = ['http://127.0.0.1:*']
     await upsertSite(env.DB, { id: SITE, name: 'bench', keyHash: await hashKey(KEY), origins })
+    // Sites marked as moving: their buffers hold every event, so the edge path is measured without a
+    // fold, and the fold (once BURST is released) without the edge.
+    for (const id of [HELD, BURST]) {
+      await upsertSite(env.DB, { id, name: id, keyHash: await hashKey(KEY), origins })
+      await env.DB.prepare("UPDATE sites SET moving_to = 'SHARD_1' WHERE id = ?").bind(id).run()
+    }
     await upsertItems(env.DB, SITE, benchCatalog(ITEMS, CATEGORIES))
     await seedSites(env)
   })
@@ -71,8 +80,8 @@ function makeBatches(count: number, size: number): VistaEvent[][] {
 }
 
 /** Posts one batch as the SDK does (text/plain, from an allowed origin). */
-async function post(worker: LocalWorker, events: VistaEvent[]): Promise<IngestResult> {
-  const body = JSON.stringify({ site: SITE, key: KEY, sentAt: Date.now(), events })
+async function post(worker: LocalWorker, events: VistaEvent[], site = SITE): Promise<IngestResult> {
+  const body = JSON.stringify({ site, key: KEY, sentAt: Date.now(), events })
   const answer = await fetchOk(`${worker.url}/v1/events`, {
     method: 'POST',
     headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: worker.url },
@@ -82,11 +91,11 @@ async function post(worker: LocalWorker, events: VistaEvent[]): Promise<IngestRe
 }
 
 /** Posts the batches, `concurrency` at a time, and sums the answers. */
-async function postAll(worker: LocalWorker, batches: VistaEvent[][], concurrency: number) {
+async function postAll(worker: LocalWorker, batches: VistaEvent[][], concurrency: number, site = SITE) {
   let accepted = 0
   let duplicates = 0
   const run = await load(batches.length, concurrency, async (i) => {
-    const answer = await post(worker, batches[i]!)
+    const answer = await post(worker, batches[i]!, site)
     accepted += answer.accepted
     duplicates += answer.duplicates
   })
@@ -106,6 +115,8 @@ async function until(done: () => boolean, deadlineMs = 120_000, everyMs = 20): P
 /** D1's cap per database, and the shop the capacity goal is sized for. */
 const D1_MAX_BYTES = 10 * 1000 ** 3
 const SHOP_EVENTS_PER_DAY = 500_000
+/** Sessions of 10 events stored for the byte counts. */
+const SHOP_SESSIONS = 5_000
 
 const HEADER = ['route', 'requests', 'events', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'events/s']
 const row = (name: string, r: LoadResult, events: number, shown = String(events)) => [
@@ -156,29 +167,51 @@ async function bytesBeforeAfter(events: VistaEvent[][]) {
   return { before, after, kept }
 }
 
-/**
- * Rows D1 writes per event (what it bills, indexes included), through the production storeEvents on
- * a fresh local state, `perFlush` events a transaction as the buffer folds them.
- */
-async function rowsWrittenPerEvent(batches: VistaEvent[][], perFlush: number) {
-  const persistTo = await migratedState('vista-ingest-rows-')
-  try {
-    await seed(persistTo)
-    return await withLocalEnv(persistTo, async (env) => {
-      const rows = batches.flatMap((events) => {
-        const parsed = readBatch({ site: SITE, key: KEY, sentAt: Date.now(), events }, Date.now())
-        if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
-        return parsed.value.rows
-      })
-      let written = 0
-      for (let i = 0; i < rows.length; i += perFlush) {
-        written += (await storeEvents(env.DB, SITE, rows.slice(i, i + perFlush))).rowsWritten
-      }
-      return written / rows.length
-    })
-  } finally {
-    await rm(persistTo, { recursive: true, force: true })
-  }
+/** 4. A shop's day stored and archived: bytes and rows written per event, and how long a shard lasts. */
+async function bytesPerEvent(): Promise<boolean> {
+  console.log(`\n## 4. Bytes of D1 per event: ${SHOP_SESSIONS.toLocaleString('en')} sessions of a shop's day`)
+  const sessions = shopSessions(SHOP_SESSIONS, Date.now() - 5 * 86_400_000)
+  const day = await storeShopDay(sessions)
+  const n = day.events
+  const bytes = (tables: Array<{ table: string; bytes: number }>, name: string) =>
+    tables.find((t) => t.table === name)?.bytes ?? 0
+  const names = [...new Set([...day.stored, ...day.kept].map((t) => t.table))].filter(
+    (t) => bytes(day.stored, t) + bytes(day.kept, t) > 8192,
+  )
+  console.log(
+    formatTable(
+      ['table (indexes included)', 'stored B/event', 'after the archive'],
+      names.map((t) => [t, (bytes(day.stored, t) / n).toFixed(1), (bytes(day.kept, t) / n).toFixed(1)]),
+    ),
+  )
+  const sum = (tables: Array<{ table: string; bytes: number }>, only?: string[]) =>
+    tables.filter((t) => !only || only.includes(t.table)).reduce((total, t) => total + t.bytes, 0)
+  const { before, after } = await bytesBeforeAfter(sessions)
+  console.log(
+    `events, sessions and shopper-days of the same ${n} events: before 0015 ${(before / n).toFixed(0)} B/event, ` +
+      `after ${(after / n).toFixed(0)} B/event (${((100 * after) / before - 100).toFixed(0)}%); the archive took ` +
+      `${day.archived} of them (${((100 * day.archived) / n).toFixed(0)}%) to R2`,
+  )
+  console.log(`D1 rows written per event (indexes included, as D1 bills them): ${(day.rowsWritten / n).toFixed(1)}`)
+  // Bounded by the catalog, not by traffic: the pairs and item stats of ITEMS items.
+  const catalogBound = ['item_pairs', 'item_stats', 'items']
+  const fixed = sum(day.kept, catalogBound)
+  const hotDays = ARCHIVE_AFTER_MS / 86_400_000
+  const perEventHot = (sum(day.stored) - sum(day.stored, catalogBound)) / n
+  const perEventKept = (sum(day.kept) - fixed) / n
+  const hot = hotDays * SHOP_EVENTS_PER_DAY * perEventHot
+  const growth = SHOP_EVENTS_PER_DAY * perEventKept
+  const daysFull = (D1_MAX_BYTES - hot - fixed) / growth
+  const daysBefore = (D1_MAX_BYTES - fixed) / (SHOP_EVENTS_PER_DAY * (perEventHot + (before - after) / n))
+  console.log(
+    `the ${SHOP_EVENTS_PER_DAY.toLocaleString('en')}-events-a-day shop: ${(growth / 1e6).toFixed(1)} MB a day stays ` +
+      `in D1 (${perEventKept.toFixed(0)} B/event), plus ${hotDays} days of raw events (${(hot / 1e9).toFixed(2)} GB) ` +
+      `and a catalog-bound model (${(fixed / 1e6).toFixed(0)} MB): one 10 GB shard lasts ${daysFull.toFixed(0)} days ` +
+      `(${daysBefore.toFixed(0)} before 0015 and the archive)`,
+  )
+  const pass = daysFull >= 400
+  console.log(`${pass ? '✓' : '✗'} a shard lasts ≥ 400 days for the 500,000-events-a-day shop`)
+  return pass
 }
 
 async function main() {
@@ -186,15 +219,15 @@ async function main() {
   const { batches, concurrency, size, rate, seconds } = flags
   if (size > MAX_BATCH_EVENTS) throw new Error(`--size must be at most ${MAX_BATCH_EVENTS}`)
   console.log(machine())
-  const paced = Math.round((rate * seconds) / size)
+  const paced = Math.round((rate * seconds) / SESSION_EVENTS)
   console.log(
-    `wrangler dev on 127.0.0.1; ${batches} batches of ${size} events at concurrency ${concurrency} from ` +
-      `${SHOPPERS} shoppers, after ${WARMUP} warm-up batches; then ${rate} events/s for ${seconds} s ` +
-      `(${paced} batches, open loop); ${ITEMS} items`,
+    `wrangler dev on 127.0.0.1, ${ITEMS} items. Edge: ${batches} batches of ${size} events at concurrency ` +
+      `${concurrency} from ${SHOPPERS} shoppers. Fold: ${FOLD_SESSIONS} shop sessions of ${SESSION_EVENTS} events ` +
+      `at once, then ${rate} events/s for ${seconds} s (${paced} sessions, open loop)`,
   )
-  const all = makeBatches(WARMUP + batches + paced, size)
-  const timed = all.slice(WARMUP, WARMUP + batches)
-  const lagged = all.slice(WARMUP + batches)
+  const edgeBatches = makeBatches(WARMUP + batches, size)
+  const burst = shopSessions(FOLD_SESSIONS, null)
+  const lagged = shopSessions(paced, null, FOLD_SESSIONS)
   let ok = true
   const check = (pass: boolean, message: string) => {
     console.log(`${pass ? '✓' : '✗'} ${message}`)
@@ -203,23 +236,17 @@ async function main() {
   // Many shoppers from one loopback address: the per-client limit would measure itself.
   const worker = await startWorker({ prefix: 'vista-ingest-', seed, vars: { RATE_LIMITS: 'off' } })
   const d1 = await openLocalD1(worker.persistTo, SITE)
-  const folded = () => (d1.prepare('SELECT COUNT(*) AS n FROM events WHERE indexed = 1').get() as { n: number }).n
-  // All sites' events (the simulation's sites too).
-  const stored = () => (d1.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n
+  const count = (where: string) =>
+    (d1.prepare(`SELECT COUNT(*) AS n FROM events WHERE site_id = ? AND ${where}`).get(SITE) as { n: number }).n
   try {
-    // 1. The edge path, closed loop at `concurrency`, against the empty route.
+    // 1. The edge path alone: the held site's buffer keeps what it gets (it is "moving"), so no fold runs
+    // on this machine meanwhile, as in production, where D1 folds on its own machine.
     const health = () => fetchOk(`${worker.url}/v1/health`).then(() => {})
     await load(WARMUP, concurrency, health)
     const floor = await load(batches, concurrency, health)
-    const warm = await postAll(worker, all.slice(0, WARMUP), concurrency)
-    await until(() => folded() === WARMUP * size)
-    const started = performance.now()
-    const run = await postAll(worker, timed, concurrency)
-    const edgeDone = performance.now()
-    const target = (WARMUP + batches) * size
-    const drained = await until(() => folded() === target)
-    const foldSeconds = (performance.now() - started) / 1000
-    console.log('\n## 1. The edge path')
+    const warm = await postAll(worker, edgeBatches.slice(0, WARMUP), concurrency, HELD)
+    const run = await postAll(worker, edgeBatches.slice(WARMUP), concurrency, HELD)
+    console.log('\n## 1. The edge path (POST /v1/events answered once the buffer holds the batch)')
     console.log(
       formatTable(HEADER, [
         row('POST /v1/events', run, run.accepted),
@@ -232,19 +259,36 @@ async function main() {
       `a ${size}-event batch costs ${(1 / ratio).toFixed(2)} empty requests (throughput ratio ${ratio.toFixed(2)}); ` +
         `p50 ${p50.toFixed(2)}x the floor's`,
     )
-    console.log('\n## 2. The fold behind it')
-    console.log(
-      `${batches * size} events folded into D1 in ${foldSeconds.toFixed(1)} s from the first batch ` +
-        `(${((batches * size) / foldSeconds).toFixed(0)} events/s per shard); the backlog was gone ` +
-        `${drained.toFixed(1)} s after the last answer (${((performance.now() - edgeDone) / 1000).toFixed(1)} s)`,
-    )
     for (const r of [floor, warm, run]) {
       if (r.failures > 0) check(false, `${r.failures} requests failed, first: ${r.firstFailure}`)
     }
-    check(warm.accepted + run.accepted === target, `accepted ${warm.accepted + run.accepted} of ${target} events sent`)
-    check(stored() === target, `D1 holds exactly the ${target} events sent`)
+    check(warm.accepted + run.accepted === edgeBatches.length * size, `accepted every event sent`)
+    check((batches * size) / run.seconds >= 5000, `edge ≥ 5,000 events/s`)
+    check(ratio >= 0.6, `a batch costs at most 1.7 empty requests`)
+    check(p50 <= 2, `edge p50 within 2x the empty route's`)
 
-    // Lag, open loop: each batch's events are folded together; a batch's lag is from its send to the fold.
+    // 2. The fold alone: a burst of shop sessions held in the buffer of a "moving" site, then released;
+    // the rate is how fast the buffer then folds the backlog into the shard, nothing else running.
+    console.log('\n## 2. The fold behind it')
+    const sent = await postAll(worker, burst, concurrency, BURST)
+    const burstEvents = FOLD_SESSIONS * SESSION_EVENTS
+    const burstCount = (where = 'true') =>
+      (d1.prepare(`SELECT COUNT(*) AS n FROM events WHERE site_id = ? AND ${where}`).get(BURST) as { n: number }).n
+    d1.prepare('UPDATE sites SET moving_to = NULL WHERE id = ?').run(BURST)
+    // The buffer sees the release once the site's KV entry (60 s) expires, and looks every 5 s.
+    await until(() => burstCount() > 0, 120_000, 5)
+    const foldStart = performance.now()
+    await until(() => burstCount('indexed = 1') === burstEvents, 300_000, 5)
+    const foldSeconds = (performance.now() - foldStart) / 1000
+    console.log(
+      `${burstEvents} events of ${FOLD_SESSIONS} shop sessions, held then released: folded in ` +
+        `${foldSeconds.toFixed(1)} s, ${(burstEvents / foldSeconds).toFixed(0)} events/s per shard ` +
+        `(${FLUSH_MAX_EVENTS} a transaction, nothing else running)`,
+    )
+    check(sent.failures === 0 && sent.accepted === burstEvents, `accepted ${sent.accepted} of ${burstEvents}`)
+    check(burstCount() === burstEvents, `D1 holds exactly the ${burstEvents} events sent`)
+
+    // Lag, open loop: a session's events are folded together; its lag runs from its send to the fold.
     const sentAt = new Map<string, number>()
     const lags: number[] = []
     const seen = d1.prepare('SELECT id FROM events WHERE indexed = 1 AND id IN (SELECT value FROM json_each(?))')
@@ -262,7 +306,7 @@ async function main() {
         if (!polling && lags.length >= paced) break
       }
     })()
-    const pacedRun = await pace(paced, rate / size, 64, async (i) => {
+    const pacedRun = await pace(paced, rate / SESSION_EVENTS, 64, async (i) => {
       const events = lagged[i]!
       sentAt.set(events.at(-1)!.id, performance.now())
       await post(worker, events)
@@ -270,31 +314,35 @@ async function main() {
     polling = false
     await Promise.race([poller, until(() => sentAt.size === 0, 60_000)])
     lags.sort((a, b) => a - b)
+    const achieved = (pacedRun.requests * SESSION_EVENTS) / pacedRun.seconds
     console.log(
-      `lag at ${rate} events/s for ${seconds} s (${pacedRun.requests} batches; edge p50 ` +
-        `${ms(percentile(pacedRun.latencies, 50))} ms, p99 ${ms(percentile(pacedRun.latencies, 99))} ms, ` +
-        `schedule slipped at most ${ms(pacedRun.behindMs)} ms): sent → folded p50 ${ms(percentile(lags, 50))} ms, ` +
-        `p99 ${ms(percentile(lags, 99))} ms, max ${ms(lags.at(-1) ?? NaN)} ms`,
+      `lag at ${rate} events/s for ${seconds} s (${pacedRun.requests} sessions, ${achieved.toFixed(0)} events/s ` +
+        `achieved, the schedule slipped at most ${ms(pacedRun.behindMs)} ms; edge p50 ` +
+        `${ms(percentile(pacedRun.latencies, 50))} ms, p99 ${ms(percentile(pacedRun.latencies, 99))} ms): ` +
+        `sent → folded p50 ${ms(percentile(lags, 50))} ms, p99 ${ms(percentile(lags, 99))} ms, max ${ms(lags.at(-1) ?? NaN)} ms`,
     )
     check(pacedRun.failures === 0, `${pacedRun.failures} paced requests failed`)
-    check(lags.length === pacedRun.requests, `${lags.length} of ${pacedRun.requests} paced batches seen folded`)
+    check(pacedRun.behindMs < 1000, `the rate was held (schedule slipped ${ms(pacedRun.behindMs)} ms)`)
+    check(lags.length === pacedRun.requests, `${lags.length} of ${pacedRun.requests} paced sessions seen folded`)
     check(percentile(lags, 99) <= 5000, `lag p99 ${ms(percentile(lags, 99))} ms ≤ 5,000 ms`)
 
     // 3. Exactly once: a retried batch is acknowledged but nothing new is stored.
-    const sent = (WARMUP + batches + pacedRun.requests) * size
-    const step = Math.max(1, Math.floor(timed.length / REPLAYED))
-    const replays = timed.filter((_, i) => i % step === 0).slice(0, REPLAYED)
-    const again = await postAll(worker, replays, concurrency)
-    const replayed = replays.length * size
+    const total = pacedRun.requests * SESSION_EVENTS
+    const step = Math.max(1, Math.floor(burst.length / REPLAYED))
+    const replays = burst.filter((_, i) => i % step === 0).slice(0, REPLAYED)
+    const again = await postAll(worker, replays, concurrency, BURST)
+    const replayed = replays.length * SESSION_EVENTS
     console.log('\n## 3. Exactly once')
     check(
       again.failures === 0 && again.accepted === 0 && again.duplicates === replayed,
       `replayed ${replays.length} batches: accepted ${again.accepted}, duplicates ${again.duplicates} of ${replayed}`,
     )
     await new Promise((r) => setTimeout(r, 2000))
-    const benchStored = () =>
-      (d1.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?').get(SITE) as { n: number }).n
-    check(benchStored() === sent, `D1 holds ${benchStored()} events after the replay, ${sent} sent`)
+    check(count('true') === total, `D1 holds ${count('true')} events of the paced run, ${total} sent`)
+    check(
+      burstCount() === burstEvents,
+      `D1 holds ${burstCount()} events of the burst after the replay, ${burstEvents} sent`,
+    )
 
     // 5 runs before 4 so the byte counts cover every event sent.
     console.log(`\n## 5. ${SIM_SITES} sites of Zipf sizes, ${rate} events/s in all for ${seconds / 2} s each phase`)
@@ -302,48 +350,11 @@ async function main() {
     check(sim.failures === 0, `${sim.failures} of ${sim.requests} simulation requests failed`)
     check(sim.lost === 0, `${sim.lost} sites lost or duplicated events`)
     check(sim.worstP99 <= 5000, `every site's lag p99 ≤ 5,000 ms (worst ${ms(sim.worstP99)} ms)`)
-
-    // 4. Bytes per event.
-    console.log('\n## 4. Bytes of D1 per event')
-    const events = stored()
-    const tables = tableBytes(d1)
-    const bytesOf = (names: string[]) => tables.filter((t) => names.includes(t.table)).reduce((n, t) => n + t.bytes, 0)
-    console.log(
-      formatTable(
-        ['table (indexes included)', 'bytes', `bytes/event (${events} events)`],
-        tables.map((t) => [t.table, String(t.bytes), (t.bytes / events).toFixed(1)]),
-      ),
-    )
-    const sample = all.slice(0, WARMUP + batches + pacedRun.requests)
-    const sampled = sample.length * size
-    const { before, after, kept } = await bytesBeforeAfter(sample)
-    console.log(
-      `events, sessions and shopper-days of the same ${sampled} events: before 0015 ` +
-        `${(before / sampled).toFixed(0)} B/event, after ${(after / sampled).toFixed(0)} B/event ` +
-        `(${((100 * after) / before - 100).toFixed(0)}%), after the archive took what it takes ` +
-        `${(kept / sampled).toFixed(0)} B/event`,
-    )
-    // Growing with events: kept rows, sessions, days and each shopper's items; bounded by the catalog: pairs, stats.
-    const perShopper = bytesOf(['visitor_items', 'visitors']) / events
-    const catalogBound = bytesOf(['item_pairs', 'item_stats', 'items'])
-    const hotDays = ARCHIVE_AFTER_MS / 86_400_000
-    const hot = hotDays * SHOP_EVENTS_PER_DAY * (after / sampled + perShopper)
-    const growth = SHOP_EVENTS_PER_DAY * (kept / sampled + perShopper)
-    const daysFull = (D1_MAX_BYTES - hot - catalogBound) / growth
-    const daysBefore = D1_MAX_BYTES / (SHOP_EVENTS_PER_DAY * (before / sampled + perShopper))
-    console.log(
-      `the ${SHOP_EVENTS_PER_DAY.toLocaleString('en')}-events-a-day shop: ${(growth / 1e6).toFixed(1)} MB a day ` +
-        `stays in D1 (${hotDays} days of raw events: ${(hot / 1e9).toFixed(2)} GB; catalog-bound model: ` +
-        `${(catalogBound / 1e6).toFixed(0)} MB), so one 10 GB shard lasts ${daysFull.toFixed(0)} days ` +
-        `(before 0015 and the archive: ${daysBefore.toFixed(0)})`,
-    )
-    check(daysFull >= 400, `a shard lasts ≥ 400 days for the 500,000-events-a-day shop (${daysFull.toFixed(0)})`)
   } finally {
     d1.close()
     await worker.stop()
   }
-  const perEvent = await rowsWrittenPerEvent(all.slice(0, WARMUP + batches), FLUSH_MAX_EVENTS)
-  console.log(`D1 rows written per event (indexes included, as D1 bills them): ${perEvent.toFixed(1)}`)
+  ok &&= await bytesPerEvent()
   if (!ok) process.exitCode = 1
 }
 main().catch((error: unknown) => {

@@ -249,8 +249,8 @@ export function refusals(url: string): Case[] {
     ),
     c(
       'recommendations: bad percent-encoding',
-      'site=%E0%A4%A&key=% (kept undecoded)',
-      401,
+      'site=%E0%A4%A&key=% (kept undecoded: not a site id)',
+      400,
       recs('site=%E0%A4%A&key=%'),
     ),
     c(

@@ -76,7 +76,7 @@ describe('EventBuffer', () => {
     })
     const before = Date.now()
     const retryAt = await inside(async (buffer, state) => {
-      const real = buffer['env']
+      const real = (buffer as unknown as { env: typeof env }).env
       Object.assign(buffer, { env: { ...real, DB: broken } })
       await buffer.append(rowsOf(events))
       await state.storage.deleteAlarm()
