@@ -354,7 +354,8 @@ async function main() {
     d1.close()
     await worker.stop()
   }
-  ok &&= await bytesPerEvent()
+  const lasts = await bytesPerEvent()
+  ok &&= lasts
   if (!ok) process.exitCode = 1
 }
 main().catch((error: unknown) => {
