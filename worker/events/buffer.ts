@@ -60,7 +60,7 @@ export class EventBuffer extends DurableObject<Bindings> {
   async append(rows: EventRow[]): Promise<AppendResult> {
     const accepted = this.ctx.storage.sql
       .exec(
-        `INSERT INTO buffered (id, received_at, row) SELECT value ->> 1, value ->> 7, value FROM json_each(?)
+        `INSERT INTO buffered (id, received_at, row) SELECT value ->> 1, value ->> 8, value FROM json_each(?)
          WHERE true ON CONFLICT (id) DO NOTHING RETURNING id`,
         JSON.stringify(rows),
       )

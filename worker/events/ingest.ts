@@ -68,6 +68,7 @@ function toRow(site: string, e: VistaEvent, ts: number, receivedAt: number): Eve
     e.userId ?? null,
     e.sessionId,
     ts,
+    e.timestamp,
     receivedAt,
     typeof props.product_id === 'string' ? props.product_id : null,
     e.context.page.path,

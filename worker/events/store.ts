@@ -11,14 +11,15 @@ export type EventRow = [
   user_id: string | null,
   session_id: string,
   ts: number,
+  client_ts: number,
   received_at: number,
   item_id: string | null,
   path: string,
   properties: string,
   context: string,
 ]
-const EVENT_COLUMNS = ['site_id', 'id', 'type', 'anonymous_id', 'user_id', 'session_id', 'ts', 'received_at']
-  .concat(['item_id', 'path', 'properties'])
+const EVENT_COLUMNS = ['site_id', 'id', 'type', 'anonymous_id', 'user_id', 'session_id', 'ts', 'client_ts']
+  .concat(['received_at', 'item_id', 'path', 'properties'])
   .map((name, i) => ({ name, value: `value ->> ${i}` }))
 
 /** Result of storing a batch: how many events were new, and D1's count of rows written (indexes included: what D1 bills). */
@@ -56,7 +57,7 @@ export async function storeEvents(db: D1Database, siteId: string, rows: EventRow
     if (!known || row[6] < known[6]) firsts.set(session, row)
   }
   const sessions = chunkRows(
-    [...firsts.values()].map((r) => [JSON.stringify([r[5], r[3], r[6], r[11]])] as const),
+    [...firsts.values()].map((r) => [JSON.stringify([r[5], r[3], r[6], r[12]])] as const),
     Number.POSITIVE_INFINITY,
   ).map((group) => db.prepare(UPSERT_SESSIONS).bind(siteId, `[${group.map(([json]) => json).join(',')}]`))
   const results = await db.batch<{ id: string }>([...inserts, ...sessions, ...indexPending(db, siteId)])
@@ -96,6 +97,7 @@ export interface ArchivedEvent {
   user_id: string | null
   session_id: string
   ts: number
+  client_ts: number
   received_at: number
   item_id: string | null
   path: string
@@ -106,7 +108,7 @@ export interface ArchivedEvent {
 export const archivedRows = (db: D1Database, siteId: string, before: number, kept: readonly string[], limit: number) =>
   db
     .prepare(
-      `SELECT id, type, anonymous_id, user_id, session_id, ts, received_at, item_id, path, properties
+      `SELECT id, type, anonymous_id, user_id, session_id, ts, client_ts, received_at, item_id, path, properties
        FROM events INDEXED BY events_archivable
        WHERE site_id = ?1 AND ts < ?2 AND type NOT IN (${kept.map((t) => `'${t}'`).join(', ')}) AND indexed = 1
        ORDER BY ts, id LIMIT ?3`,

@@ -1,5 +1,5 @@
 -- A lean event row: the context (device, viewport, locale, UTM, landing page) is stored once per
--- session, not on every event; the device's own clock reading and the unused item index go.
+-- session, not on every event, and the unused item index goes.
 -- Activity per shopper and day moves into visitor_days, so segments and value no longer read raw
 -- events, which may then leave D1 for the R2 archive after the hot window.
 
@@ -42,6 +42,7 @@ CREATE TABLE events_lean (
   user_id TEXT,
   session_id TEXT NOT NULL,
   ts INTEGER NOT NULL,          -- client time corrected for clock skew, ms since epoch
+  client_ts INTEGER NOT NULL,   -- as the device reported it: the device's own order across batches
   received_at INTEGER NOT NULL,
   item_id TEXT,                 -- product_id of single-product events, for item counts
   path TEXT NOT NULL,
@@ -50,7 +51,8 @@ CREATE TABLE events_lean (
   PRIMARY KEY (site_id, id)
 ) WITHOUT ROWID;
 INSERT INTO events_lean
-SELECT site_id, id, type, anonymous_id, user_id, session_id, ts, received_at, item_id, path, properties, indexed FROM events;
+SELECT site_id, id, type, anonymous_id, user_id, session_id, ts, client_ts, received_at, item_id, path, properties, indexed
+FROM events;
 DROP TABLE events;
 ALTER TABLE events_lean RENAME TO events;
 CREATE INDEX events_by_visitor ON events (site_id, anonymous_id, ts);

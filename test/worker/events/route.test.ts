@@ -83,9 +83,10 @@ describe('POST /v1/events', () => {
     const event = view()
     event.timestamp = hourAhead - 5000
     await postEvents(batch([event], hourAhead))
-    const row = await env.DB.prepare('SELECT ts, received_at FROM events WHERE id = ?')
+    const row = await env.DB.prepare('SELECT ts, client_ts, received_at FROM events WHERE id = ?')
       .bind(event.id)
-      .first<{ ts: number; received_at: number }>()
+      .first<{ ts: number; client_ts: number; received_at: number }>()
+    expect(row!.client_ts).toBe(hourAhead - 5000)
     expect(row!.ts).toBe(row!.received_at - 5000)
   })
 
