@@ -10,7 +10,7 @@ import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { hashKey } from '../../worker/http/site-auth'
 import { startWorker, type LocalWorker } from '../e2e/server'
 import { ARCHIVE_AFTER_MS, KEPT_IN_D1 } from '../../worker/events/archive'
-import { migratedMemory, openLocalD1, tableBytes } from './local-d1'
+import { migratedMemory, openLocalD1, tableBytes, watchFolds } from './local-d1'
 import { SIM_SITES, seedSites, simulateSites } from './ingest/sites'
 import { shopSessions, storeShopDay } from './ingest/shop-day'
 import { FLUSH_MAX_EVENTS } from '../../worker/events/tunables'
@@ -289,30 +289,14 @@ async function main() {
     check(burstCount() === burstEvents, `D1 holds exactly the ${burstEvents} events sent`)
 
     // Lag, open loop: a session's events are folded together; its lag runs from its send to the fold.
-    const sentAt = new Map<string, number>()
     const lags: number[] = []
-    const seen = d1.prepare('SELECT id FROM events WHERE indexed = 1 AND id IN (SELECT value FROM json_each(?))')
-    let polling = true
-    const poller = (async () => {
-      while (polling || sentAt.size > 0) {
-        if (sentAt.size > 0) {
-          const now = performance.now()
-          for (const { id } of seen.all(JSON.stringify([...sentAt.keys()])) as Array<{ id: string }>) {
-            lags.push(now - sentAt.get(id)!)
-            sentAt.delete(id)
-          }
-        }
-        await new Promise((r) => setTimeout(r, 20))
-        if (!polling && lags.length >= paced) break
-      }
-    })()
+    const folds = watchFolds<null>(d1, (_, lag) => lags.push(lag))
     const pacedRun = await pace(paced, rate / SESSION_EVENTS, 64, async (i) => {
       const events = lagged[i]!
-      sentAt.set(events.at(-1)!.id, performance.now())
+      folds.watch(events.at(-1)!.id, null)
       await post(worker, events)
     })
-    polling = false
-    await Promise.race([poller, until(() => sentAt.size === 0, 60_000)])
+    await folds.stop()
     lags.sort((a, b) => a - b)
     const achieved = (pacedRun.requests * SESSION_EVENTS) / pacedRun.seconds
     console.log(

@@ -37,3 +37,35 @@ export async function migratedMemory(before = '9999'): Promise<DatabaseSync> {
   }
   return db
 }
+
+/** Watches events being folded: each watched id's lag, from `watch` to the poll that first sees it indexed. */
+export function watchFolds<T>(d1: DatabaseSync, onFolded: (tag: T, lagMs: number) => void) {
+  const waiting = new Map<string, { tag: T; at: number }>()
+  const seen = d1.prepare('SELECT id FROM events WHERE indexed = 1 AND id IN (SELECT value FROM json_each(?))')
+  let polling = true
+  const poller = (async () => {
+    while (polling) {
+      if (waiting.size > 0) {
+        const now = performance.now()
+        for (const { id } of seen.all(JSON.stringify([...waiting.keys()])) as Array<{ id: string }>) {
+          const w = waiting.get(id)!
+          onFolded(w.tag, now - w.at)
+          waiting.delete(id)
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  })()
+  return {
+    /** Starts the clock of event `id` now. */
+    watch: (id: string, tag: T) => waiting.set(id, { tag, at: performance.now() }),
+    /** Waits until every watched event was seen folded (or `deadlineMs` passed); answers how many were not. */
+    async stop(deadlineMs = 60_000): Promise<number> {
+      const deadline = performance.now() + deadlineMs
+      while (waiting.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      polling = false
+      await poller
+      return waiting.size
+    },
+  }
+}

@@ -39,12 +39,12 @@ export const batch = (events: unknown[], sentAt = Date.now()) => ({ site: SITE.i
 export const countEvents = async () =>
   (await env.DB.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?').bind(SITE.id).first<{ n: number }>())!.n
 
-/** Stores past events as if each had been received when it happened (as a replay does). */
-export async function storeAsReceived(events: VistaEvent[]) {
+/** Stores past events of `site` as if each had been received when it happened (as a replay does). */
+export async function storeAsReceived(events: VistaEvent[], site: { id: string; key: string } = SITE) {
   for (const e of events) {
-    const batch = readBatch({ site: SITE.id, key: SITE.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
+    const batch = readBatch({ site: site.id, key: site.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
     if (!batch.ok) throw new Error(JSON.stringify(batch.issues))
-    await storeEvents(env.DB, SITE.id, batch.value.rows)
+    await storeEvents(env.DB, site.id, batch.value.rows)
   }
 }
 
@@ -64,14 +64,15 @@ export const testSite = (id: string): TestSite => ({
   origin: `https://${id}.example`,
 })
 
-/** Registers `site` with its hashed public and admin keys. */
-export const seedTestSite = async (site: TestSite) =>
+/** Registers `site` with its hashed public and admin keys, on `shard` (a new site's default: DB). */
+export const seedTestSite = async (site: TestSite, shard?: string) =>
   upsertSite(env.DB, {
     id: site.id,
     name: site.id,
     keyHash: await hashKey(site.key),
     adminKeyHash: await hashKey(site.admin),
     origins: [site.origin],
+    shard,
   })
 
 /** A batch envelope for `site`. */

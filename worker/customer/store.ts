@@ -13,6 +13,8 @@ export async function customerFacts(
 ) {
   const ids = anonymousIds.slice(0, D1_MAX_PARAMS - 3)
   const inIds = `anonymous_id IN (${marks(ids)})`
+  // visitor_days counts by UTC day: ms since epoch / 86400000.
+  const today = Math.floor(now / 86400000)
   const [totals, weekly, days, categories, orders] = await db.batch([
     db
       .prepare(
@@ -26,13 +28,13 @@ export async function customerFacts(
         `SELECT CAST((? - day) / 7 AS INTEGER) AS weeks_ago, TOTAL(events) AS n FROM visitor_days
          WHERE site_id = ? AND ${inIds} AND day > ? GROUP BY 1`,
       )
-      .bind(Math.floor(now / 86400000), siteId, ...ids, Math.floor(now / 86400000) - weeks * 7),
+      .bind(today, siteId, ...ids, today - weeks * 7),
     db
       .prepare(
         `SELECT DISTINCT day FROM visitor_days WHERE site_id = ? AND ${inIds} AND day > ?
          ORDER BY day DESC LIMIT 400`,
       )
-      .bind(siteId, ...ids, Math.floor(now / 86400000) - 400),
+      .bind(siteId, ...ids, today - 400),
     db
       .prepare(
         `SELECT i.category, TOTAL(v.views) AS views, TOTAL(v.adds) AS adds, TOTAL(v.purchases) AS purchases FROM visitor_items v
@@ -250,15 +252,7 @@ export async function eraseShopper(
   // The ids as one JSON parameter: no bound-parameter limit on how many browsers a customer has.
   const browsers = `SELECT value FROM identities WHERE site_id = ?1 AND uid = ?2 AND kind = 'anonymous' UNION SELECT value FROM json_each(?3)`
   const params = [siteId, uid ?? '', JSON.stringify(anonymousIds)] as const
-  const tables = [
-    'events',
-    'sessions',
-    'visitor_days',
-    'visitors',
-    'visitor_items',
-    'decisions',
-    'recommendations',
-  ].concat('claims')
+  const tables = ['events', 'sessions', 'visitor_days', 'visitors', 'visitor_items', 'decisions', 'recommendations', 'claims']
   // In order: everything that reads the identities runs before they are deleted.
   const [erased] = await db.batch<{ value: string }>([
     db.prepare(`${browsers} ORDER BY 1`).bind(...params),

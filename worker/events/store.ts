@@ -123,10 +123,13 @@ export const archivedRows = (db: D1Database, siteId: string, before: number, kep
  */
 export const deleteArchived = (db: D1Database, siteId: string, key: string, rows: ArchivedEvent[]) => {
   const ids = JSON.stringify(rows.map((r) => r.id))
-  const days = [...new Set(rows.map((r) => `${r.anonymous_id} ${Math.floor(r.ts / 86_400_000)}`))]
-  const pairs = JSON.stringify(
-    days.map((d) => [d.slice(0, d.lastIndexOf(' ')), Number(d.slice(d.lastIndexOf(' ') + 1))]),
+  const shopperDays = new Map(
+    rows.map((r) => {
+      const day = Math.floor(r.ts / 86_400_000)
+      return [`${r.anonymous_id} ${day}`, [r.anonymous_id, day] as const]
+    }),
   )
+  const pairs = JSON.stringify([...shopperDays.values()])
   return db.batch([
     db
       .prepare(

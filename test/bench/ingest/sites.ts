@@ -8,6 +8,7 @@ import { hashKey } from '../../../worker/http/site-auth'
 import type { LocalWorker } from '../../e2e/server'
 import { makeEvent } from '../../fixtures/events'
 import { fetchOk, formatTable, ms, pace, percentile, random } from '../load'
+import { watchFolds } from '../local-d1'
 
 /** Sites in the simulation; site k sends a share proportional to 1 / (k + 1). */
 export const SIM_SITES = 12
@@ -47,29 +48,14 @@ async function drive(worker: LocalWorker, d1: DatabaseSync, sites: number[], rat
   }
   const size = 20
   const perSite = new Map(sites.map((k) => [k, { sent: 0, stored: 0, lags: [] } as SiteLag]))
-  const waiting = new Map<string, { k: number; at: number }>()
-  const seen = d1.prepare('SELECT id FROM events WHERE indexed = 1 AND id IN (SELECT value FROM json_each(?))')
-  let polling = true
-  const poller = (async () => {
-    while (polling || waiting.size > 0) {
-      const now = performance.now()
-      if (waiting.size > 0) {
-        for (const { id } of seen.all(JSON.stringify([...waiting.keys()])) as Array<{ id: string }>) {
-          const w = waiting.get(id)!
-          perSite.get(w.k)!.lags.push(now - w.at)
-          waiting.delete(id)
-        }
-      }
-      await new Promise((r) => setTimeout(r, 20))
-    }
-  })()
+  const folds = watchFolds<number>(d1, (k, lag) => perSite.get(k)!.lags.push(lag))
   const run = await pace(Math.round((rate * seconds) / size), rate / size, 64, async (i) => {
     const k = pick()
     const who = { anonymousId: `z${k}-s${i % 97}`, sessionId: `z${k}-s${i % 97}-1` }
     const events: VistaEvent[] = Array.from({ length: size }, (_, e) =>
       makeEvent('Product Viewed', { product_id: `p${(i * 31 + e * 7) % 500}` }, who),
     )
-    waiting.set(events.at(-1)!.id, { k, at: performance.now() })
+    folds.watch(events.at(-1)!.id, k)
     perSite.get(k)!.sent += size
     await fetchOk(`${worker.url}/v1/events`, {
       method: 'POST',
@@ -77,10 +63,7 @@ async function drive(worker: LocalWorker, d1: DatabaseSync, sites: number[], rat
       body: JSON.stringify({ site: siteId(k), key: keyOf(k), sentAt: Date.now(), events }),
     })
   })
-  const deadline = performance.now() + 60_000
-  while (waiting.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-  polling = false
-  await poller
+  await folds.stop()
   const count = d1.prepare('SELECT COUNT(*) AS n FROM events WHERE site_id = ?')
   for (const [k, s] of perSite) {
     s.stored = (count.get(siteId(k)) as { n: number }).n

@@ -1,5 +1,4 @@
 // 4. Bad input, the run: each case sent in turn, its answer judged, and D1 checked for writes.
-import { settled } from './batches'
 import type { IngestResult, VistaEvent } from '../../../contract'
 import type { LocalWorker } from '../../e2e/server'
 import { formatTable } from '../load'
@@ -63,7 +62,6 @@ export async function badInput(worker: LocalWorker, replay: VistaEvent[]): Promi
   const after = await tableCounts(worker)
   const changed = Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t])
   const odd = await tryCases(oddButValid(worker, replay))
-  await settled(worker)
   const [total] = await worker.query<{ n: number; d: number }>(
     "SELECT COUNT(*) AS n, COUNT(DISTINCT site_id || ' ' || id) AS d FROM events",
   )

@@ -76,30 +76,8 @@ export async function post(worker: LocalWorker, events: VistaEvent[]): Promise<I
 
 /** Events per id prefix of the bench site: rows and distinct ids, in one query. */
 export async function countByPrefix(worker: LocalWorker): Promise<Map<string, { n: number; d: number }>> {
-  await settled(worker)
   const rows = await worker.query<{ prefix: string; n: number; d: number }>(
     `SELECT substr(id, 1, 3) AS prefix, COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM events WHERE site_id = '${SITE}' GROUP BY prefix`,
   )
   return new Map(rows.map((r) => [r.prefix, { n: r.n, d: r.d }]))
-}
-
-/**
- * Waits until the site's event buffer has folded what it holds: no pending events and the same count
- * on two reads 2 s apart (the buffer flushes 0.5 s after an append), or 120 s at most.
- */
-export async function settled(worker: LocalWorker): Promise<void> {
-  const count = async () =>
-    (
-      await worker.query<{ n: number; pending: number }>(
-        `SELECT COUNT(*) AS n, SUM(indexed = 0) AS pending FROM events WHERE site_id = '${SITE}'`,
-      )
-    )[0]!
-  const deadline = Date.now() + 120_000
-  let last = await count()
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 2000))
-    const now = await count()
-    if (now.n === last.n && !now.pending) return
-    last = now
-  }
 }

@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core'
 import { launch, readDeviceStore, recordPosts, watchErrors } from '../../e2e/browser'
 import type { LocalWorker } from '../../e2e/server'
 import { pace } from '../load'
-import { countByPrefix, KEY, makeBatch, post, settled, SITE } from './batches'
+import { countByPrefix, KEY, makeBatch, post, SITE } from './batches'
 import { int, report } from './report'
 
 // The crash: the page tracks PAGE_EVENTS over ~12 s; the loader sends 20-event batches at 5/s for
@@ -132,7 +132,6 @@ export async function crash(worker: LocalWorker): Promise<void> {
     const sdkStats = await page.evaluate(() => ({ ...(globalThis as unknown as PageGlobals).vista.stats }))
     const { anonymousId } = (await readDeviceStore<{ anonymousId: string }>(page, 'ids')) ?? { anonymousId: '' }
 
-    await settled(worker)
     const pageRows = await worker.query<{ id: string }>(
       `SELECT id FROM events WHERE site_id = '${SITE}' AND anonymous_id = '${anonymousId}'`,
     )

@@ -2,7 +2,7 @@
 import type { VistaEvent } from '../../../contract'
 import type { LocalWorker } from '../../e2e/server'
 import { load } from '../load'
-import { countByPrefix, post, settled, SITE } from './batches'
+import { countByPrefix, post, SITE } from './batches'
 import { int, report } from './report'
 
 const COPIES = 3
@@ -23,7 +23,6 @@ export async function replays(worker: LocalWorker, kept: VistaEvent[][]): Promis
   })
   const events = kept.reduce((n, b) => n + b.length, 0)
   const prefixes = kept.map((b) => `'${b[0]!.id.slice(0, 9)}'`).join(', ')
-  await settled(worker)
   const [row] = await worker.query<{ replayed: number; ids: number; n: number; d: number }>(
     `SELECT SUM(substr(id, 1, 9) IN (${prefixes})) AS replayed,
             COUNT(DISTINCT CASE WHEN substr(id, 1, 9) IN (${prefixes}) THEN id END) AS ids,

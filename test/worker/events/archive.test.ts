@@ -2,24 +2,14 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { VistaEvent } from '../../../contract'
 import { ARCHIVE_AFTER_MS, archivePrefix, archiveSite, expireArchive, KEPT_IN_D1 } from '../../../worker/events/archive'
-import { readBatch } from '../../../worker/events/ingest'
-import { storeEvents } from '../../../worker/events/store'
 import { makeEvent } from '../../fixtures/events'
-import { adminFor, seedTestSite, sendFor, testSite } from '../helpers'
+import { adminFor, seedTestSite, sendFor, storeAsReceived, testSite } from '../helpers'
 
 const site = testSite('archive')
 const DAY = 86_400_000
 const now = Date.now()
 const threeDaysAgo = now - 3 * DAY
 
-/** Stores events as if received when they happened, through the production insert and fold. */
-async function storeAt(events: VistaEvent[]) {
-  for (const e of events) {
-    const parsed = readBatch({ site: site.id, key: site.key, sentAt: e.timestamp, events: [e] }, e.timestamp)
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
-    await storeEvents(env.DB, site.id, parsed.value.rows)
-  }
-}
 const at = <E extends VistaEvent>(e: E, ts: number) => ({ ...e, timestamp: ts })
 const inD1 = async () =>
   (
@@ -62,7 +52,7 @@ beforeAll(async () => {
   )
     .bind(site.id, 'rec-1', 'ana', 'for-you', '["tea-1"]', threeDaysAgo)
     .run()
-  await storeAt([...anaViews, benView, anaOrder, shown, at(recent, now - 1000)])
+  await storeAsReceived([...anaViews, benView, anaOrder, shown, at(recent, now - 1000)], site)
 })
 
 describe('the archive', () => {

@@ -10,8 +10,8 @@ import { logRecommendation } from '../../../worker/recommend/store'
 import { loadSite } from '../../../worker/http/site-auth'
 import { SHARDS, shardOf } from '../../../worker/shards/directory'
 import { makeEvent } from '../../fixtures/events'
-import { adminFor, sendFor, testSite, type TestSite } from '../helpers'
-import { expectCounts, rowCounts, seedSiteOn } from './helpers'
+import { adminFor, seedTestSite, sendFor, testSite, type TestSite } from '../helpers'
+import { expectCounts, rowCounts } from './helpers'
 
 const [onShard, onDb, moving] = [testSite('dir-shard'), testSite('dir-db'), testSite('dir-moving')]
 const DAY = 86_400_000
@@ -40,8 +40,8 @@ async function fill(site: TestSite) {
 const FILLED = { items: 3, actions: 1, identities: 2, identity_log: 2, claims: 1, decisions: 1, recommendations: 1 }
 
 beforeAll(async () => {
-  await seedSiteOn(onShard, 'SHARD_1')
-  await seedSiteOn(onDb, 'DB')
+  await seedTestSite(onShard, 'SHARD_1')
+  await seedTestSite(onDb, 'DB')
   await fill(onShard)
   await fill(onDb)
 })
@@ -93,7 +93,7 @@ describe('the shard directory', () => {
 
 describe('the daily cron', () => {
   it('sweeps each site on its own shard and leaves a moving site alone', async () => {
-    await seedSiteOn(moving, 'DB')
+    await seedTestSite(moving, 'DB')
     await env.DB.prepare("UPDATE sites SET moving_to = 'SHARD_1' WHERE id = ?").bind(moving.id).run()
     const now = Date.now()
     const old = (db: D1Database, site: TestSite) =>

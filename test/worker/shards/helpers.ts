@@ -2,10 +2,7 @@
 // the checks do not depend on the list the move copies), a site's rows per table on one shard, and
 // generated rows in every such table.
 import { env } from 'cloudflare:test'
-import { upsertSite } from '../../../worker/admin/store'
 import { chunkRows } from '../../../worker/d1'
-import { hashKey } from '../../../worker/http/site-auth'
-import type { TestSite } from '../helpers'
 
 /** A column as PRAGMA table_info describes it. */
 interface Column {
@@ -105,14 +102,3 @@ export async function seedEveryTable(
   }
   return counts
 }
-
-/** Registers `site` (public and admin keys, one origin) on `shard`. */
-export const seedSiteOn = async (site: TestSite, shard: string) =>
-  upsertSite(env.DB, {
-    id: site.id,
-    name: site.id,
-    keyHash: await hashKey(site.key),
-    adminKeyHash: await hashKey(site.admin),
-    origins: [site.origin],
-    shard,
-  })

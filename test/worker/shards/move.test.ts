@@ -7,9 +7,9 @@ import { HTTPException } from 'hono/http-exception'
 import { describe, expect, it } from 'vitest'
 import { loadSite } from '../../../worker/http/site-auth'
 import { MOVE_MIN_STATEMENTS, type MoveOptions, type MoveReport, moveSite } from '../../../worker/shards/move'
-import { adminFor, batchFor, sendFor, settle, testSite, type TestSite } from '../helpers'
+import { adminFor, batchFor, seedTestSite, sendFor, settle, testSite, type TestSite } from '../helpers'
 import { makeEvent } from '../../fixtures/events'
-import { expectCounts, rowCounts, seedEveryTable, seedSiteOn, siteRows } from './helpers'
+import { expectCounts, rowCounts, seedEveryTable, siteRows } from './helpers'
 
 /** Rows each site gets per table: events fill several pages and several inserts per page (14 columns: 7 rows each). */
 const ROWS = (table: string) => (table === 'events' ? 45 : table === 'identity_log' ? 23 : 3 + (table.length % 5))
@@ -30,8 +30,8 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 /** A site with generated rows in every table on `shard`, and a neighbour on the same shard with rows of its own. */
 async function siteWithNeighbour(name: string, shard: 'DB' | 'SHARD_1', rowsOf = ROWS) {
   const [site, neighbour] = [testSite(name), testSite(`${name}-next`)]
-  await seedSiteOn(site, shard)
-  await seedSiteOn(neighbour, shard)
+  await seedTestSite(site, shard)
+  await seedTestSite(neighbour, shard)
   const counts = await seedEveryTable(env[shard], site.id, rowsOf)
   await seedEveryTable(env[shard], neighbour.id, (t) => rowsOf(t) + 1)
   return {
@@ -151,7 +151,7 @@ describe('moveSite', () => {
 
   it('refuses an unknown shard, the site’s own shard, an unknown site, and another move while one is under way', async () => {
     const site = testSite('mv-refuse')
-    await seedSiteOn(site, 'DB')
+    await seedTestSite(site, 'DB')
     await seedEveryTable(env.DB, site.id, ROWS)
     const move = (to: string, id = site.id) =>
       refusal(moveSite(env, id, to, { waitMs: 0, statements: MOVE_MIN_STATEMENTS }))
@@ -177,7 +177,7 @@ describe('a site while it moves', () => {
 
   it('refuses every write with 503 and changes nothing, serves reads from the source, then writes to the target', async () => {
     const site = testSite('mv-busy')
-    await seedSiteOn(site, 'SHARD_1')
+    await seedTestSite(site, 'SHARD_1')
     const items = ['tea', 'pot', 'cup'].map((id, i) => ({ id, title: id, category: 'kitchen', price: 5 + i }))
     await ok(adminFor(site, 'POST', '/catalog', { items }))
     await ok(adminFor(site, 'PUT', '/actions/welcome', { title: 'Welcome', text: 'Hi', placement: 'top', value: 1 }))
@@ -221,7 +221,7 @@ describe('a site while it moves', () => {
 
   it('accepts events while the site moves, holds them in its buffer, and stores them on the target after', async () => {
     const site = testSite('mv-events')
-    await seedSiteOn(site, 'SHARD_1')
+    await seedTestSite(site, 'SHARD_1')
     await seedEveryTable(env.SHARD_1, site.id, (t) => (t === 'events' ? 30 : 0))
     const before = await rowCounts(env.SHARD_1, site.id)
     expect((await moveSite(env, site.id, 'DB', { waitMs: 0, statements: MOVE_MIN_STATEMENTS })).phase).toBe('copying')

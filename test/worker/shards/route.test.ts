@@ -4,8 +4,8 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import app from '../../../worker/app'
 import { loadSite } from '../../../worker/http/site-auth'
-import { testSite } from '../helpers'
-import { expectCounts, rowCounts, seedEveryTable, seedSiteOn } from './helpers'
+import { seedTestSite, testSite } from '../helpers'
+import { expectCounts, rowCounts, seedEveryTable } from './helpers'
 
 const OPERATOR_KEY = 'op_test_0123456789abcdef'
 const operator = { ...env, OPERATOR_KEY, MOVE_WAIT_SECONDS: '0' }
@@ -32,8 +32,8 @@ const answer = async (res: Response | Promise<Response>) => {
 let smallCounts: Record<string, number>
 
 beforeAll(async () => {
-  await seedSiteOn(small, 'DB')
-  await seedSiteOn(large, 'DB')
+  await seedTestSite(small, 'DB')
+  await seedTestSite(large, 'DB')
   smallCounts = await seedEveryTable(env.DB, small.id, (t) => (t === 'identity_log' ? 4 : 2))
   // More events than one call's statements can copy (7 per insert, 900 statements).
   await seedEveryTable(env.DB, large.id, (t) => (t === 'events' ? 7000 : 1))
