@@ -252,7 +252,16 @@ export async function eraseShopper(
   // The ids as one JSON parameter: no bound-parameter limit on how many browsers a customer has.
   const browsers = `SELECT value FROM identities WHERE site_id = ?1 AND uid = ?2 AND kind = 'anonymous' UNION SELECT value FROM json_each(?3)`
   const params = [siteId, uid ?? '', JSON.stringify(anonymousIds)] as const
-  const tables = ['events', 'sessions', 'visitor_days', 'visitors', 'visitor_items', 'decisions', 'recommendations', 'claims']
+  const tables = [
+    'events',
+    'sessions',
+    'visitor_days',
+    'visitors',
+    'visitor_items',
+    'decisions',
+    'recommendations',
+    'claims',
+  ]
   // In order: everything that reads the identities runs before they are deleted.
   const [erased] = await db.batch<{ value: string }>([
     db.prepare(`${browsers} ORDER BY 1`).bind(...params),
