@@ -90,6 +90,26 @@ describe('POST /v1/events', () => {
     expect(row!.ts).toBe(row!.received_at - 5000)
   })
 
+  it("keeps each browser's session its own when another browser sends the same session id", async () => {
+    const mine = makeEvent('Page Viewed', {}, { anonymousId: 'owner', sessionId: 'shared-session' })
+    // Earlier than the owner's first event: keyed by session id alone, it would take the session over.
+    const theirs = makeEvent('Page Viewed', {}, { anonymousId: 'intruder', sessionId: 'shared-session' })
+    theirs.timestamp = mine.timestamp - 1000
+    theirs.context = { ...theirs.context, locale: 'xx-XX' }
+    await postEvents(batch([mine]))
+    await postEvents(batch([theirs]))
+    const sessions = await env.DB.prepare(
+      `SELECT anonymous_id, json_extract(context, '$.locale') AS locale FROM sessions
+       WHERE site_id = ? AND session_id = 'shared-session' ORDER BY anonymous_id`,
+    )
+      .bind(SITE.id)
+      .all()
+    expect(sessions.results).toEqual([
+      { anonymous_id: 'intruder', locale: 'xx-XX' },
+      { anonymous_id: 'owner', locale: 'en-GB' },
+    ])
+  })
+
   it('keeps the visitor summary exact under retries', async () => {
     const anonymousId = 'anon-summary'
     const events = [
