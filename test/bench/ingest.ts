@@ -12,6 +12,7 @@ import { startWorker, type LocalWorker } from '../e2e/server'
 import { ARCHIVE_AFTER_MS, KEPT_IN_D1 } from '../../worker/events/archive'
 import { migratedMemory, openLocalD1, tableBytes, watchFolds } from './local-d1'
 import { SIM_SITES, seedSites, simulateSites } from './ingest/sites'
+import { IDLE_BROWSER_DAYS } from '../../worker/retention/sweep'
 import { shopSessions, storeShopDay } from './ingest/shop-day'
 import { FLUSH_MAX_EVENTS } from '../../worker/events/tunables'
 import { makeEvent } from '../fixtures/events'
@@ -167,7 +168,7 @@ async function bytesBeforeAfter(events: VistaEvent[][]) {
   return { before, after, kept }
 }
 
-/** 4. A shop's day stored and archived: bytes and rows written per event, and how long a shard lasts. */
+/** 4. A shop's day stored, archived and retained: bytes and rows written per event, and how long a shard lasts. */
 async function bytesPerEvent(): Promise<boolean> {
   console.log(`\n## 4. Bytes of D1 per event: ${SHOP_SESSIONS.toLocaleString('en')} sessions of a shop's day`)
   const sessions = shopSessions(SHOP_SESSIONS, Date.now() - 5 * 86_400_000)
@@ -180,8 +181,8 @@ async function bytesPerEvent(): Promise<boolean> {
   )
   console.log(
     formatTable(
-      ['table (indexes included)', 'stored B/event', 'after the archive'],
-      names.map((t) => [t, (bytes(day.stored, t) / n).toFixed(1), (bytes(day.kept, t) / n).toFixed(1)]),
+      ['table (indexes included)', 'stored B/event', 'after the archive', `after ${IDLE_BROWSER_DAYS} days`],
+      names.map((t) => [t, ...[day.stored, day.kept, day.lasting].map((tables) => (bytes(tables, t) / n).toFixed(1))]),
     ),
   )
   const sum = (tables: Array<{ table: string; bytes: number }>, only?: string[]) =>
@@ -197,17 +198,23 @@ async function bytesPerEvent(): Promise<boolean> {
   const catalogBound = ['item_pairs', 'item_stats', 'items']
   const fixed = sum(day.kept, catalogBound)
   const hotDays = ARCHIVE_AFTER_MS / 86_400_000
-  const perEventHot = (sum(day.stored) - sum(day.stored, catalogBound)) / n
-  const perEventKept = (sum(day.kept) - fixed) / n
-  const hot = hotDays * SHOP_EVENTS_PER_DAY * perEventHot
-  const growth = SHOP_EVENTS_PER_DAY * perEventKept
-  const daysFull = (D1_MAX_BYTES - hot - fixed) / growth
-  const daysBefore = (D1_MAX_BYTES - fixed) / (SHOP_EVENTS_PER_DAY * (perEventHot + (before - after) / n))
+  const perEvent = (tables: Array<{ table: string; bytes: number }>) => (sum(tables) - sum(tables, catalogBound)) / n
+  const hot = hotDays * SHOP_EVENTS_PER_DAY * perEvent(day.stored)
+  const daily = (tables: Array<{ table: string; bytes: number }>) => SHOP_EVENTS_PER_DAY * perEvent(tables)
+  // Forgotten after IDLE_BROWSER_DAYS: an upper bound, as if no browser ever came back (a return
+  // updates its rows rather than adding new ones).
+  const forgotten = daily(day.kept) - daily(day.lasting)
+  const room = D1_MAX_BYTES - hot - fixed
+  const daysFull = (room - IDLE_BROWSER_DAYS * forgotten) / daily(day.lasting)
+  const daysKeepingAll = room / daily(day.kept)
+  const daysBefore = (D1_MAX_BYTES - fixed) / (SHOP_EVENTS_PER_DAY * (perEvent(day.stored) + (before - after) / n))
   console.log(
-    `the ${SHOP_EVENTS_PER_DAY.toLocaleString('en')}-events-a-day shop: ${(growth / 1e6).toFixed(1)} MB a day stays ` +
-      `in D1 (${perEventKept.toFixed(0)} B/event), plus ${hotDays} days of raw events (${(hot / 1e9).toFixed(2)} GB) ` +
-      `and a catalog-bound model (${(fixed / 1e6).toFixed(0)} MB): one 10 GB shard lasts ${daysFull.toFixed(0)} days ` +
-      `(${daysBefore.toFixed(0)} before 0015 and the archive)`,
+    `the ${SHOP_EVENTS_PER_DAY.toLocaleString('en')}-events-a-day shop: ${(daily(day.kept) / 1e6).toFixed(1)} MB a day ` +
+      `stays in D1 (${perEvent(day.kept).toFixed(0)} B/event), ${(daily(day.lasting) / 1e6).toFixed(1)} MB of it ` +
+      `(${perEvent(day.lasting).toFixed(0)} B/event) past ${IDLE_BROWSER_DAYS} days, plus ${hotDays} days of raw ` +
+      `events (${(hot / 1e9).toFixed(2)} GB) and a catalog-bound model (${(fixed / 1e6).toFixed(0)} MB): one 10 GB ` +
+      `shard lasts ${daysFull.toFixed(0)} days (${daysKeepingAll.toFixed(0)} if no browser were forgotten, ` +
+      `${daysBefore.toFixed(0)} before 0015 and the archive)`,
   )
   const pass = daysFull >= 400
   console.log(`${pass ? '✓' : '✗'} a shard lasts ≥ 400 days for the 500,000-events-a-day shop`)

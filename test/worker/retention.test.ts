@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { beforeEach, describe, expect, it } from 'vitest'
 import app from '../../worker/app'
 import { loadSite } from '../../worker/http/site-auth'
-import { sweepSite } from '../../worker/retention/sweep'
+import { IDLE_BROWSER_DAYS, sweepSite } from '../../worker/retention/sweep'
 import { makeEvent, SITE } from '../fixtures/events'
 import { seedSite, storeAsReceived } from './helpers'
 
@@ -127,6 +127,43 @@ describe('retention', () => {
     expect(sweep.done).toBe(true)
     expect(Object.values(sweep.deleted).every((n) => n === 0)).toBe(true)
     expect(await rows('events')).toBe(before)
+  })
+
+  it('forgets anonymous browsers idle past IDLE_BROWSER_DAYS that never ordered and were never linked, keeping their days', async () => {
+    const site = (await loadSite(env, SITE.id))!
+    const idle = IDLE_BROWSER_DAYS + 5
+    const visit = (anonymousId: string, days: number) =>
+      storeAsReceived(
+        ['p1', 'p2'].map((p, i) =>
+          makeEvent('Product Viewed', { product_id: p }, { anonymousId, timestamp: ago(days) + i * 1000 }),
+        ),
+      )
+    await visit('idle', idle)
+    await visit('lately', IDLE_BROWSER_DAYS - 5)
+    await visit('linked', idle)
+    await env.DB.prepare(
+      "INSERT INTO identities (site_id, kind, value, uid, linked_at) VALUES (?, 'anonymous', 'linked', 'uid-linked', ?)",
+    )
+      .bind(SITE.id, ago(idle))
+      .run()
+    await shop('buyer', idle) // ordered; its own identities are removed by hand below, so only the order keeps it
+    await env.DB.prepare("DELETE FROM identities WHERE site_id = ? AND uid = 'uid-buyer'").bind(SITE.id).run()
+    const sweep = await sweepSite(env.DB, { ...site, settings: { retentionDays: 395 } }, NOW)
+    expect(sweep.done).toBe(true)
+    expect(sweep.deleted).toMatchObject({ idleItems: 2, idleVisitors: 1 })
+    for (const [browser, kept] of [
+      ['idle', 0],
+      ['lately', 1],
+      ['linked', 1],
+      ['buyer', 1],
+    ] as const) {
+      expect(await rows('visitors', `anonymous_id = '${browser}'`), browser).toBe(kept)
+    }
+    expect(await rows('visitor_items', "anonymous_id = 'idle'")).toBe(0)
+    expect(await rows('visitor_items', "anonymous_id = 'lately'")).toBe(2)
+    expect(await rows('visitor_items', "anonymous_id = 'buyer'")).toBe(4)
+    // Its days stay: they list the archive objects an export or erasure of this browser must find.
+    expect(await rows('visitor_days', "anonymous_id = 'idle'")).toBe(1)
   })
 
   it('runs in the daily cron', async () => {

@@ -5,8 +5,8 @@ import { eraseShopper, exportData, type ExportedEvent } from './store'
 import type { AppEnv } from '../env'
 import { siteAuth } from '../http/site-auth'
 import { bufferOf } from '../events/buffer'
-import { eraseArchived, readArchived } from '../events/archive'
-import { archivedKeys } from '../events/store'
+import { archivedSessions, eraseArchived, readArchived } from '../events/archive'
+import { archivedRefs } from '../events/store'
 
 /** Most events an export carries. */
 export const EXPORT_LIMIT = 10_000
@@ -21,8 +21,8 @@ export default new Hono<AppEnv>()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
     const data = await exportData(c.var.db, site.id, customer.browsers, customer.uid, EXPORT_LIMIT)
     // Events past the hot window are in the archive, in the objects their days list.
-    const keys = await archivedKeys(c.var.db, site.id, customer.browsers)
-    const archived = await readArchived(c.env, keys, new Set(customer.browsers))
+    const refs = await archivedRefs(c.var.db, site.id, customer.browsers)
+    const archived = await readArchived(c.env, site.id, refs, new Set(customer.browsers))
     const events: ExportedEvent[] = [
       ...data.events,
       ...archived.map(({ id, type, ts, session_id, path, properties }) => ({
@@ -36,6 +36,12 @@ export default new Hono<AppEnv>()
     ]
       .sort((a, b) => a.ts - b.ts)
       .slice(0, EXPORT_LIMIT)
+    // A session leaves D1 with its last raw event; the archive has its context on each of them.
+    const inD1 = new Set(data.sessions.map((s) => `${s.anonymous_id} ${s.session_id}`))
+    const sessions = [
+      ...data.sessions,
+      ...archivedSessions(archived).filter((s) => !inD1.has(`${s.anonymous_id} ${s.session_id}`)),
+    ].sort((a, b) => Number(a.started_at) - Number(b.started_at))
     const answer = {
       uid: customer.uid,
       browsers: customer.browsers,
@@ -43,6 +49,7 @@ export default new Hono<AppEnv>()
       value: customer.value,
       ...data,
       events,
+      sessions,
     }
     return c.json(forBrowser(answer, input.anonymousId))
   })
@@ -52,8 +59,8 @@ export default new Hono<AppEnv>()
     await bufferOf(c.env, site.id).drain()
     const customer = await customerView(c.env, site, input.anonymousId, Date.now())
     // The archive first: its objects are found through the rows erasing D1 deletes.
-    const keys = await archivedKeys(c.var.db, site.id, customer.browsers)
-    await eraseArchived(c.env, keys, new Set(customer.browsers))
+    const refs = await archivedRefs(c.var.db, site.id, customer.browsers)
+    await eraseArchived(c.env, site.id, refs, new Set(customer.browsers))
     const browsers = await eraseShopper(c.var.db, site.id, customer.browsers, customer.uid, Date.now())
     return c.json({ erased: { uid: customer.uid, browsers: browsers.map(maskedFor(input.anonymousId)) } })
   })

@@ -18,6 +18,9 @@ export const KEPT_IN_D1: readonly EventType[] = ['Order Completed', 'Offer Shown
 export const archivePrefix = (siteId: string, day?: number) =>
   `events/${siteId}/${day === undefined ? '' : `${String(day).padStart(6, '0')}/`}`
 
+/** The R2 key of an object that shopper-days list by `ref` (its day and first row: the part keys do not share). */
+export const archiveKey = (siteId: string, ref: string) => `${archivePrefix(siteId)}${ref}.ndjson`
+
 /** What one run moved. */
 export interface Archived {
   events: number
@@ -33,9 +36,11 @@ export async function archiveSite(env: Bindings, db: D1Database, siteId: string,
     if (rows.length === 0) return { ...result, done: true }
     const first = rows[0]!
     // Named by its first row: a run that dies after the put writes the same key again, never a copy.
-    const key = `${archivePrefix(siteId, Math.floor(first.ts / 86_400_000))}${first.ts}-${first.id}.ndjson`
-    await env.ARCHIVE.put(key, toNdjson(rows), { httpMetadata: { contentType: 'application/x-ndjson' } })
-    await deleteArchived(db, siteId, key, rows)
+    const ref = `${String(Math.floor(first.ts / 86_400_000)).padStart(6, '0')}/${first.ts}-${first.id}`
+    await env.ARCHIVE.put(archiveKey(siteId, ref), toNdjson(rows), {
+      httpMetadata: { contentType: 'application/x-ndjson' },
+    })
+    await deleteArchived(db, siteId, ref, rows)
     result.events += rows.length
     result.objects++
     if (rows.length < ARCHIVE_CHUNK) return { ...result, done: true }
@@ -43,27 +48,53 @@ export async function archiveSite(env: Bindings, db: D1Database, siteId: string,
   return result
 }
 
-const toNdjson = (rows: ArchivedEvent[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
+const toNdjson = (rows: ArchivedEvent[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`
 const fromNdjson = (text: string) =>
   text
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as ArchivedEvent)
 
-/** The archived events of these browsers, from the objects their days name. */
-export async function readArchived(env: Bindings, keys: string[], browsers: Set<string>): Promise<ArchivedEvent[]> {
+/** The archived events of these browsers, from the objects their days name (`refs`). */
+export async function readArchived(
+  env: Bindings,
+  siteId: string,
+  refs: string[],
+  browsers: Set<string>,
+): Promise<ArchivedEvent[]> {
   const found: ArchivedEvent[] = []
-  for (const key of keys) {
-    const object = await env.ARCHIVE.get(key)
+  for (const ref of refs) {
+    const object = await env.ARCHIVE.get(archiveKey(siteId, ref))
     if (object) found.push(...fromNdjson(await object.text()).filter((e) => browsers.has(e.anonymous_id)))
   }
   return found
 }
 
+/** Where the archived sessions among `events` began, and their context (each archived event carries its session's). */
+export function archivedSessions(events: ArchivedEvent[]) {
+  const first = new Map<string, ArchivedEvent>()
+  for (const e of events) {
+    const key = `${e.anonymous_id} ${e.session_id}`
+    const known = first.get(key)
+    if (!known || e.ts < known.ts) first.set(key, e)
+  }
+  return [...first.values()].map((e) => ({
+    session_id: e.session_id,
+    anonymous_id: e.anonymous_id,
+    started_at: e.ts,
+    context: e.context,
+  }))
+}
+
 /** Rewrites each object without these browsers' events (deleting it when nothing is left); answers how many went. */
-export async function eraseArchived(env: Bindings, keys: string[], browsers: Set<string>): Promise<number> {
+export async function eraseArchived(
+  env: Bindings,
+  siteId: string,
+  refs: string[],
+  browsers: Set<string>,
+): Promise<number> {
   let erased = 0
-  for (const key of keys) {
+  for (const key of refs.map((ref) => archiveKey(siteId, ref))) {
     const object = await env.ARCHIVE.get(key)
     if (!object) continue
     const all = fromNdjson(await object.text())

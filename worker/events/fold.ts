@@ -73,15 +73,20 @@ const OFFERS = `
     GROUP BY d.id
   )`
 
-// Pairs each new shopper-item with the shopper's recent items (and with the other new ones), once,
-// with the smaller of the two weights, so a pair never outweighs the support of either item.
+// Pairs each new shopper-item with the shopper's recent items (those of the ?2 latest that qualify:
+// not dismissed, or bought), and with the other new ones, once, with the smaller of the two
+// weights, so a pair never outweighs the support of either item. Each shopper's items are ranked
+// once per statement (ties by item id), not once per new item.
 const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) => `
   WITH ${PENDING},
+  ranked AS MATERIALIZED (
+    SELECT v.anonymous_id AS visitor, v.item_id, v.weight, ${old} AS qualifies,
+           ROW_NUMBER() OVER (PARTITION BY v.anonymous_id ORDER BY v.last_ts DESC, v.item_id) AS r
+    FROM visitor_items v WHERE v.site_id = ?1 AND v.anonymous_id IN (SELECT visitor FROM ${newOnes})
+  ),
   links AS (
-    SELECT f.item AS fresh_item, v.item_id AS old_item, min(f.weight, v.weight) AS w FROM ${newOnes} f
-    JOIN visitor_items v ON v.site_id = ?1 AND v.anonymous_id = f.visitor AND ${old} AND v.weight > 0
-    WHERE v.item_id IN (SELECT item_id FROM visitor_items WHERE site_id = ?1 AND anonymous_id = f.visitor AND ${old}
-                        ORDER BY last_ts DESC LIMIT ?2)
+    SELECT f.item AS fresh_item, o.item_id AS old_item, min(f.weight, o.weight) AS w FROM ${newOnes} f
+    JOIN ranked o ON o.visitor = f.visitor AND o.r <= ?2 AND o.qualifies AND o.weight > 0
   ),
   pairs AS (
     SELECT fresh_item AS a, old_item AS b, w FROM links
@@ -103,7 +108,22 @@ const FRESH_EVENTS = `
 
 /** The statements that fold pending events into the model (exported for the query-plan test). */
 export const INDEX_SQL = {
-  // Before the statements below: `budget` updates the rows this creates. Sessions were upserted first.
+  // Sessions were upserted first; a session counts on the day it began. max(): the sessions of a day
+  // leave D1 with their events (the archive), so a late event may find fewer than were counted.
+  visitorDays: `
+  WITH ${FRESH_EVENTS},
+  days AS (
+    SELECT visitor, ts / 86400000 AS day, COUNT(*) AS events, SUM(type = 'Page Viewed') AS page_views
+    FROM fresh_events GROUP BY 1, 2
+  )
+  INSERT INTO visitor_days (site_id, anonymous_id, day, events, page_views, sessions)
+  SELECT ?1, d.visitor, d.day, d.events, d.page_views,
+         (SELECT COUNT(*) FROM sessions x WHERE x.site_id = ?1 AND x.anonymous_id = d.visitor
+            AND x.started_at >= d.day * 86400000 AND x.started_at < (d.day + 1) * 86400000)
+  FROM days d WHERE true
+  ON CONFLICT (site_id, anonymous_id, day) DO UPDATE SET events = events + excluded.events,
+    page_views = page_views + excluded.page_views, sessions = max(sessions, excluded.sessions)`,
+  // After visitorDays, before the statements below: `budget` updates the rows this creates.
   visitors: `
   WITH ${FRESH_EVENTS},
   summed AS (
@@ -115,7 +135,7 @@ export const INDEX_SQL = {
   )
   INSERT INTO visitors (site_id, anonymous_id, first_seen, last_seen, events, sessions, page_views, orders, revenue, last_order_at)
   SELECT ?1, s.visitor, s.first, s.last, s.events,
-         (SELECT COUNT(*) FROM sessions x WHERE x.site_id = ?1 AND x.anonymous_id = s.visitor),
+         (SELECT SUM(d.sessions) FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = s.visitor),
          s.page_views, s.orders, s.revenue, s.last_order_at
   FROM summed s WHERE true
   ON CONFLICT (site_id, anonymous_id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
@@ -123,13 +143,6 @@ export const INDEX_SQL = {
     page_views = page_views + excluded.page_views, orders = orders + excluded.orders,
     revenue = revenue + excluded.revenue, last_order_at = COALESCE(max(last_order_at, excluded.last_order_at),
     last_order_at, excluded.last_order_at)`,
-  visitorDays: `
-  WITH ${FRESH_EVENTS}
-  INSERT INTO visitor_days (site_id, anonymous_id, day, events, page_views)
-  SELECT ?1, visitor, ts / 86400000, COUNT(*), SUM(type = 'Page Viewed') FROM fresh_events WHERE true
-  GROUP BY visitor, ts / 86400000
-  ON CONFLICT (site_id, anonymous_id, day) DO UPDATE SET events = events + excluded.events,
-    page_views = page_views + excluded.page_views`,
   seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
   boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
   // Trend: log of the sum of w * exp(trendAt(ts)) (recommend/model.ts), merged with the stored one by log-add-exp.
@@ -237,8 +250,8 @@ export const foldParams = (siteId: string) => [
 // each statement's count is read once, here, not on every batch.
 const highest = (sql: string) => Math.max(0, ...(sql.match(/\?\d+/g) ?? []).map((p) => Number(p.slice(1))))
 const FOLD = [
-  INDEX_SQL.visitors,
   INDEX_SQL.visitorDays,
+  INDEX_SQL.visitors,
   INDEX_SQL.seenPairs,
   INDEX_SQL.boughtPairs,
   INDEX_SQL.itemStats,

@@ -76,7 +76,7 @@ export const refreshVisitors = (db: D1Database, siteId: string, cutoff: number, 
          events = (SELECT TOTAL(events) FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
          page_views = (SELECT TOTAL(page_views) FROM visitor_days d
                        WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
-         sessions = (SELECT COUNT(*) FROM sessions s WHERE s.site_id = ?1 AND s.anonymous_id = visitors.anonymous_id),
+         sessions = (SELECT TOTAL(sessions) FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
          -- The earliest session kept, else the start of the earliest day kept, never before the cutoff.
          first_seen = max(?2, COALESCE(
            (SELECT MIN(started_at) FROM sessions s WHERE s.site_id = ?1 AND s.anonymous_id = visitors.anonymous_id),
@@ -89,7 +89,7 @@ export const refreshVisitors = (db: D1Database, siteId: string, cutoff: number, 
     )
     .bind(siteId, cutoff, JSON.stringify(anonymousIds))
 
-/** An event as the archive holds it: the events row, its properties parsed. */
+/** An event as the archive holds it: the events row, its properties parsed, its session's context. */
 export interface ArchivedEvent {
   id: string
   type: string
@@ -102,26 +102,37 @@ export interface ArchivedEvent {
   item_id: string | null
   path: string
   properties: Record<string, unknown>
+  context: Record<string, unknown> | null
 }
 
 /** The oldest folded events before `before` that may leave D1 (`kept` must match the index events_archivable). */
 export const archivedRows = (db: D1Database, siteId: string, before: number, kept: readonly string[], limit: number) =>
   db
     .prepare(
-      `SELECT id, type, anonymous_id, user_id, session_id, ts, client_ts, received_at, item_id, path, properties
-       FROM events INDEXED BY events_archivable
-       WHERE site_id = ?1 AND ts < ?2 AND type NOT IN (${kept.map((t) => `'${t}'`).join(', ')}) AND indexed = 1
-       ORDER BY ts, id LIMIT ?3`,
+      `SELECT e.id, e.type, e.anonymous_id, e.user_id, e.session_id, e.ts, e.client_ts, e.received_at, e.item_id,
+              e.path, e.properties, s.context
+       FROM events e INDEXED BY events_archivable
+       LEFT JOIN sessions s ON s.site_id = ?1 AND s.anonymous_id = e.anonymous_id AND s.session_id = e.session_id
+       WHERE e.site_id = ?1 AND e.ts < ?2 AND e.type NOT IN (${kept.map((t) => `'${t}'`).join(', ')})
+         AND e.indexed = 1
+       ORDER BY e.ts, e.id LIMIT ?3`,
     )
     .bind(siteId, before, limit)
-    .all<Omit<ArchivedEvent, 'properties'> & { properties: string }>()
-    .then((r) => r.results.map((e) => ({ ...e, properties: JSON.parse(e.properties) as Record<string, unknown> })))
+    .all<Omit<ArchivedEvent, 'properties' | 'context'> & { properties: string; context: string | null }>()
+    .then((r) =>
+      r.results.map((e) => ({
+        ...e,
+        properties: JSON.parse(e.properties) as Record<string, unknown>,
+        context: e.context === null ? null : (JSON.parse(e.context) as Record<string, unknown>),
+      })),
+    )
 
 /**
- * Once `rows` are safe in the R2 object `key`: rolls their recommendation impressions and clicks up
- * per day and strategy, lists `key` on each shopper-day, and deletes the rows, in one transaction.
+ * Once `rows` are safe in the R2 object named `ref`: rolls their recommendation impressions and
+ * clicks up per day and strategy, lists `ref` on each shopper-day, deletes the rows, and deletes
+ * the sessions that had no other event left in D1, in one transaction.
  */
-export const deleteArchived = (db: D1Database, siteId: string, key: string, rows: ArchivedEvent[]) => {
+export const deleteArchived = (db: D1Database, siteId: string, ref: string, rows: ArchivedEvent[]) => {
   const ids = JSON.stringify(rows.map((r) => r.id))
   const shopperDays = new Map(
     rows.map((r) => {
@@ -150,22 +161,35 @@ export const deleteArchived = (db: D1Database, siteId: string, key: string, rows
          WHERE site_id = ?1 AND (anonymous_id, day) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?3))
            AND ?2 NOT IN (SELECT value FROM json_each(COALESCE(archived, '[]')))`,
       )
-      .bind(siteId, key, pairs),
+      .bind(siteId, ref, pairs),
     db.prepare('DELETE FROM events WHERE site_id = ?1 AND id IN (SELECT value FROM json_each(?2))').bind(siteId, ids),
+    db
+      .prepare(
+        `DELETE FROM sessions WHERE site_id = ?1
+           AND (anonymous_id, session_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.site_id = ?1 AND e.anonymous_id = sessions.anonymous_id
+                             AND e.session_id = sessions.session_id)`,
+      )
+      .bind(
+        siteId,
+        JSON.stringify([
+          ...new Map(rows.map((r) => [`${r.anonymous_id} ${r.session_id}`, [r.anonymous_id, r.session_id]])).values(),
+        ]),
+      ),
   ])
 }
 
-/** The archive objects that hold events of these browsers (listed on their days). */
-export const archivedKeys = (db: D1Database, siteId: string, anonymousIds: string[]) =>
+/** The archive objects (their refs) that hold events of these browsers, as their days list them. */
+export const archivedRefs = (db: D1Database, siteId: string, anonymousIds: string[]) =>
   db
     .prepare(
-      `SELECT DISTINCT k.value AS key FROM visitor_days d, json_each(d.archived) k
+      `SELECT DISTINCT k.value AS ref FROM visitor_days d, json_each(d.archived) k
        WHERE d.site_id = ?1 AND d.anonymous_id IN (SELECT value FROM json_each(?2)) AND d.archived IS NOT NULL
        ORDER BY 1`,
     )
     .bind(siteId, JSON.stringify(anonymousIds))
-    .all<{ key: string }>()
-    .then((r) => r.results.map((k) => k.key))
+    .all<{ ref: string }>()
+    .then((r) => r.results.map((k) => k.ref))
 
 /** A stored event, as tests and reports read it back. */
 export interface StoredEvent {

@@ -1,6 +1,6 @@
-// Retention's SQL: rows older than a site keeps, deleted a bounded chunk at a time.
-import { inChunks } from '../d1'
 import { refreshVisitors } from '../events/store'
+
+const UNLINKED = `NOT EXISTS (SELECT 1 FROM identities x WHERE x.site_id = ?1 AND x.kind = 'anonymous' AND x.value = v.anonymous_id)`
 
 // Each statement deletes at most ?3 rows, oldest first, through the time indexes.
 const EXPIRE_SQL = {
@@ -30,6 +30,17 @@ const EXPIRE_SQL = {
   // Browsers whose last event is older than the cutoff, then the identifiers that led only to them.
   visitors: `DELETE FROM visitors WHERE site_id = ?1 AND anonymous_id IN
                (SELECT anonymous_id FROM visitors WHERE site_id = ?1 AND last_seen < ?2 LIMIT ?3)`,
+  // Anonymous browsers idle since ?2 that never ordered and were never linked to a customer: their
+  // items, then their summaries. Their days stay: they list the archive objects export and erasure read.
+  idleItems: `DELETE FROM visitor_items WHERE site_id = ?1 AND (anonymous_id, item_id) IN
+                (SELECT i.anonymous_id, i.item_id FROM visitors v
+                 JOIN visitor_items i ON i.site_id = ?1 AND i.anonymous_id = v.anonymous_id
+                 WHERE v.site_id = ?1 AND v.last_seen < ?2 AND v.orders = 0 AND ${UNLINKED} LIMIT ?3)`,
+  idleVisitors: `DELETE FROM visitors WHERE site_id = ?1 AND anonymous_id IN
+                   (SELECT anonymous_id FROM visitors v WHERE site_id = ?1 AND last_seen < ?2 AND orders = 0
+                      AND ${UNLINKED}
+                      AND NOT EXISTS (SELECT 1 FROM visitor_items i WHERE i.site_id = ?1 AND i.anonymous_id = v.anonymous_id)
+                    LIMIT ?3)`,
   browserIds: `DELETE FROM identities WHERE site_id = ?1 AND kind = 'anonymous' AND value IN
                  (SELECT value FROM identities i WHERE site_id = ?1 AND kind = 'anonymous' AND linked_at < ?2
                     AND NOT EXISTS (SELECT 1 FROM visitors v WHERE v.site_id = ?1 AND v.anonymous_id = i.value) LIMIT ?3)`,
@@ -41,10 +52,17 @@ const EXPIRE_SQL = {
 export type Expired = Record<keyof typeof EXPIRE_SQL, number>
 
 /**
- * Deletes up to `limit` rows older than `cutoff` from each table of a site, and recomputes the
- * summaries of browsers that lost events (those left with none are deleted with their identifiers).
+ * Deletes up to `limit` rows older than `cutoff` from each table of a site, recomputes the
+ * summaries of browsers that lost events (those left with none are deleted with their identifiers),
+ * and forgets the anonymous browsers idle since `idleCutoff`.
  */
-export async function expireChunk(db: D1Database, siteId: string, cutoff: number, limit: number): Promise<Expired> {
+export async function expireChunk(
+  db: D1Database,
+  siteId: string,
+  cutoff: number,
+  idleCutoff: number,
+  limit: number,
+): Promise<Expired> {
   const first = [
     'events',
     'sessions',
@@ -61,10 +79,10 @@ export async function expireChunk(db: D1Database, siteId: string, cutoff: number
     first.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)),
   )
   const touched = [...new Set(results.slice(0, 3).flatMap((r) => r.results.map((x) => x.anonymous_id)))]
-  const last = ['visitors', 'browserIds', 'otherIds'] as const
+  const last = ['visitors', 'idleItems', 'idleVisitors', 'browserIds', 'otherIds'] as const
   const after = await db.batch([
     ...(touched.length > 0 ? [refreshVisitors(db, siteId, cutoff, touched)] : []),
-    ...last.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, cutoff, limit)),
+    ...last.map((t) => db.prepare(EXPIRE_SQL[t]).bind(siteId, t.startsWith('idle') ? idleCutoff : cutoff, limit)),
   ])
   const counted = (tables: readonly string[], rs: D1Result[]) => tables.map((t, i) => [t, rs[i]?.meta.changes ?? 0])
   return Object.fromEntries([...counted(first, results), ...counted(last, after.slice(-last.length))]) as Expired

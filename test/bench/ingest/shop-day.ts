@@ -7,7 +7,8 @@ import { archiveSite } from '../../../worker/events/archive'
 import { readBatch } from '../../../worker/events/ingest'
 import { storeEvents } from '../../../worker/events/store'
 import { FLUSH_MAX_EVENTS } from '../../../worker/events/tunables'
-import { hashKey } from '../../../worker/http/site-auth'
+import { hashKey, loadSite } from '../../../worker/http/site-auth'
+import { IDLE_BROWSER_DAYS, sweepSite } from '../../../worker/retention/sweep'
 import { migratedState } from '../../e2e/server'
 import { makeEvent } from '../../fixtures/events'
 import { benchCatalog, benchItem, random, withLocalEnv, zipf } from '../load'
@@ -28,12 +29,19 @@ const CONVERSION = 0.03
 export function shopSessions(sessions: number, day: number | null, first = 0): VistaEvent[][] {
   const rand = random(sessions + first)
   const item = zipf(ITEMS, 1, rand)
+  // Ids as the SDK makes them (128 random bits as hex): their length is most of a shopper row's bytes.
+  const newId = () =>
+    Array.from({ length: 4 }, () =>
+      Math.floor(rand() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0'),
+    ).join('')
   const shoppers: string[] = []
   return Array.from({ length: sessions }, (_, s) => {
     const returning = shoppers.length > 0 && rand() < RETURNING
-    const anonymousId = returning ? shoppers[Math.floor(rand() * shoppers.length)]! : `shopper-${first + s}`
+    const anonymousId = returning ? shoppers[Math.floor(rand() * shoppers.length)]! : newId()
     if (!returning) shoppers.push(anonymousId)
-    const who = { anonymousId, sessionId: `session-${first + s}` }
+    const who = { anonymousId, sessionId: newId() }
     const at = day === null ? Date.now() - 200_000 : day + Math.floor(rand() * 80_000_000)
     const views = Array.from({ length: 4 }, () => benchItem(item(), CATEGORIES))
     const product = (i: number) => ({ product_id: views[i]!.id, category: views[i]!.category, price: 10 })
@@ -57,11 +65,14 @@ export function shopSessions(sessions: number, day: number | null, first = 0): V
           )
         : makeEvent('Page Viewed', { page_type: 'cart' }, who),
     ]
-    return events.map((e, i) => ({ ...e, timestamp: at + i * 20_000 }))
+    return events.map((e, i) => ({ ...e, id: newId(), timestamp: at + i * 20_000 }))
   })
 }
 
-/** What D1 holds per event once `sessions` were stored, and once the archive took what it takes. */
+/**
+ * What D1 holds per event once `sessions` were stored, once the archive took what it takes, and
+ * once retention forgot the idle anonymous browsers.
+ */
 export async function storeShopDay(sessions: VistaEvent[][]) {
   const persistTo = await migratedState('vista-shop-day-')
   const events = sessions.flat()
@@ -102,7 +113,16 @@ export async function storeShopDay(sessions: VistaEvent[][]) {
       }
       return moved
     })
-    return { events: events.length, rowsWritten, stored, kept: await measure(), archived }
+    const kept = await measure()
+    // Once IDLE_BROWSER_DAYS have passed, retention forgets the browsers that never came back, never
+    // ordered and never logged in: what is left stays for the whole retention period.
+    await withLocalEnv(persistTo, async (env) => {
+      const site = (await loadSite(env, SITE))!
+      const later = day + (IDLE_BROWSER_DAYS + 2) * 86_400_000
+      const sweep = await sweepSite(env.DB, { ...site, settings: { retentionDays: 395 } }, later, 5_000, 1_000)
+      if (!sweep.done) throw new Error('the sweep did not finish')
+    })
+    return { events: events.length, rowsWritten, stored, kept, lasting: await measure(), archived }
   } finally {
     await rm(persistTo, { recursive: true, force: true })
   }

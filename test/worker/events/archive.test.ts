@@ -1,7 +1,14 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { VistaEvent } from '../../../contract'
-import { ARCHIVE_AFTER_MS, archivePrefix, archiveSite, expireArchive, KEPT_IN_D1 } from '../../../worker/events/archive'
+import {
+  ARCHIVE_AFTER_MS,
+  archiveKey,
+  archivePrefix,
+  archiveSite,
+  expireArchive,
+  KEPT_IN_D1,
+} from '../../../worker/events/archive'
 import { makeEvent } from '../../fixtures/events'
 import { adminFor, seedTestSite, sendFor, storeAsReceived, testSite } from '../helpers'
 
@@ -20,7 +27,13 @@ const linesOf = async (key: string) =>
   (await (await env.ARCHIVE.get(key))!.text())
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as { id: string; anonymous_id: string })
+    .map((l) => JSON.parse(l) as { id: string; anonymous_id: string; context: { page: { path: string } } | null })
+const sessionsInD1 = async () =>
+  (
+    await env.DB.prepare('SELECT session_id FROM sessions WHERE site_id = ? ORDER BY 1')
+      .bind(site.id)
+      .all<{ session_id: string }>()
+  ).results.map((r) => r.session_id)
 
 const ana = { anonymousId: 'ana', sessionId: 'ana-1' }
 const ben = { anonymousId: 'ben', sessionId: 'ben-1' }
@@ -62,17 +75,28 @@ describe('the archive', () => {
     expect(await archiveSite(env, env.DB, site.id, now)).toEqual({ events: 5, objects: 1, done: true })
     expect(await inD1()).toEqual([anaOrder.id, recent.id].sort())
     const [key] = await objects()
-    expect(key).toBe(
-      `${archivePrefix(site.id, Math.floor(threeDaysAgo / DAY))}${threeDaysAgo}-${anaViews[0]!.id}.ndjson`,
+    const day = Math.floor(threeDaysAgo / DAY)
+    const ref = `${String(day).padStart(6, '0')}/${threeDaysAgo}-${anaViews[0]!.id}`
+    expect(key).toBe(`${archivePrefix(site.id, day)}${threeDaysAgo}-${anaViews[0]!.id}.ndjson`)
+    expect(archiveKey(site.id, ref)).toBe(key)
+    const lines = await linesOf(key!)
+    expect(lines.map((l) => l.id).sort()).toEqual(archivedIds)
+    // Each line carries its session's context, so the session can leave D1 with its last raw event.
+    expect(lines.map((l) => l.context?.page.path)).toEqual(lines.map(() => '/p/tea-01'))
+    expect(await sessionsInD1()).toEqual(['ana-1'])
+    const listed = await env.DB.prepare(
+      'SELECT anonymous_id, archived, sessions FROM visitor_days WHERE site_id = ? AND day = ?',
     )
-    expect((await linesOf(key!)).map((l) => l.id).sort()).toEqual(archivedIds)
-    const listed = await env.DB.prepare('SELECT anonymous_id, archived FROM visitor_days WHERE site_id = ? AND day = ?')
-      .bind(site.id, Math.floor(threeDaysAgo / DAY))
-      .all<{ anonymous_id: string; archived: string }>()
-    expect(listed.results.map((r) => [r.anonymous_id, JSON.parse(r.archived)]).sort()).toEqual([
-      ['ana', [key]],
-      ['ben', [key]],
+      .bind(site.id, day)
+      .all<{ anonymous_id: string; archived: string; sessions: number }>()
+    expect(listed.results.map((r) => [r.anonymous_id, JSON.parse(r.archived), r.sessions]).sort()).toEqual([
+      ['ana', [ref], 1],
+      ['ben', [ref], 1],
     ])
+    const ben = await env.DB.prepare('SELECT sessions, events FROM visitors WHERE site_id = ? AND anonymous_id = ?')
+      .bind(site.id, 'ben')
+      .first()
+    expect(ben).toEqual({ sessions: 1, events: 1 })
     // The report reads the rollup for what left D1: the same figures as before.
     expect(await report()).toEqual(before)
     // Nothing left to move: a second run writes nothing.
@@ -85,6 +109,21 @@ describe('the archive', () => {
     const body = (await res.json()) as { events: Array<{ id: string; path: string }> }
     expect(body.events.map((e) => e.id)).toEqual([...anaViews, anaOrder, shown, recent].map((e) => e.id))
     expect(body.events[0]!.path).toBe('/p/tea-01')
+  })
+
+  it('exports a session that left D1 from its archived events', async () => {
+    const q = new URLSearchParams({ site: site.id, key: site.key, anonymousId: 'ben' })
+    const body = (await (await sendFor(site, 'GET', `/v1/privacy/export?${q}`)).json()) as {
+      sessions: Array<{ session_id: string; started_at: number; context: { device: string; page: { path: string } } }>
+    }
+    expect(body.sessions).toEqual([
+      {
+        session_id: 'ben-1',
+        anonymous_id: 'ben',
+        started_at: benView.timestamp,
+        context: expect.objectContaining({ device: 'desktop', page: expect.objectContaining({ path: '/p/tea-01' }) }),
+      },
+    ])
   })
 
   it("erases a shopper's lines from the archive and leaves other shoppers' lines", async () => {

@@ -1,0 +1,19 @@
+-- What D1 keeps per event for the whole retention period, leaner (docs/scaling.md).
+
+-- A shopper's items are few enough to sort when read; the index on last_ts cost almost as many
+-- bytes as the table itself.
+DROP INDEX visitor_items_recent;
+
+-- Sessions leave D1 with their last raw event: each archived event carries its session's context.
+-- How many sessions a browser began each day stays here, for the browser's session count.
+ALTER TABLE visitor_days ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0;
+UPDATE visitor_days SET sessions = (
+  SELECT COUNT(*) FROM sessions s
+  WHERE s.site_id = visitor_days.site_id AND s.anonymous_id = visitor_days.anonymous_id
+    AND s.started_at >= visitor_days.day * 86400000 AND s.started_at < (visitor_days.day + 1) * 86400000);
+
+-- Archive objects are listed on shopper-days without the prefix and suffix every key of the site shares.
+UPDATE visitor_days SET archived = (
+  SELECT json_group_array(replace(replace(k.value, 'events/' || visitor_days.site_id || '/', ''), '.ndjson', ''))
+  FROM json_each(visitor_days.archived) k)
+WHERE archived IS NOT NULL;
