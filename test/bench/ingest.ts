@@ -251,6 +251,15 @@ async function main() {
     const health = () => fetchOk(`${worker.url}/v1/health`).then(() => {})
     await load(WARMUP, concurrency, health)
     const floor = await load(batches, concurrency, health)
+    // The same bodies to a route that answers without reading them (404): what carrying 10 KB costs.
+    const carry = (i: number) =>
+      fetch(`${worker.url}/v1/health`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: worker.url },
+        body: JSON.stringify({ site: HELD, key: KEY, sentAt: Date.now(), events: edgeBatches[WARMUP + i] }),
+      }).then((r) => r.text().then(() => {}))
+    await load(WARMUP, concurrency, carry)
+    const carried = await load(batches, concurrency, carry)
     const warm = await postAll(worker, edgeBatches.slice(0, WARMUP), concurrency, HELD)
     const run = await postAll(worker, edgeBatches.slice(WARMUP), concurrency, HELD)
     console.log('\n## 1. The edge path (POST /v1/events answered once the buffer holds the batch)')
@@ -258,6 +267,7 @@ async function main() {
       formatTable(HEADER, [
         row('POST /v1/events', run, run.accepted),
         row('GET /v1/health (floor)', floor, batches * size, ''),
+        row('POST of the same bodies, 404 (carrying them)', carried, batches * size, ''),
       ]),
     )
     const ratio = run.requests / run.seconds / (floor.requests / floor.seconds)
@@ -265,6 +275,9 @@ async function main() {
     console.log(
       `a ${size}-event batch costs ${(1 / ratio).toFixed(2)} empty requests (throughput ratio ${ratio.toFixed(2)}); ` +
         `p50 ${p50.toFixed(2)}x the floor's`,
+    )
+    console.log(
+      `carrying a batch's body alone costs ${(floor.requests / floor.seconds / (carried.requests / carried.seconds)).toFixed(2)} empty requests`,
     )
     for (const r of [floor, warm, run]) {
       if (r.failures > 0) check(false, `${r.failures} requests failed, first: ${r.firstFailure}`)

@@ -2,7 +2,7 @@
 // console and API, as `npm start` serves them; `npm run build` first) on a free loopback port,
 // with its own local D1/KV under a temporary folder, migrated and seeded like `npm start`.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,9 +41,17 @@ export const freePort = () =>
 
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args], { env: ENV, maxBuffer: 64 << 20 })
 
+/** Where the e2e global setup left one migrated state, copied for each test instead of migrating again. */
+export const MIGRATED_TEMPLATE = 'VISTA_MIGRATED_TEMPLATE'
+
 /** A fresh local D1/KV state folder with the real migrations applied to every shard (each D1 binding). */
 export async function migratedState(prefix = 'vista-e2e-'): Promise<string> {
   const persistTo = await mkdtemp(join(tmpdir(), prefix))
+  const template = process.env[MIGRATED_TEMPLATE]
+  if (template) {
+    await cp(template, persistTo, { recursive: true })
+    return persistTo
+  }
   for (const { binding } of unstable_readConfig({ config: 'wrangler.toml' }).d1_databases)
     await wrangler(['d1', 'migrations', 'apply', binding, '--local', '--persist-to', persistTo])
   return persistTo
@@ -188,8 +196,8 @@ export async function killTree(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Waits until no event buffer under `persistTo` holds an unflushed row, reading each Durable
- * Object's own SQLite file (a flush marks its rows only after D1 committed them); 60 s at most.
+ * Waits until no event buffer under `persistTo` holds an unflushed batch, reading each Durable
+ * Object's own SQLite file (a flush deletes its batches only after D1 committed them); 60 s at most.
  */
 export async function buffersSettled(persistTo: string): Promise<void> {
   const { DatabaseSync } = await import('node:sqlite')
@@ -205,10 +213,8 @@ export async function buffersSettled(persistTo: string): Promise<void> {
   const waiting = (file: string) => {
     const db = new DatabaseSync(file)
     try {
-      const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'buffered'").get()
-      return table
-        ? (db.prepare('SELECT COUNT(*) AS n FROM buffered WHERE flushed_at IS NULL').get() as { n: number }).n
-        : 0
+      const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'waiting'").get()
+      return table ? (db.prepare('SELECT COUNT(*) AS n FROM waiting').get() as { n: number }).n : 0
     } finally {
       db.close()
     }

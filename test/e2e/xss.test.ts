@@ -175,6 +175,8 @@ async function plantPayloads(): Promise<void> {
 beforeAll(async () => {
   ;[worker, browser] = await Promise.all([startWorker({ prefix: 'vista-e2e-xss-' }), launch()])
   await plantPayloads()
+  // The planted views reach the shared model (also-viewed) once the buffer has folded them.
+  await worker.settled()
 })
 afterAll(async () => {
   await browser?.close()

@@ -41,7 +41,7 @@ export default new Hono<AppEnv>()
     const sessions = [
       ...data.sessions,
       ...archivedSessions(archived).filter((s) => !inD1.has(`${s.anonymous_id} ${s.session_id}`)),
-    ].sort((a, b) => Number(a.started_at) - Number(b.started_at))
+    ].sort((a, b) => a.started_at - b.started_at)
     const answer = {
       uid: customer.uid,
       browsers: customer.browsers,

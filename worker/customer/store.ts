@@ -188,6 +188,14 @@ export interface ExportedEvent {
   properties: Record<string, unknown>
 }
 
+/** Where one session in an export began: device, viewport, locale, UTM and landing page. */
+export interface ExportedSession {
+  session_id: string
+  anonymous_id: string
+  started_at: number
+  context: Record<string, unknown> | null
+}
+
 /** Everything stored about these browsers (and their UID), for the shopper's export. */
 export async function exportData(
   db: D1Database,
@@ -228,7 +236,7 @@ export async function exportData(
   return {
     events: rows(events).map((e) => ({ ...e, properties: JSON.parse(String(e.properties)) })) as ExportedEvent[],
     /** Where each session began: device, viewport, locale, UTM and landing page, once per session. */
-    sessions: rows(sessions).map((s) => ({ ...s, context: JSON.parse(String(s.context)) })),
+    sessions: rows(sessions).map((s) => ({ ...s, context: JSON.parse(String(s.context)) })) as ExportedSession[],
     items: rows(items),
     decisions: rows(decisions),
     identities: rows(identities) as Array<{ kind: string; value: string; linked_at: number }>,

@@ -3,6 +3,7 @@
 // and erasure rewrites only those. Orders and offer events stay in D1 for the whole retention
 // period: value, frequency caps and attribution read them there.
 import type { EventType } from '../../contract'
+import type { ExportedSession } from '../customer/store'
 import type { Bindings } from '../env'
 import { archivedRows, deleteArchived, type ArchivedEvent } from './store'
 
@@ -71,7 +72,7 @@ export async function readArchived(
 }
 
 /** Where the archived sessions among `events` began, and their context (each archived event carries its session's). */
-export function archivedSessions(events: ArchivedEvent[]) {
+export function archivedSessions(events: ArchivedEvent[]): ExportedSession[] {
   const first = new Map<string, ArchivedEvent>()
   for (const e of events) {
     const key = `${e.anonymous_id} ${e.session_id}`

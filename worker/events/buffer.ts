@@ -29,15 +29,25 @@ export interface FlushResult {
   held?: boolean
 }
 
+// Each id once (remembered RECENT_IDS_MS), and the accepted batches not yet in D1, oldest first:
+// per event an append writes two rows (the id and its time index), not the event three times over.
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS buffered (
-    id TEXT PRIMARY KEY,
+  CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS seen_by_time ON seen (received_at);
+  CREATE TABLE IF NOT EXISTS waiting (
+    seq INTEGER PRIMARY KEY,
     received_at INTEGER NOT NULL,
-    row TEXT,
-    flushed_at INTEGER
-  );
-  CREATE INDEX IF NOT EXISTS buffered_waiting ON buffered (received_at) WHERE flushed_at IS NULL;
-  CREATE INDEX IF NOT EXISTS buffered_flushed ON buffered (flushed_at) WHERE flushed_at IS NOT NULL;`
+    events INTEGER NOT NULL,
+    rows TEXT NOT NULL
+  );`
+
+// A buffer of the earlier layout kept one row per event: its ids and what it had not flushed carry over.
+const FROM_ROWS = `
+  INSERT INTO seen (id, received_at) SELECT id, received_at FROM buffered WHERE true ON CONFLICT DO NOTHING;
+  INSERT INTO waiting (received_at, events, rows)
+    SELECT MIN(received_at), COUNT(*), json_group_array(json(row)) FROM buffered WHERE flushed_at IS NULL
+    HAVING COUNT(*) > 0;
+  DROP TABLE buffered;`
 
 /** The buffer of one site's events (named by the site id). */
 export class EventBuffer extends DurableObject<Bindings> {
@@ -50,6 +60,9 @@ export class EventBuffer extends DurableObject<Bindings> {
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env)
     ctx.storage.sql.exec(SCHEMA)
+    if (ctx.storage.sql.exec("SELECT 1 FROM sqlite_schema WHERE name = 'buffered'").toArray().length > 0) {
+      ctx.storage.sql.exec(FROM_ROWS)
+    }
     this.waitingRows = this.waiting()
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm()
@@ -58,16 +71,31 @@ export class EventBuffer extends DurableObject<Bindings> {
 
   /** Holds new rows durably (each id once) and schedules a flush; answers what was new. */
   async append(rows: EventRow[]): Promise<AppendResult> {
-    const accepted = this.ctx.storage.sql
-      .exec(
-        `INSERT INTO buffered (id, received_at, row) SELECT value ->> 1, value ->> 8, value FROM json_each(?)
-         WHERE true ON CONFLICT (id) DO NOTHING RETURNING id`,
-        JSON.stringify(rows),
+    const sql = this.ctx.storage.sql
+    const now = Date.now()
+    const fresh = new Set(
+      sql
+        .exec<{ id: string }>(
+          `INSERT INTO seen (id, received_at) SELECT value, ? FROM json_each(?) WHERE true
+           ON CONFLICT (id) DO NOTHING RETURNING id`,
+          now,
+          JSON.stringify(rows.map((r) => r[1])),
+        )
+        .toArray()
+        .map((r) => r.id),
+    )
+    if (fresh.size > 0) {
+      const accepted = fresh.size === rows.length ? rows : rows.filter((r) => fresh.has(r[1]))
+      sql.exec(
+        'INSERT INTO waiting (received_at, events, rows) VALUES (?, ?, ?)',
+        now,
+        accepted.length,
+        JSON.stringify(accepted),
       )
-      .toArray().length
-    this.waitingRows += accepted
-    if (accepted > 0) await this.schedule(this.waitingRows >= FLUSH_MAX_EVENTS ? 0 : FLUSH_DELAY_MS)
-    return { accepted, duplicates: rows.length - accepted }
+      this.waitingRows += accepted.length
+      await this.schedule(this.waitingRows >= FLUSH_MAX_EVENTS ? 0 : FLUSH_DELAY_MS)
+    }
+    return { accepted: fresh.size, duplicates: rows.length - fresh.size }
   }
 
   /** Stores and folds what waits (FLUSH_MAX_EVENTS at a time), then forgets ids flushed long ago. */
@@ -100,13 +128,17 @@ export class EventBuffer extends DurableObject<Bindings> {
 
   private async flushOnce(): Promise<FlushResult> {
     const sql = this.ctx.storage.sql
-    const taken = sql
-      .exec<{ row: string }>(
-        'SELECT row FROM buffered WHERE flushed_at IS NULL ORDER BY received_at, id LIMIT ?',
+    // Whole batches, oldest first, up to FLUSH_MAX_EVENTS (at least one batch).
+    const batches = sql
+      .exec<{ seq: number; events: number; rows: string }>(
+        `SELECT seq, events, rows FROM (
+           SELECT seq, events, rows, SUM(events) OVER (ORDER BY seq) AS upto FROM waiting ORDER BY seq LIMIT ?)
+         WHERE upto <= ? OR seq = (SELECT MIN(seq) FROM waiting)`,
+        FLUSH_MAX_EVENTS,
         FLUSH_MAX_EVENTS,
       )
       .toArray()
-      .map(({ row }) => JSON.parse(row) as EventRow)
+    const taken = batches.flatMap((b) => JSON.parse(b.rows) as EventRow[])
     let stored = 0
     let erased = 0
     if (taken.length > 0) {
@@ -120,21 +152,19 @@ export class EventBuffer extends DurableObject<Bindings> {
       const kept = gone.size > 0 ? taken.filter((r) => !gone.has(r[3])) : taken
       erased = taken.length - kept.length
       stored = (await storeEvents(db, siteId, kept)).inserted
-      const now = Date.now()
+      sql.exec('DELETE FROM waiting WHERE seq <= ?', batches.at(-1)!.seq)
+      // Ids are forgotten RECENT_IDS_MS after they arrived, never while their batch still waits.
       sql.exec(
-        'UPDATE buffered SET flushed_at = ?, row = NULL WHERE id IN (SELECT value FROM json_each(?))',
-        now,
-        JSON.stringify(taken.map((r) => r[1])),
+        'DELETE FROM seen WHERE received_at < min(?1, COALESCE((SELECT MIN(received_at) FROM waiting), ?1))',
+        Date.now() - RECENT_IDS_MS,
       )
-      sql.exec('DELETE FROM buffered WHERE flushed_at < ?', now - RECENT_IDS_MS)
     }
     this.waitingRows = this.waiting()
     return { flushed: taken.length, stored, erased, waiting: this.waitingRows }
   }
 
   private waiting(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM buffered WHERE flushed_at IS NULL').one()
-      .n
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COALESCE(SUM(events), 0) AS n FROM waiting').one().n
   }
 
   private async schedule(delay: number): Promise<void> {

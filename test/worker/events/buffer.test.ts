@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bufferOf, type EventBuffer } from '../../../worker/events/buffer'
+import { bufferOf, EventBuffer } from '../../../worker/events/buffer'
+import { FLUSH_MAX_EVENTS } from '../../../worker/events/tunables'
 import { readBatch } from '../../../worker/events/ingest'
 import type { EventRow } from '../../../worker/events/store'
 import { makeEvent } from '../../fixtures/events'
@@ -31,7 +32,9 @@ const rowsOf = (events: ReturnType<typeof views>): EventRow[] => {
 const inside = <R>(fn: (buffer: EventBuffer, state: DurableObjectState) => R | Promise<R>) =>
   runInDurableObject(stub(), fn)
 const remembered = () =>
-  inside((_, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM buffered').one().n)
+  inside((_, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM seen').one().n)
+const waitingIn = (state: DurableObjectState) =>
+  state.storage.sql.exec<{ n: number }>('SELECT COALESCE(SUM(events), 0) AS n FROM waiting').one().n
 
 beforeAll(() => seedTestSite(site))
 
@@ -60,7 +63,7 @@ describe('EventBuffer', () => {
     await stub().drain()
     expect(await (await post(events)).json()).toEqual({ accepted: 0, duplicates: 2 })
     // Past RECENT_IDS_MS the buffer forgets the ids: D1's own key still stores each once.
-    await inside((_, state) => state.storage.sql.exec('DELETE FROM buffered'))
+    await inside((_, state) => state.storage.sql.exec('DELETE FROM seen'))
     expect(await remembered()).toBe(0)
     expect(await (await post(events)).json()).toEqual({ accepted: 2, duplicates: 0 })
     expect(await inside((buffer) => buffer.flush())).toMatchObject({ flushed: 2, stored: 0 })
@@ -81,9 +84,7 @@ describe('EventBuffer', () => {
       await buffer.append(rowsOf(events))
       await state.storage.deleteAlarm()
       await buffer.alarm()
-      const waiting = state.storage.sql
-        .exec<{ n: number }>('SELECT COUNT(*) AS n FROM buffered WHERE flushed_at IS NULL')
-        .one().n
+      const waiting = waitingIn(state)
       Object.assign(buffer, { env: real })
       return { waiting, alarm: await state.storage.getAlarm() }
     })
@@ -105,18 +106,56 @@ describe('EventBuffer', () => {
     expect(await stored(events.map((e) => e.id))).toBe(0)
   })
 
-  it('forgets the rows it flushed but keeps their ids', async () => {
+  it('forgets the batches it flushed but keeps their ids', async () => {
     const events = views(1, 'lean')
     await sendFor(site, 'POST', '/v1/events', batchFor(site, events))
-    const row = await inside((_, state) =>
-      state.storage.sql
-        .exec<{ row: string | null; flushed_at: number | null }>(
-          'SELECT row, flushed_at FROM buffered WHERE id = ?',
-          events[0]!.id,
-        )
-        .one(),
-    )
-    expect(row.row).toBeNull()
-    expect(row.flushed_at).toBeGreaterThan(0)
+    const kept = await inside((_, state) => ({
+      waiting: waitingIn(state),
+      seen: state.storage.sql.exec('SELECT id FROM seen WHERE id = ?', events[0]!.id).toArray().length,
+    }))
+    expect(kept).toEqual({ waiting: 0, seen: 1 })
+  })
+
+  it('flushes whole batches, oldest first, up to FLUSH_MAX_EVENTS at a time', async () => {
+    // 30 events, then batches of 100: the first flush takes 30 + 9 x 100 and leaves the tenth batch.
+    const batches = [
+      views(30, 'w0'),
+      ...Array.from({ length: FLUSH_MAX_EVENTS / 100 }, (_, i) => views(100, `w${i + 1}`)),
+    ]
+    const flushes = await inside(async (buffer) => {
+      for (const events of batches) await buffer.append(rowsOf(events))
+      return [await buffer.flush(), await buffer.flush()]
+    })
+    expect(flushes).toEqual([
+      { flushed: 930, stored: 930, erased: 0, waiting: 100 },
+      { flushed: 100, stored: 100, erased: 0, waiting: 0 },
+    ])
+  })
+
+  it('carries over the ids and unflushed events of a buffer of the earlier layout', async () => {
+    const [old, flushedLongAgo] = [views(2, 'old-layout'), views(1, 'old-flushed')]
+    const rows = rowsOf(old)
+    const result = await inside(async (_, state) => {
+      const sql = state.storage.sql
+      sql.exec(
+        'CREATE TABLE buffered (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, row TEXT, flushed_at INTEGER)',
+      )
+      for (const row of rows)
+        sql.exec('INSERT INTO buffered VALUES (?, ?, ?, NULL)', row[1], row[8], JSON.stringify(row))
+      sql.exec('INSERT INTO buffered VALUES (?, ?, NULL, ?)', flushedLongAgo[0]!.id, Date.now(), Date.now())
+      const reopened = new EventBuffer(state, env)
+      const retried = await reopened.append(rowsOf([...old, ...flushedLongAgo]))
+      return {
+        retried,
+        flushed: await reopened.flush(),
+        layout: sql.exec("SELECT name FROM sqlite_schema WHERE name = 'buffered'").toArray(),
+      }
+    })
+    expect(result).toEqual({
+      retried: { accepted: 0, duplicates: 3 },
+      flushed: { flushed: 2, stored: 2, erased: 0, waiting: 0 },
+      layout: [],
+    })
+    expect(await stored(old.map((e) => e.id))).toBe(2)
   })
 })
