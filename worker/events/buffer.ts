@@ -53,6 +53,8 @@ const FROM_ROWS = `
 export class EventBuffer extends DurableObject<Bindings> {
   private flushing: Promise<FlushResult> | undefined
   private failures = 0
+  /** No alarm before this time: set while the site moves or D1 refuses, so appends do not pull the retry closer. */
+  private notBefore = 0
   /** Rows not yet flushed, and when the alarm is due: kept in memory so an append reads neither. */
   private waitingRows: number
   private alarmAt: number | null = null
@@ -117,42 +119,52 @@ export class EventBuffer extends DurableObject<Bindings> {
     try {
       const { waiting, held } = await this.flush()
       this.failures = 0
-      if (waiting > 0) await this.schedule(held ? HELD_RETRY_MS : 0)
+      this.notBefore = held ? Date.now() + HELD_RETRY_MS : 0
+      if (waiting > 0) await this.schedule(0)
     } catch (error) {
       // Handled here rather than left to the runtime's alarm retries, which give up after a few.
       this.failures++
       console.error('event flush failed', error)
-      await this.schedule(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1)))
+      this.notBefore = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1))
+      await this.schedule(0)
     }
   }
 
   private async flushOnce(): Promise<FlushResult> {
     const sql = this.ctx.storage.sql
-    // Whole batches, oldest first, up to FLUSH_MAX_EVENTS (at least one batch).
-    const batches = sql
-      .exec<{ seq: number; events: number; rows: string }>(
-        `SELECT seq, events, rows FROM (
-           SELECT seq, events, rows, SUM(events) OVER (ORDER BY seq) AS upto FROM waiting ORDER BY seq LIMIT ?)
-         WHERE upto <= ? OR seq = (SELECT MIN(seq) FROM waiting)`,
-        FLUSH_MAX_EVENTS,
-        FLUSH_MAX_EVENTS,
-      )
-      .toArray()
-    const taken = batches.flatMap((b) => JSON.parse(b.rows) as EventRow[])
+    // Whole batches, oldest first, up to FLUSH_MAX_EVENTS (at least one batch); their rows are read
+    // only once the site is known not to be moving.
+    let upto = 0
+    let last: number | undefined
+    for (const b of sql.exec<{ seq: number; events: number }>(
+      'SELECT seq, events FROM waiting ORDER BY seq LIMIT ?',
+      FLUSH_MAX_EVENTS,
+    )) {
+      if (last !== undefined && upto + b.events > FLUSH_MAX_EVENTS) break
+      upto += b.events
+      last = b.seq
+    }
     let stored = 0
     let erased = 0
-    if (taken.length > 0) {
-      const siteId = taken[0]![0]
+    let taken: EventRow[] = []
+    if (last !== undefined) {
+      const { siteId } = sql
+        .exec<{ siteId: string }>("SELECT rows ->> '$[0][0]' AS siteId FROM waiting ORDER BY seq LIMIT 1")
+        .one()
       const site = await loadSite(this.env, siteId)
       // Held while the site moves to another shard (the move copies only once every buffer has stopped).
       if (!site || isMoving(site)) return { flushed: 0, stored: 0, erased: 0, waiting: this.waitingRows, held: true }
+      taken = sql
+        .exec<{ rows: string }>('SELECT rows FROM waiting WHERE seq <= ? ORDER BY seq', last)
+        .toArray()
+        .flatMap((b) => JSON.parse(b.rows) as EventRow[])
       const db = shardOf(this.env, site)
       // A browser whose shopper asked to be erased stays erased: its late events are dropped here.
       const gone = await erasedAmong(db, siteId, [...new Set(taken.map((r) => r[3]))])
       const kept = gone.size > 0 ? taken.filter((r) => !gone.has(r[3])) : taken
       erased = taken.length - kept.length
       stored = (await storeEvents(db, siteId, kept)).inserted
-      sql.exec('DELETE FROM waiting WHERE seq <= ?', batches.at(-1)!.seq)
+      sql.exec('DELETE FROM waiting WHERE seq <= ?', last)
       // Ids are forgotten RECENT_IDS_MS after they arrived, never while their batch still waits.
       sql.exec(
         'DELETE FROM seen WHERE received_at < min(?1, COALESCE((SELECT MIN(received_at) FROM waiting), ?1))',
@@ -168,7 +180,7 @@ export class EventBuffer extends DurableObject<Bindings> {
   }
 
   private async schedule(delay: number): Promise<void> {
-    const at = Date.now() + delay
+    const at = Math.max(Date.now() + delay, this.notBefore)
     if (this.alarmAt !== null && this.alarmAt <= at) return
     this.alarmAt = at
     await this.ctx.storage.setAlarm(at)

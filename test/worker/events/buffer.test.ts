@@ -1,11 +1,12 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { bufferOf, EventBuffer } from '../../../worker/events/buffer'
-import { FLUSH_MAX_EVENTS } from '../../../worker/events/tunables'
+import { FLUSH_MAX_EVENTS, HELD_RETRY_MS } from '../../../worker/events/tunables'
 import { readBatch } from '../../../worker/events/ingest'
 import type { EventRow } from '../../../worker/events/store'
 import { makeEvent } from '../../fixtures/events'
 import { batchFor, seedTestSite, sendFor, testSite } from '../helpers'
+import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 import app from '../../../worker/app'
 
 const site = testSite('buffer')
@@ -23,8 +24,8 @@ const post = (events: unknown[]) =>
   )
 const views = (n: number, anonymousId = 'shopper') =>
   Array.from({ length: n }, (_, i) => makeEvent('Product Viewed', { product_id: `tea-${i}` }, { anonymousId }))
-const rowsOf = (events: ReturnType<typeof views>): EventRow[] => {
-  const parsed = readBatch(batchFor(site, events), Date.now())
+const rowsOf = (events: ReturnType<typeof views>, of = site): EventRow[] => {
+  const parsed = readBatch(batchFor(of, events), Date.now())
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
   return parsed.value.rows
 }
@@ -130,6 +131,24 @@ describe('EventBuffer', () => {
       { flushed: 930, stored: 930, erased: 0, waiting: 100 },
       { flushed: 100, stored: 100, erased: 0, waiting: 0 },
     ])
+  })
+
+  it("holds a moving site's batches, and new ones do not pull its retry closer", async () => {
+    const moving = testSite('buffer-moving')
+    await seedTestSite(moving)
+    await env.DB.prepare("UPDATE sites SET moving_to = 'SHARD_1' WHERE id = ?").bind(moving.id).run()
+    await env.CACHE.delete(CACHE_KEYS.site(moving.id))
+    const result = await runInDurableObject(bufferOf(env, moving.id), async (buffer, state) => {
+      await buffer.append(rowsOf(views(2, 'm1'), moving))
+      await state.storage.deleteAlarm()
+      const before = Date.now()
+      await buffer.alarm()
+      await buffer.append(rowsOf(views(2, 'm2'), moving))
+      return { before, alarm: await state.storage.getAlarm(), waiting: waitingIn(state), flushed: await buffer.flush() }
+    })
+    expect(result.waiting).toBe(4)
+    expect(result.alarm).toBeGreaterThanOrEqual(result.before + HELD_RETRY_MS)
+    expect(result.flushed).toEqual({ flushed: 0, stored: 0, erased: 0, waiting: 4, held: true })
   })
 
   it('carries over the ids and unflushed events of a buffer of the earlier layout', async () => {
