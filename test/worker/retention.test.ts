@@ -166,6 +166,26 @@ describe('retention', () => {
     expect(await rows('visitor_days', "anonymous_id = 'idle'")).toBe(1)
   })
 
+  it("keeps a browser's first visit from its days once its sessions have left D1 for the archive", async () => {
+    const site = (await loadSite(env, SITE.id))!
+    await storeAsReceived(
+      [40, 10, 2].map((days) =>
+        makeEvent('Product Viewed', { product_id: 'p1' }, { anonymousId: 'regular', timestamp: ago(days) }),
+      ),
+    )
+    // The archive took the sessions of the older visits with their raw events; only the latest is in D1.
+    await env.DB.prepare("DELETE FROM sessions WHERE site_id = ? AND anonymous_id = 'regular' AND started_at < ?")
+      .bind(SITE.id, ago(5))
+      .run()
+    await sweepSite(env.DB, site, NOW)
+    const regular = await env.DB.prepare(
+      "SELECT first_seen FROM visitors WHERE site_id = ? AND anonymous_id = 'regular'",
+    )
+      .bind(SITE.id)
+      .first<{ first_seen: number }>()
+    expect(regular).toEqual({ first_seen: Math.floor(ago(10) / DAY) * DAY })
+  })
+
   it('runs in the daily cron', async () => {
     const ctx = createExecutionContext()
     await app.scheduled(createScheduledController({ cron: '30 3 * * *' }), env, ctx)

@@ -1,6 +1,7 @@
 // The write-behind buffer: one Durable Object per site holds accepted events in its SQLite storage
 // (durable before the edge answers) and folds them into the site's D1 in bulk, one transaction per flush.
 import { DurableObject } from 'cloudflare:workers'
+import { MAX_BATCH_EVENTS } from '../../contract'
 import type { Bindings } from '../env'
 import { erasedAmong, storeEvents, type EventRow } from './store'
 import { loadSite } from '../http/site-auth'
@@ -41,12 +42,15 @@ const SCHEMA = `
     rows TEXT NOT NULL
   );`
 
-// A buffer of the earlier layout kept one row per event: its ids and what it had not flushed carry over.
+// A buffer of the earlier layout kept one row per event: its ids and what it had not flushed carry
+// over, in batches of at most MAX_BATCH_EVENTS (as a request brings them), so no row outgrows a flush.
 const FROM_ROWS = `
   INSERT INTO seen (id, received_at) SELECT id, received_at FROM buffered WHERE true ON CONFLICT DO NOTHING;
   INSERT INTO waiting (received_at, events, rows)
-    SELECT MIN(received_at), COUNT(*), json_group_array(json(row)) FROM buffered WHERE flushed_at IS NULL
-    HAVING COUNT(*) > 0;
+    SELECT MIN(received_at), COUNT(*), json_group_array(json(row)) FROM (
+      SELECT received_at, row, (ROW_NUMBER() OVER (ORDER BY received_at, id) - 1) / ${MAX_BATCH_EVENTS} AS chunk
+      FROM buffered WHERE flushed_at IS NULL ORDER BY received_at, id)
+    GROUP BY chunk ORDER BY chunk;
   DROP TABLE buffered;`
 
 /** The buffer of one site's events (named by the site id). */

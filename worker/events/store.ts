@@ -77,10 +77,13 @@ export const refreshVisitors = (db: D1Database, siteId: string, cutoff: number, 
          page_views = (SELECT TOTAL(page_views) FROM visitor_days d
                        WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
          sessions = (SELECT TOTAL(sessions) FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
-         -- The earliest session kept, else the start of the earliest day kept, never before the cutoff.
+         -- The earliest of the sessions and days kept (sessions leave D1 with their raw events, days
+         -- stay), never before the cutoff.
          first_seen = max(?2, COALESCE(
-           (SELECT MIN(started_at) FROM sessions s WHERE s.site_id = ?1 AND s.anonymous_id = visitors.anonymous_id),
-           (SELECT MIN(day) * 86400000 FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id),
+           (SELECT MIN(t) FROM (
+              SELECT started_at AS t FROM sessions s WHERE s.site_id = ?1 AND s.anonymous_id = visitors.anonymous_id
+              UNION ALL
+              SELECT day * 86400000 FROM visitor_days d WHERE d.site_id = ?1 AND d.anonymous_id = visitors.anonymous_id)),
            first_seen)),
          (orders, revenue, last_order_at) = (
            SELECT COUNT(*), TOTAL(json_extract(properties, '$.revenue')), MAX(ts) FROM events e

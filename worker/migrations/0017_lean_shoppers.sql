@@ -12,8 +12,10 @@ UPDATE visitor_days SET sessions = (
   WHERE s.site_id = visitor_days.site_id AND s.anonymous_id = visitor_days.anonymous_id
     AND s.started_at >= visitor_days.day * 86400000 AND s.started_at < (visitor_days.day + 1) * 86400000);
 
--- Archive objects are listed on shopper-days without the prefix and suffix every key of the site shares.
+-- Archive objects are listed on shopper-days without the prefix and suffix every key of the site shares
+-- (cut by position: an event id, part of the key, may itself contain '.ndjson').
 UPDATE visitor_days SET archived = (
-  SELECT json_group_array(replace(replace(k.value, 'events/' || visitor_days.site_id || '/', ''), '.ndjson', ''))
+  SELECT json_group_array(substr(k.value, length('events/' || visitor_days.site_id || '/') + 1,
+                                 length(k.value) - length('events/' || visitor_days.site_id || '/') - length('.ndjson')))
   FROM json_each(visitor_days.archived) k)
 WHERE archived IS NOT NULL;

@@ -141,6 +141,26 @@ describe('the archive', () => {
     expect(await objects()).toEqual([])
   })
 
+  it('lists objects archived before migration 0017 by their ref, even when the first event id holds ".ndjson"', async () => {
+    const update = env.TEST_MIGRATIONS.find((m) => m.name.startsWith('0017'))!.queries.find((q) =>
+      q.includes('SET archived'),
+    )!
+    const legacy = `${archivePrefix(site.id, 20000)}1728000000000-x.ndjsonY.ndjson`
+    await env.DB.prepare(
+      "INSERT INTO visitor_days (site_id, anonymous_id, day, events, page_views, archived) VALUES (?, 'legacy', 20000, 1, 0, ?)",
+    )
+      .bind(site.id, JSON.stringify([legacy]))
+      .run()
+    await env.DB.prepare(update).run()
+    const { archived } = (await env.DB.prepare(
+      "SELECT archived FROM visitor_days WHERE site_id = ? AND anonymous_id = 'legacy'",
+    )
+      .bind(site.id)
+      .first<{ archived: string }>())!
+    expect(JSON.parse(archived)).toEqual(['020000/1728000000000-x.ndjsonY'])
+    expect(archiveKey(site.id, JSON.parse(archived)[0])).toBe(legacy)
+  })
+
   it('keeps in D1 exactly the types the partial index leaves out', async () => {
     const { sql } = (await env.DB.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events_archivable'").first<{
       sql: string

@@ -152,8 +152,10 @@ describe('EventBuffer', () => {
   })
 
   it('carries over the ids and unflushed events of a buffer of the earlier layout', async () => {
-    const [old, flushedLongAgo] = [views(2, 'old-layout'), views(1, 'old-flushed')]
-    const rows = rowsOf(old)
+    // 150 unflushed events: carried over as batches of 100 and 50, never as one row of all of them.
+    const old = [...views(100, 'old-layout'), ...views(50, 'old-layout-2')]
+    const flushedLongAgo = views(1, 'old-flushed')
+    const rows = [...rowsOf(old.slice(0, 100)), ...rowsOf(old.slice(100))]
     const result = await inside(async (_, state) => {
       const sql = state.storage.sql
       sql.exec(
@@ -163,18 +165,21 @@ describe('EventBuffer', () => {
         sql.exec('INSERT INTO buffered VALUES (?, ?, ?, NULL)', row[1], row[8], JSON.stringify(row))
       sql.exec('INSERT INTO buffered VALUES (?, ?, NULL, ?)', flushedLongAgo[0]!.id, Date.now(), Date.now())
       const reopened = new EventBuffer(state, env)
-      const retried = await reopened.append(rowsOf([...old, ...flushedLongAgo]))
+      const batches = sql.exec<{ events: number }>('SELECT events FROM waiting ORDER BY seq').toArray()
+      const retried = await reopened.append(rowsOf([...old.slice(0, 50), ...flushedLongAgo]))
       return {
+        batches: batches.map((b) => b.events),
         retried,
         flushed: await reopened.flush(),
         layout: sql.exec("SELECT name FROM sqlite_schema WHERE name = 'buffered'").toArray(),
       }
     })
     expect(result).toEqual({
-      retried: { accepted: 0, duplicates: 3 },
-      flushed: { flushed: 2, stored: 2, erased: 0, waiting: 0 },
+      batches: [100, 50],
+      retried: { accepted: 0, duplicates: 51 },
+      flushed: { flushed: 150, stored: 150, erased: 0, waiting: 0 },
       layout: [],
     })
-    expect(await stored(old.map((e) => e.id))).toBe(2)
+    expect(await stored(old.map((e) => e.id))).toBe(150)
   })
 })
