@@ -102,27 +102,41 @@ const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) =>
 // run in the transaction that inserted the events, over the rows that insert made new.
 const FRESH_EVENTS = `
   fresh_events AS (
-    SELECT anonymous_id AS visitor, ts, type, properties FROM events INDEXED BY events_pending
+    SELECT anonymous_id AS visitor, session_id AS session, ts, type, properties FROM events INDEXED BY events_pending
     WHERE site_id = ?1 AND indexed = 0
+  )`
+
+// The sessions of pending events not yet counted on the day they began: new ones, and ones an
+// earlier event moved to another day (counted there once, now to be moved).
+const UNCOUNTED = `
+  uncounted AS (
+    SELECT s.anonymous_id AS visitor, s.started_at / 86400000 AS day, s.counted_day AS was FROM sessions s
+    WHERE s.site_id = ?1 AND (s.anonymous_id, s.session_id) IN (SELECT DISTINCT visitor, session FROM fresh_events)
+      AND (s.counted_day IS NULL OR s.counted_day != s.started_at / 86400000)
   )`
 
 /** The statements that fold pending events into the model (exported for the query-plan test). */
 export const INDEX_SQL = {
-  // Sessions were upserted first; a session counts on the day it began. max(): the sessions of a day
-  // leave D1 with their events (the archive), so a late event may find fewer than were counted.
+  // Sessions were upserted first; each counts once, on the day it began (countedSessions then marks
+  // it). A moved session's old day has its row: the session's first event made it.
   visitorDays: `
-  WITH ${FRESH_EVENTS},
-  days AS (
-    SELECT visitor, ts / 86400000 AS day, COUNT(*) AS events, SUM(type = 'Page Viewed') AS page_views
-    FROM fresh_events GROUP BY 1, 2
+  WITH ${FRESH_EVENTS}, ${UNCOUNTED},
+  changes AS (
+    SELECT visitor, ts / 86400000 AS day, 1 AS events, type = 'Page Viewed' AS page_views, 0 AS sessions
+    FROM fresh_events
+    UNION ALL SELECT visitor, day, 0, 0, 1 FROM uncounted
+    UNION ALL SELECT visitor, was, 0, 0, -1 FROM uncounted WHERE was IS NOT NULL
   )
   INSERT INTO visitor_days (site_id, anonymous_id, day, events, page_views, sessions)
-  SELECT ?1, d.visitor, d.day, d.events, d.page_views,
-         (SELECT COUNT(*) FROM sessions x WHERE x.site_id = ?1 AND x.anonymous_id = d.visitor
-            AND x.started_at >= d.day * 86400000 AND x.started_at < (d.day + 1) * 86400000)
-  FROM days d WHERE true
+  SELECT ?1, visitor, day, SUM(events), SUM(page_views), SUM(sessions) FROM changes WHERE true
+  GROUP BY visitor, day
   ON CONFLICT (site_id, anonymous_id, day) DO UPDATE SET events = events + excluded.events,
-    page_views = page_views + excluded.page_views, sessions = max(sessions, excluded.sessions)`,
+    page_views = page_views + excluded.page_views, sessions = max(0, sessions + excluded.sessions)`,
+  countedSessions: `
+  WITH ${FRESH_EVENTS}
+  UPDATE sessions SET counted_day = started_at / 86400000
+  WHERE site_id = ?1 AND (anonymous_id, session_id) IN (SELECT DISTINCT visitor, session FROM fresh_events)
+    AND (counted_day IS NULL OR counted_day != started_at / 86400000)`,
   // After visitorDays, before the statements below: `budget` updates the rows this creates.
   visitors: `
   WITH ${FRESH_EVENTS},
@@ -251,6 +265,7 @@ export const foldParams = (siteId: string) => [
 const highest = (sql: string) => Math.max(0, ...(sql.match(/\?\d+/g) ?? []).map((p) => Number(p.slice(1))))
 const FOLD = [
   INDEX_SQL.visitorDays,
+  INDEX_SQL.countedSessions,
   INDEX_SQL.visitors,
   INDEX_SQL.seenPairs,
   INDEX_SQL.boughtPairs,

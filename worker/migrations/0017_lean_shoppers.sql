@@ -5,8 +5,12 @@
 DROP INDEX visitor_items_recent;
 
 -- Sessions leave D1 with their last raw event: each archived event carries its session's context.
--- How many sessions a browser began each day stays here, for the browser's session count.
+-- How many sessions a browser began each day stays here, for the browser's session count; each
+-- session notes the day it was counted on, so the fold counts it once, and moves it if an earlier
+-- event arrives later.
 ALTER TABLE visitor_days ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN counted_day INTEGER;
+UPDATE sessions SET counted_day = started_at / 86400000;
 UPDATE visitor_days SET sessions = (
   SELECT COUNT(*) FROM sessions s
   WHERE s.site_id = visitor_days.site_id AND s.anonymous_id = visitor_days.anonymous_id
