@@ -2,7 +2,8 @@
 // (durable before the edge answers) and folds them into the site's D1 in bulk, one transaction per flush.
 import { DurableObject } from 'cloudflare:workers'
 import { MAX_BATCH_EVENTS } from '../../contract'
-import type { Bindings } from '../env'
+import type { Bindings, Site } from '../env'
+import { ARCHIVE_EVERY_MS, archiveSite } from './archive'
 import { erasedAmong, storeEvents, type EventRow } from './store'
 import { loadSite } from '../http/site-auth'
 import { isMoving, shardOf } from '../shards/directory'
@@ -59,6 +60,10 @@ export class EventBuffer extends DurableObject<Bindings> {
   private failures = 0
   /** No alarm before this time: set while the site moves or D1 refuses, so appends do not pull the retry closer. */
   private notBefore = 0
+  /** When this buffer last archived a chunk of its site's old events (in memory: a restart only archives sooner). */
+  private archivedAt = 0
+  /** The site as the last flush found it, not moving. */
+  private flushedInto: Site | undefined
   /** Rows not yet flushed, and when the alarm is due: kept in memory so an append reads neither. */
   private waitingRows: number
   private alarmAt: number | null = null
@@ -121,9 +126,18 @@ export class EventBuffer extends DurableObject<Bindings> {
   override async alarm(): Promise<void> {
     this.alarmAt = null
     try {
-      const { waiting, held } = await this.flush()
+      const { waiting, held, flushed } = await this.flush()
       this.failures = 0
       this.notBefore = held ? Date.now() + HELD_RETRY_MS : 0
+      // A busy site's old events leave D1 from here, a chunk a minute; a quiet one's with the cron.
+      const site = this.flushedInto
+      if (flushed > 0 && site && Date.now() - this.archivedAt >= ARCHIVE_EVERY_MS) {
+        this.archivedAt = Date.now()
+        // Not a flush failure: what stays in D1 is archived at the next chance, or by the cron.
+        await archiveSite(this.env, shardOf(this.env, site), site.id, this.archivedAt, 1).catch((error: unknown) =>
+          console.error('archive from the buffer failed', error),
+        )
+      }
       if (waiting > 0) await this.schedule(0)
     } catch (error) {
       // Handled here rather than left to the runtime's alarm retries, which give up after a few.
@@ -158,6 +172,7 @@ export class EventBuffer extends DurableObject<Bindings> {
       const site = await loadSite(this.env, siteId)
       // Held while the site moves to another shard (the move copies only once every buffer has stopped).
       if (!site || isMoving(site)) return { flushed: 0, stored: 0, erased: 0, waiting: this.waitingRows, held: true }
+      this.flushedInto = site
       taken = sql
         .exec<{ rows: string }>('SELECT rows FROM waiting WHERE seq <= ? ORDER BY seq', last)
         .toArray()

@@ -5,7 +5,8 @@ import { FLUSH_MAX_EVENTS, HELD_RETRY_MS } from '../../../worker/events/tunables
 import { readBatch } from '../../../worker/events/ingest'
 import type { EventRow } from '../../../worker/events/store'
 import { makeEvent } from '../../fixtures/events'
-import { batchFor, seedTestSite, sendFor, testSite } from '../helpers'
+import { batchFor, seedTestSite, sendFor, storeAsReceived, testSite } from '../helpers'
+import { ARCHIVE_EVERY_MS, archivePrefix } from '../../../worker/events/archive'
 import { CACHE_KEYS } from '../../../worker/http/cache-keys'
 import app from '../../../worker/app'
 
@@ -149,6 +150,28 @@ describe('EventBuffer', () => {
     expect(result.waiting).toBe(4)
     expect(result.alarm).toBeGreaterThanOrEqual(result.before + HELD_RETRY_MS)
     expect(result.flushed).toEqual({ flushed: 0, stored: 0, erased: 0, waiting: 4, held: true })
+  })
+
+  it("archives a chunk of its site's old events after a flush, at most once every ARCHIVE_EVERY_MS", async () => {
+    const old = (who: string) => views(3, who).map((e) => ({ ...e, timestamp: Date.now() - 3 * 86_400_000 }))
+    const [first, second] = [old('old-1'), old('old-2')]
+    await storeAsReceived(first, site)
+    const result = await inside(async (buffer, state) => {
+      Object.assign(buffer, { archivedAt: 0 })
+      await buffer.append(rowsOf(views(1, 'fresh-1')))
+      await state.storage.deleteAlarm()
+      await buffer.alarm()
+      await storeAsReceived(second, site)
+      await buffer.append(rowsOf(views(1, 'fresh-2')))
+      await state.storage.deleteAlarm()
+      await buffer.alarm()
+      return { objects: (await env.ARCHIVE.list({ prefix: archivePrefix(site.id) })).objects.length }
+    })
+    expect(result.objects).toBe(1)
+    expect(await stored(first.map((e) => e.id))).toBe(0)
+    // The second alarm came within ARCHIVE_EVERY_MS: those events wait for the next chance.
+    expect(ARCHIVE_EVERY_MS).toBe(60_000)
+    expect(await stored(second.map((e) => e.id))).toBe(3)
   })
 
   it('carries over the ids and unflushed events of a buffer of the earlier layout', async () => {
