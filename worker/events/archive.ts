@@ -20,9 +20,12 @@ export const ARCHIVE_EVERY_MS = 60_000
 /** Types D1 keeps for the whole retention period. */
 export const KEPT_IN_D1: readonly EventType[] = ['Order Completed', 'Offer Shown', 'Offer Accepted', 'Offer Dismissed']
 
+/** A day (ms since epoch / 86400000) as keys name it: zero-padded, so keys sort by day. */
+const dayPart = (day: number) => String(day).padStart(6, '0')
+
 /** Where the archived events of a site's day begin: keys sort by day, so retention deletes a prefix range. */
 export const archivePrefix = (siteId: string, day?: number) =>
-  `events/${siteId}/${day === undefined ? '' : `${String(day).padStart(6, '0')}/`}`
+  `events/${siteId}/${day === undefined ? '' : `${dayPart(day)}/`}`
 
 /** The R2 key of an object that shopper-days list by `ref` (its day and first row: the part keys do not share). */
 export const archiveKey = (siteId: string, ref: string) => `${archivePrefix(siteId)}${ref}.ndjson`
@@ -48,7 +51,7 @@ export async function archiveSite(
     if (rows.length === 0) return { ...result, done: true }
     const first = rows[0]!
     // Named by its first row: a run that dies after the put writes the same key again, never a copy.
-    const ref = `${String(Math.floor(first.ts / 86_400_000)).padStart(6, '0')}/${first.ts}-${first.id}`
+    const ref = `${dayPart(Math.floor(first.ts / 86_400_000))}/${first.ts}-${first.id}`
     await env.ARCHIVE.put(archiveKey(siteId, ref), toNdjson(rows), {
       httpMetadata: { contentType: 'application/x-ndjson' },
     })

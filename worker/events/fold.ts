@@ -107,12 +107,14 @@ const FRESH_EVENTS = `
   )`
 
 // The sessions of pending events not yet counted on the day they began: new ones, and ones an
-// earlier event moved to another day (counted there once, now to be moved).
+// earlier event moved to another day (counted there once, now to be moved). Read by visitorDays,
+// marked counted by countedSessions.
+const UNCOUNTED_SESSIONS = `site_id = ?1 AND (anonymous_id, session_id) IN (SELECT DISTINCT visitor, session FROM fresh_events)
+    AND (counted_day IS NULL OR counted_day != started_at / 86400000)`
 const UNCOUNTED = `
   uncounted AS (
-    SELECT s.anonymous_id AS visitor, s.started_at / 86400000 AS day, s.counted_day AS was FROM sessions s
-    WHERE s.site_id = ?1 AND (s.anonymous_id, s.session_id) IN (SELECT DISTINCT visitor, session FROM fresh_events)
-      AND (s.counted_day IS NULL OR s.counted_day != s.started_at / 86400000)
+    SELECT anonymous_id AS visitor, started_at / 86400000 AS day, counted_day AS was FROM sessions
+    WHERE ${UNCOUNTED_SESSIONS}
   )`
 
 /** The statements that fold pending events into the model (exported for the query-plan test). */
@@ -134,9 +136,7 @@ export const INDEX_SQL = {
     page_views = page_views + excluded.page_views, sessions = max(0, sessions + excluded.sessions)`,
   countedSessions: `
   WITH ${FRESH_EVENTS}
-  UPDATE sessions SET counted_day = started_at / 86400000
-  WHERE site_id = ?1 AND (anonymous_id, session_id) IN (SELECT DISTINCT visitor, session FROM fresh_events)
-    AND (counted_day IS NULL OR counted_day != started_at / 86400000)`,
+  UPDATE sessions SET counted_day = started_at / 86400000 WHERE ${UNCOUNTED_SESSIONS}`,
   // After visitorDays, before the statements below: `budget` updates the rows this creates.
   visitors: `
   WITH ${FRESH_EVENTS},

@@ -1,3 +1,4 @@
+// Retention's SQL: rows older than a site keeps, deleted a bounded chunk at a time.
 import { refreshVisitors } from '../events/store'
 
 const UNLINKED = `NOT EXISTS (SELECT 1 FROM identities x WHERE x.site_id = ?1 AND x.kind = 'anonymous' AND x.value = v.anonymous_id)`
