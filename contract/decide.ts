@@ -47,6 +47,7 @@ export const HISTORY_LISTS = {
   add: 'added',
   buy: 'bought',
   rate: 'rated',
+  dismiss: 'dismissed',
 } as const satisfies Record<RecentKind, string>
 /** Item ids per list, newest first: the stored history with the device's recent items merged in. */
 export type HistoryLists = Partial<Record<(typeof HISTORY_LISTS)[RecentKind], string[]>>

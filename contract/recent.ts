@@ -2,8 +2,8 @@
 // sent with every recommendation and decide request so the answer reflects the last click. Plain
 // values, no zod: the SDK imports the encoder from here (the schema that checks it is in recommend.ts).
 
-/** What the shopper did with an item, as the device's profile records it. */
-export const RECENT_KINDS = ['view', 'add', 'buy', 'rate'] as const
+/** What the shopper did with an item, as the device's profile records it (`dismiss`: "not interested"). */
+export const RECENT_KINDS = ['view', 'add', 'buy', 'rate', 'dismiss'] as const
 export type RecentKind = (typeof RECENT_KINDS)[number]
 
 /** One item the shopper interacted with on this device: `rating` (1-5) only for `rate`. */
@@ -25,7 +25,7 @@ export const MAX_RECENT_CHARS = 2000
  * its `r` (`tea-01.v42`, `tea-01.r4120`). Ages, not timestamps, so the device's clock never matters; a
  * negative age (a clock set back) counts as now. Ids may hold dots: the last one ends the id.
  */
-export const RECENT_TOKEN = /^([A-Za-z0-9_.:-]{1,200})\.([vab]|r[1-5])(-?\d{1,10})$/
+export const RECENT_TOKEN = /^([A-Za-z0-9_.:-]{1,200})\.([vabd]|r[1-5])(-?\d{1,10})$/
 
 /** The items, newest first, as one comma-separated `recent` of at most MAX_RECENT_CHARS; `now` in ms. */
 export function encodeRecent(items: RecentItem[] = [], now = Date.now()): string {
@@ -42,7 +42,7 @@ export function encodeRecent(items: RecentItem[] = [], now = Date.now()): string
   return text.slice(0, text.lastIndexOf(','))
 }
 
-const KINDS: Record<string, RecentKind> = { v: 'view', a: 'add', b: 'buy', r: 'rate' }
+const KINDS: Record<string, RecentKind> = { v: 'view', a: 'add', b: 'buy', r: 'rate', d: 'dismiss' }
 
 /** The items of `recent` tokens already checked against RECENT_TOKEN, with times on the clock of `now`. */
 export const decodeRecent = (tokens: string[], now: number): RecentItem[] =>

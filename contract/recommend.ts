@@ -43,7 +43,7 @@ export const recentParam = z
   .transform((s) => (s ? s.split(',') : []))
   .pipe(
     z
-      .array(z.string().regex(RECENT_TOKEN, 'must be <id>.<v|a|b|r1-r5><seconds ago>, e.g. tea-01.v42'))
+      .array(z.string().regex(RECENT_TOKEN, 'must be <id>.<v|a|b|d|r1-r5><seconds ago>, e.g. tea-01.v42'))
       .max(MAX_RECENT, `must hold at most ${MAX_RECENT} items`),
   )
   .transform((tokens) => decodeRecent(tokens, Date.now()))

@@ -142,6 +142,10 @@ export function applyEvent(profile: Profile, event: VistaEvent): Profile {
       p.ratings[event.properties.product_id] = event.properties.rating
       note(event.properties.product_id, 'rate', event.properties.rating)
       break
+    // Kept so that slots answered without the stored history (also viewed, trending) still hide it.
+    case 'Recommendation Dismissed':
+      note(event.properties.product_id, 'dismiss')
+      break
   }
   return p
 }

@@ -19,6 +19,8 @@ export type Bindings = {
   CLIENT_LIMITER: RateLimit
   /** "off" turns both limiters off (load tests: `wrangler dev --var RATE_LIMITS:off`). */
   RATE_LIMITS?: string
+  /** "off" reads every shared part of an answer from D1, not the edge cache (tests that read back a model change at once). */
+  SHARED_CACHE?: string
   /** Seals sites' identity secrets at rest (worker/identity/verification.ts): `wrangler secret put IDENTITY_KEK`. */
   IDENTITY_KEK?: string
   /** Authorizes the operator's API (worker/shards/route.ts): `wrangler secret put OPERATOR_KEY`; unset, it answers 503. */
@@ -47,4 +49,6 @@ export interface Site {
   shard: string
   /** The shard the site's data is being copied to; null unless a move is under way (worker/shards/move.ts). */
   movingTo: string | null
+  /** Bumped by every catalog write: names the edge cache's shared parts (worker/recommend/shared.ts). */
+  catalogVersion: number
 }

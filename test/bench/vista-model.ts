@@ -8,7 +8,7 @@ import { upsertItems, upsertSite } from '../../worker/admin/store'
 import { storeEvents } from '../../worker/events/store'
 import type { Bindings } from '../../worker/env'
 import { MAX_EVENT_AGE_MS, readBatch } from '../../worker/events/ingest'
-import { loadModelData } from '../../worker/recommend/load'
+import { loadModelData, uncached } from '../../worker/recommend/load'
 import { recommend } from '../../worker/recommend/rank'
 import { migratedState } from '../e2e/server'
 import type { Ranker, Rating } from './ratings'
@@ -86,7 +86,7 @@ export async function vistaForYou(
     replaySeconds,
     async rank(user, seen, k) {
       const now = (lastSeen.get(user) ?? 0) + 1000
-      const data = await loadModelData(db, SITE, { strategy: 'for-you', anonymousId: `u${user}`, now })
+      const data = await loadModelData(uncached(db, SITE), { strategy: 'for-you', anonymousId: `u${user}`, now })
       const exclude = [...seen].map((item) => `m${item}`)
       return recommend(data, 'for-you', { exclude, inStock: false }, data.dismissed, k).map((s) => s.item.slice(1))
     },

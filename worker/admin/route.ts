@@ -10,6 +10,7 @@ import {
   actionReport,
   holdoutGroups,
   recommendationReport,
+  bumpCatalogVersion,
   deleteItem,
   existingItems,
   setIdentitySecret,
@@ -24,7 +25,7 @@ import { deleteAction, listActions, savedActions, upsertActions } from '../decid
 import { claimsOf, identitiesOf } from '../identity/store'
 import { actionSchema, decide, DEFAULT_POLICY, eligible } from '../decide/engine'
 import { claimedIds, id, MAX_SHOPPER_BODY_BYTES, toIssues, visitSchema } from '../../contract'
-import type { AppEnv } from '../env'
+import type { AppEnv, Bindings } from '../env'
 import { randomId } from '../ids'
 import { mergeRows, uplift } from './reports'
 import { originsSchema, siteSettingsSchema } from './settings'
@@ -34,6 +35,12 @@ import { invalid, readJson, validate } from '../http/body'
 import { linkVerified, namedIds } from '../identity/route'
 import { seal } from '../identity/verification'
 import { isMoving, refuseWhileMoving, shardOf } from '../shards/directory'
+
+/** After a catalog write: a new catalog version, and the cached site entry that names the old one dropped. */
+async function catalogChanged(env: Bindings, siteId: string): Promise<void> {
+  await bumpCatalogVersion(env.DB, siteId)
+  await env.CACHE.delete(CACHE_KEYS.site(siteId))
+}
 
 /** Most catalog rows one import call takes (they are chunked to D1's limits). */
 export const MAX_IMPORT_ROWS = 5000
@@ -154,7 +161,10 @@ export default new Hono<AppEnv>()
             valid.map((i) => i.id),
           )
         : new Set<string>()
-    if (valid.length > 0) await upsertItems(c.var.db, c.var.site.id, valid)
+    if (valid.length > 0) {
+      await upsertItems(c.var.db, c.var.site.id, valid)
+      await catalogChanged(c.env, c.var.site.id)
+    }
     const updated = valid.filter((i) => known.has(i.id)).length
     return c.json({ created: valid.length - updated, updated, rejected })
   })
@@ -205,14 +215,16 @@ export default new Hono<AppEnv>()
     const uid = await linkVerified(c.var.db, c.var.site.id, ids, "linked by the site's backend", Date.now())
     return c.json({ uid, identities: await identitiesOf(c.var.db, c.var.site.id, uid) })
   })
-  .delete('/:site/catalog/:id', async (c) =>
-    (await deleteItem(c.var.db, c.var.site.id, c.req.param('id')))
-      ? c.body(null, 204)
-      : c.json({ error: `no item ${c.req.param('id')}` }, 404),
-  )
+  .delete('/:site/catalog/:id', async (c) => {
+    if (!(await deleteItem(c.var.db, c.var.site.id, c.req.param('id'))))
+      return c.json({ error: `no item ${c.req.param('id')}` }, 404)
+    await catalogChanged(c.env, c.var.site.id)
+    return c.body(null, 204)
+  })
   .patch('/:site/catalog/stock', async (c) => {
     const { items } = validate(stockPatch, await readJson(c.req.raw, MAX_STOCK_BYTES), 'invalid stock update')
     const updated = await setStock(c.var.db, c.var.site.id, items, Date.now())
+    if (updated > 0) await catalogChanged(c.env, c.var.site.id)
     return c.json({ updated, unknown: items.length - updated })
   })
   .get('/:site/reports', async (c) => {

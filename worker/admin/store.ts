@@ -12,17 +12,22 @@ export interface SiteRow {
   identity_secret: string | null
   shard: string
   moving_to: string | null
+  catalog_version: number
 }
 
 /** The site with this id, or null. */
 export const findSite = (db: D1Database, id: string) =>
   db
     .prepare(
-      `SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret, shard, moving_to
+      `SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret, shard, moving_to, catalog_version
        FROM sites WHERE id = ?`,
     )
     .bind(id)
     .first<SiteRow>()
+
+/** Marks the site's catalog changed: the edge cache's shared parts of the old version are no longer read. */
+export const bumpCatalogVersion = (db: D1Database, id: string) =>
+  db.prepare('UPDATE sites SET catalog_version = catalog_version + 1 WHERE id = ?').bind(id).run()
 
 /** Creates or replaces a site's name, key digest and origins; a new site lives on `shard` (default DB), which only a move changes. */
 export const upsertSite = (

@@ -23,8 +23,8 @@ export async function hashKey(key: string): Promise<string> {
 export async function loadSite(env: Bindings, id: string): Promise<Site | null> {
   const cacheKey = CACHE_KEYS.site(id)
   const cached = await env.CACHE.get<Site>(cacheKey, 'json')
-  // An entry cached before sites had shards names none: read the row again.
-  if (cached?.shard) return cached
+  // An entry cached before sites had shards (or catalog versions) lacks them: read the row again.
+  if (cached?.shard && cached.catalogVersion !== undefined) return cached
   const row = await findSite(env.DB, id)
   if (!row) return null
   const site: Site = {
@@ -36,6 +36,7 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
     identitySecret: row.identity_secret,
     shard: row.shard,
     movingTo: row.moving_to,
+    catalogVersion: row.catalog_version,
   }
   await env.CACHE.put(cacheKey, JSON.stringify(site), { expirationTtl: SITE_CACHE_TTL })
   return site

@@ -35,6 +35,7 @@ export function mergeHistory(
     if (r.kind === 'view') h.views = Math.max(h.views, 1)
     if (r.kind === 'add') h.adds = Math.max(h.adds, 1)
     if (r.kind === 'buy') h.purchases = Math.max(h.purchases, 1)
+    if (r.kind === 'dismiss') h.dismissed = true
     if (r.kind === 'rate' && r.rating !== undefined && (h.rating === null || r.ts > (storedAt.get(r.id) ?? 0))) {
       h.rating = r.rating
     }
@@ -51,5 +52,6 @@ export const historyLists = (history: HistoryItem[]): Required<HistoryLists> => 
     [HISTORY_LISTS.add]: ids((h) => h.adds > 0),
     [HISTORY_LISTS.buy]: ids((h) => h.purchases > 0),
     [HISTORY_LISTS.rate]: ids((h) => h.rating !== null),
+    [HISTORY_LISTS.dismiss]: ids((h) => h.dismissed),
   }
 }

@@ -1,27 +1,16 @@
-// What a recommendation reads from D1, as the plain ModelData the strategies rank: what to read comes from the
-// strategy's registry entry (its needs), never from its name.
-import type { ItemRow } from '../admin/store'
-import {
-  catalogItems,
-  dismissedItems,
-  historyItems,
-  itemSupport,
-  neighbourList,
-  newestItems,
-  trendingItems,
-  visitorHistory,
-  type HistoryRow,
-} from './store'
+// What a recommendation reads, as the plain ModelData the strategies rank: what to read comes from the
+// strategy's registry entry (its needs), never from its name. The shopper's own history is one D1 read
+// (from a read replica where there is one); everything shoppers share comes through the edge cache (shared.ts).
+import { dismissedItems, historyItems, visitorHistory, type HistoryRow } from './store'
 import type { RecentItem, Strategy } from '../../contract'
 import { mergeHistory } from './history'
-import { trendScore, type CatalogItem, type ModelData, type Neighbour } from './model'
+import { trendScore, type CatalogItem, type HistoryItem, type ModelData, type Neighbour } from './model'
+import { readShared, type SharedParts, type SharedRequest, type SharedSource, type TrendEntry } from './shared'
 import { RECOMMENDERS } from './strategies'
 import { categoryWeights } from './strategies/popular'
 
 /** Bounds that keep a request's work independent of catalog and traffic size. */
 export const HISTORY_LIMIT = 30
-export const NEIGHBOURS_PER_ITEM = 50
-export const TRENDING_LIMIT = 100
 export const CART_LIMIT = 20
 
 /** What the loader reads of a request: the strategy, the shopper, the page, the cart, the device's recent items, and the time. */
@@ -36,94 +25,118 @@ export interface LoadInput {
   now: number
 }
 
-const toCatalog = (r: Pick<ItemRow, 'id' | 'title' | 'category' | 'price' | 'image' | 'in_stock'>): CatalogItem => ({
-  id: r.id,
-  title: r.title,
-  category: r.category,
-  price: r.price,
-  image: r.image,
-  inStock: r.in_stock === 1,
+/** The model's data, the shopper's dismissed items, and how many D1 round trips it took. */
+export type Loaded = ModelData & { dismissed: Set<string>; d1: number }
+
+/** A source with no edge cache: every shared part is read from D1 (benches, and tests of the SQL itself). */
+export const uncached = (db: D1Database, siteId: string): SharedSource => ({
+  db,
+  siteId,
+  scope: 'none',
+  cache: null,
+  defer: () => {},
 })
-const rows = <T>(results: D1Result[], i: number) => (results[i]?.results ?? []) as T[]
+
+/** The customer's stored history and dismissed items, in one round trip to the nearest replica. */
+async function readShopper(db: D1Database, siteId: string, anonymousId: string) {
+  // Replica lag is harmless here: the device's recent items, merged in, cover what D1 has not seen yet.
+  const session = db.withSession('first-unconstrained')
+  const [history, dismissed] = await session.batch([
+    visitorHistory(session, siteId, anonymousId, HISTORY_LIMIT),
+    dismissedItems(session, siteId, anonymousId),
+  ])
+  return {
+    history: historyItems((history?.results ?? []) as HistoryRow[]),
+    dismissed: ((dismissed?.results ?? []) as Array<{ item_id: string }>).map((r) => r.item_id),
+  }
+}
 
 /**
- * Loads what the strategy needs in three round trips of bounded size: the shopper's history, trending
- * items and the catalog rows of the page's item and the device's recent items; the neighbours of the
- * source items; then the catalog rows of every candidate.
+ * Loads what the strategy needs: the shopper's history (one D1 read, only for strategies that need it),
+ * then the shared parts in at most three steps (the page's item, the device's items and the trending
+ * lists; the sources' neighbours; the favourite categories), each from the edge cache or one D1 batch.
  */
-export async function loadModelData(
-  db: D1Database,
-  siteId: string,
-  input: LoadInput,
-): Promise<ModelData & { dismissed: Set<string> }> {
+export async function loadModelData(source: SharedSource, input: LoadInput): Promise<Loaded> {
   const { anonymousId, item, now } = input
   const needs = RECOMMENDERS[input.strategy].needs
   const cart = (input.cart ?? []).slice(0, CART_LIMIT)
   const recent = input.recent ?? []
-  const first = await db.batch([
-    anonymousId ? visitorHistory(db, siteId, anonymousId, HISTORY_LIMIT) : db.prepare('SELECT 1 WHERE 0'),
-    anonymousId ? dismissedItems(db, siteId, anonymousId) : db.prepare('SELECT 1 WHERE 0'),
-    trendingItems(db, siteId, TRENDING_LIMIT),
-    newestItems(db, siteId, TRENDING_LIMIT),
-    ...catalogItems(db, siteId, [...new Set([item ?? '', ...recent.map((r) => r.id)])]),
+  const parts: SharedParts = { trending: null, categories: new Map(), seen: new Map(), bought: new Map() }
+  let d1 = 0
+  /** Reads what `request` names and parts lack, into parts. */
+  const read = async (request: SharedRequest) => {
+    const fresh = {
+      trending: request.trending && !parts.trending,
+      categories: request.categories?.filter((c) => !parts.categories.has(c)),
+      seen: request.seen?.filter((i) => !parts.seen.has(i)),
+      bought: request.bought?.filter((i) => !parts.bought.has(i)),
+    }
+    if (!fresh.trending && !fresh.categories?.length && !fresh.seen?.length && !fresh.bought?.length) return
+    const got = await readShared(source, fresh)
+    d1 += got.d1
+    parts.trending ??= got.trending
+    for (const kind of ['categories', 'seen', 'bought'] as const)
+      for (const [k, v] of got[kind]) (parts[kind] as Map<string, unknown>).set(k, v)
+  }
+  const pairsOf = (kind: 'seen' | 'bought', ids: string[]) => (needs.pairs.includes(kind) ? ids : [])
+  const fixed = needs.sources === 'cart' ? cart : needs.sources === 'item' && item ? [item] : []
+  // The page's item and the device's items are read for their catalog rows (a 'seen' part holds one).
+  const [shopper] = await Promise.all([
+    needs.history && anonymousId
+      ? readShopper(source.db, source.siteId, anonymousId).finally(() => d1++)
+      : { history: [] as HistoryItem[], dismissed: [] as string[] },
+    read({
+      trending: true,
+      categories: input.category ? [input.category] : [],
+      seen: [...(item ? [item] : []), ...recent.map((r) => r.id), ...pairsOf('seen', fixed)],
+      bought: pairsOf('bought', fixed),
+    }),
   ])
-  const stored = historyItems(rows<HistoryRow>(first, 0))
-  const known = first.slice(4).flatMap((r) => (r.results ?? []) as ItemRow[])
+  const rowOf = (id: string) => parts.seen.get(id)?.row ?? parts.bought.get(id)?.row ?? null
   // The device's items join the history only as real catalog items: a reason may name them.
-  const history = mergeHistory(stored, recent, new Set(known.map((r) => r.id)), HISTORY_LIMIT)
-  const dismissed = new Set(rows<{ item_id: string }>(first, 1).map((r) => r.item_id))
-  type TrendRow = { item_id: string; trend: number; category: string | null }
-  const toTrend = (t: TrendRow) => ({ item: t.item_id, score: trendScore(t.trend, now), category: t.category })
-  const trending = rows<TrendRow>(first, 2).map(toTrend)
-  // A shop with little activity yet still fills its slots, with its newest items, scored below any trend.
-  const hot = new Set(trending.map((t) => t.item))
-  const newest = rows<{ id: string; category: string }>(first, 3)
-    .filter((r) => !hot.has(r.id))
-    .map((r, i) => ({ item: r.id, score: 1e-12 / (i + 1), category: r.category, isNew: true }))
-  const contextItem = known.find((r) => r.id === item)
+  const known = new Set([item ?? '', ...recent.map((r) => r.id)].filter((id) => rowOf(id)))
+  const history = mergeHistory(shopper.history, recent, known, HISTORY_LIMIT)
+  const contextItem = item ? rowOf(item) : null
   const category = input.category ?? contextItem?.category
-
   const { personal } = needs
   const sources = [
     ...new Set(
-      needs.sources === 'cart'
-        ? cart
-        : needs.sources === 'history' && history.length > 0
-          ? history.map((h) => h.item)
-          : item && needs.sources !== 'none'
-            ? [item]
-            : [],
+      needs.sources !== 'history' ? fixed : history.length > 0 ? history.map((h) => h.item) : item ? [item] : [],
     ),
   ]
-  const historyRows = catalogItems(db, siteId, personal && history.length > 0 ? history.map((h) => h.item) : [''])
-  const pairLists = needs.pairs.flatMap((kind) => sources.map((source) => ({ kind, source })))
-  const second = await db.batch([
-    ...historyRows,
-    category ? trendingItems(db, siteId, TRENDING_LIMIT, category) : db.prepare('SELECT 1 WHERE 0'),
-    ...pairLists.map(({ kind, source }) => neighbourList(db, siteId, kind, source, NEIGHBOURS_PER_ITEM)),
-    ...itemSupport(db, siteId, sources.length > 0 ? sources : ['']),
-  ])
+  await read({
+    categories: category ? [category] : [],
+    seen: [...(personal ? history.map((h) => h.item) : []), ...pairsOf('seen', sources)],
+    bought: pairsOf('bought', sources),
+  })
+
   const catalog = new Map<string, CatalogItem>()
-  if (contextItem) catalog.set(contextItem.id, toCatalog(contextItem))
-  for (let i = 0; i < historyRows.length; i++) for (const r of rows<ItemRow>(second, i)) catalog.set(r.id, toCatalog(r))
-  let at = historyRows.length
-  const categoryTrending = rows<TrendRow>(second, at++).map(toTrend)
-  type PairRow = { item_id: string; weight: number; support: number }
+  const addRows = (rows: Array<CatalogItem | null>) => {
+    for (const r of rows) if (r) catalog.set(r.id, r)
+  }
+  const toTrend = (t: TrendEntry) => ({ item: t.item, score: trendScore(t.trend, now), category: t.category })
   const seen = new Map<string, Neighbour[]>()
   const bought = new Map<string, Neighbour[]>()
-  for (const { kind, source } of pairLists) {
-    const neighbours = rows<PairRow>(second, at++).map((r) => ({
-      item: r.item_id,
-      weight: r.weight,
-      support: r.support,
-    }))
-    ;(kind === 'seen' ? seen : bought).set(source, neighbours)
-  }
   const support = new Map<string, number>()
-  for (; at < second.length; at++) {
-    for (const r of rows<{ item_id: string; visitors: number; buyers: number }>(second, at))
-      support.set(r.item_id, r.visitors)
+  for (const [kind, lists] of [
+    ['seen', seen],
+    ['bought', bought],
+  ] as const) {
+    for (const [id, part] of parts[kind]) {
+      addRows([part.row, ...part.rows])
+      if (sources.includes(id) && needs.pairs.includes(kind)) lists.set(id, part.neighbours)
+      if (sources.includes(id) && part.visitors !== null) support.set(id, part.visitors)
+    }
   }
+  const shared = parts.trending ?? { trending: [], newest: [], rows: [] }
+  addRows(shared.rows)
+  const trending = shared.trending.map(toTrend)
+  // A shop with little activity yet still fills its slots, with its newest items, scored below any trend.
+  const hot = new Set(trending.map((t) => t.item))
+  const newest = shared.newest
+    .filter((r) => !hot.has(r.item))
+    .map((r, i) => ({ item: r.item, score: 1e-12 / (i + 1), category: r.category, isNew: true }))
+  const categoryTrending = (category && parts.categories.get(category)?.trending.map(toTrend)) || []
 
   // Category affinity reads trending items of the shopper's favourite categories too.
   const data: ModelData = { now, history, seen, bought, support, trending, catalog, context: { item, category, cart } }
@@ -134,18 +147,12 @@ export async function loadModelData(
         .map(([c]) => c)
         .filter((c) => c !== category)
     : []
-  const candidates = new Set<string>([...trending, ...categoryTrending, ...newest].map((t) => t.item))
-  for (const lists of [seen, bought]) for (const ns of lists.values()) for (const n of ns) candidates.add(n.item)
-  for (const h of history) candidates.add(h.item)
-  for (const c of cart) candidates.add(c)
-  const third = await db.batch([
-    ...favourites.map((c) => trendingItems(db, siteId, TRENDING_LIMIT, c)),
-    ...catalogItems(db, siteId, [...candidates].filter((id) => !catalog.has(id)).concat('')),
-  ])
-  const favouriteTrending = favourites.flatMap((_, i) => rows<TrendRow>(third, i).map(toTrend))
-  for (let i = favourites.length; i < third.length; i++)
-    for (const r of rows<ItemRow>(third, i)) catalog.set(r.id, toCatalog(r))
+  await read({ categories: favourites })
+  for (const part of parts.categories.values()) addRows(part.rows)
+  const favouriteTrending = favourites.flatMap((c) => parts.categories.get(c)?.trending.map(toTrend) ?? [])
   const byItem = new Map([...newest, ...trending, ...categoryTrending, ...favouriteTrending].map((t) => [t.item, t]))
   data.trending = [...byItem.values()].sort((a, b) => b.score - a.score)
-  return { ...data, dismissed }
+  // Dismissed on any of the customer's browsers (stored), or lately on this device (its recent items).
+  const dismissed = new Set([...shopper.dismissed, ...history.filter((h) => h.dismissed).map((h) => h.item)])
+  return { ...data, dismissed, d1 }
 }

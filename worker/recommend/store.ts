@@ -3,6 +3,9 @@
 import { inChunks, marks } from '../d1'
 import type { HistoryItem } from './model'
 
+/** A database or a read-replica session of it (D1's Sessions API): what a read needs. */
+export type Reader = Pick<D1Database, 'prepare'>
+
 // The browsers of the customer behind browser ?2: every browser joined to its UID (only verified
 // links join, see identity/route.ts), or the browser alone; as many as anonymousIdsOf reads.
 const BROWSERS = `
@@ -28,7 +31,7 @@ export const HISTORY_SQL = {
 }
 
 /** A customer's most recent items over all their browsers, newest first. */
-export const visitorHistory = (db: D1Database, siteId: string, visitor: string, limit: number) =>
+export const visitorHistory = (db: Reader, siteId: string, visitor: string, limit: number) =>
   db.prepare(HISTORY_SQL.history).bind(siteId, visitor, limit)
 
 /** One row of visitorHistory. */
@@ -55,38 +58,8 @@ export const historyItems = (rows: HistoryRow[]): HistoryItem[] =>
   }))
 
 /** Items the customer said "not interested" to, on any of their browsers. */
-export const dismissedItems = (db: D1Database, siteId: string, visitor: string) =>
+export const dismissedItems = (db: Reader, siteId: string, visitor: string) =>
   db.prepare(HISTORY_SQL.dismissed).bind(siteId, visitor)
-
-/** The hottest items (optionally of one category) with their log-space trend. */
-export const trendingItems = (db: D1Database, siteId: string, limit: number, category?: string) =>
-  category === undefined
-    ? db
-        .prepare('SELECT item_id, trend, category FROM item_stats WHERE site_id = ? ORDER BY trend DESC LIMIT ?')
-        .bind(siteId, limit)
-    : db
-        .prepare(
-          'SELECT item_id, trend, category FROM item_stats WHERE site_id = ? AND category = ? ORDER BY trend DESC LIMIT ?',
-        )
-        .bind(siteId, category, limit)
-
-/** The strongest co-occurring items of one source, with each one's own count (one index range). */
-export const neighbourList = (db: D1Database, siteId: string, kind: 'seen' | 'bought', item: string, limit: number) =>
-  db
-    .prepare(
-      `SELECT p.b AS item_id, p.weight, COALESCE(${kind === 'seen' ? 's.visitors' : 's.buyers'}, 1) AS support
-       FROM item_pairs p LEFT JOIN item_stats s ON s.site_id = p.site_id AND s.item_id = p.b
-       WHERE p.site_id = ? AND p.kind = ? AND p.a = ? ORDER BY p.weight DESC, p.b LIMIT ?`,
-    )
-    .bind(siteId, kind, item, limit)
-
-/** How many shoppers interacted with and bought each of `items`. */
-export const itemSupport = (db: D1Database, siteId: string, items: string[]) =>
-  inChunks(items, (ids) =>
-    db
-      .prepare(`SELECT item_id, visitors, buyers FROM item_stats WHERE site_id = ? AND item_id IN (${marks(ids)})`)
-      .bind(siteId, ...ids),
-  )
 
 /** Catalog rows of `items` (unknown ids are simply absent). */
 export const catalogItems = (db: D1Database, siteId: string, items: string[]) =>
@@ -111,8 +84,58 @@ export const logRecommendation = (
     .bind(siteId, rec.id, rec.visitor, rec.strategy, JSON.stringify(rec.items), rec.at)
     .run()
 
+
+// The shared parts of an answer, each read whole so the edge cache can keep it (shared.ts): the
+// catalog row comes along (NULL columns when an item is not in the catalog).
+const ROW = 'i.id AS row_id, i.title, i.category AS row_category, i.price, i.image, i.in_stock'
+
+/** What the shared parts read (exported for the query-plan test). */
+export const SHARED_SQL = {
+  trending: `
+  SELECT s.item_id, s.trend, s.category, ${ROW}
+  FROM item_stats s LEFT JOIN items i ON i.site_id = s.site_id AND i.id = s.item_id
+  WHERE s.site_id = ?1 ORDER BY s.trend DESC LIMIT ?2`,
+  categoryTrending: `
+  SELECT s.item_id, s.trend, s.category, ${ROW}
+  FROM item_stats s LEFT JOIN items i ON i.site_id = s.site_id AND i.id = s.item_id
+  WHERE s.site_id = ?1 AND s.category = ?3 ORDER BY s.trend DESC LIMIT ?2`,
+  newest: `
+  SELECT i.id AS item_id, ${ROW} FROM items i
+  WHERE i.site_id = ?1 AND i.in_stock = 1 ORDER BY i.updated_at DESC, i.id LIMIT ?2`,
+  item: `
+  SELECT ?2 AS item_id, (SELECT visitors FROM item_stats WHERE site_id = ?1 AND item_id = ?2) AS visitors, ${ROW}
+  FROM (SELECT 1) LEFT JOIN items i ON i.site_id = ?1 AND i.id = ?2`,
+  neighbours: (kind: 'seen' | 'bought') => `
+  SELECT p.b AS item_id, p.weight, COALESCE(${kind === 'seen' ? 's.visitors' : 's.buyers'}, 1) AS support, ${ROW}
+  FROM item_pairs p LEFT JOIN item_stats s ON s.site_id = p.site_id AND s.item_id = p.b
+  LEFT JOIN items i ON i.site_id = p.site_id AND i.id = p.b
+  WHERE p.site_id = ?1 AND p.kind = ?2 AND p.a = ?3 ORDER BY p.weight DESC, p.b LIMIT ?4`,
+}
+
+/** A shared part's catalog columns: null for an item not in the catalog. */
+export interface RowColumns {
+  row_id: string | null
+  title: string
+  row_category: string
+  price: number
+  image: string | null
+  in_stock: number
+}
+
+/** The hottest items (optionally of one category), their log-space trend and catalog row. */
+export const trendingWithRows = (db: D1Database, siteId: string, limit: number, category?: string) =>
+  category === undefined
+    ? db.prepare(SHARED_SQL.trending).bind(siteId, limit)
+    : db.prepare(SHARED_SQL.categoryTrending).bind(siteId, limit, category)
+
 /** The newest in-stock catalog items: what a shop with no activity yet can still show. */
-export const newestItems = (db: D1Database, siteId: string, limit: number) =>
-  db
-    .prepare('SELECT id, category FROM items WHERE site_id = ? AND in_stock = 1 ORDER BY updated_at DESC, id LIMIT ?')
-    .bind(siteId, limit)
+export const newestWithRows = (db: D1Database, siteId: string, limit: number) =>
+  db.prepare(SHARED_SQL.newest).bind(siteId, limit)
+
+/** One item's catalog row and how many shoppers interacted with it. */
+export const itemWithSupport = (db: D1Database, siteId: string, item: string) =>
+  db.prepare(SHARED_SQL.item).bind(siteId, item)
+
+/** The strongest co-occurring items of one source, each with its own count and catalog row (one index range). */
+export const neighboursWithRows = (db: D1Database, siteId: string, kind: 'seen' | 'bought', item: string, limit: number) =>
+  db.prepare(SHARED_SQL.neighbours(kind)).bind(siteId, kind, item, limit)

@@ -7,7 +7,7 @@ import { TRUST } from '../../../worker/recommend/model'
 import { readBatch } from '../../../worker/events/ingest'
 import type { Strategy } from '../../../contract'
 import { RECOMMENDERS } from '../../../worker/recommend/strategies'
-import { loadModelData } from '../../../worker/recommend/load'
+import { loadModelData, uncached } from '../../../worker/recommend/load'
 import { makeEvent, SITE } from '../../fixtures/events'
 
 const DAY = 86_400_000
@@ -168,7 +168,7 @@ const pairWeight = async (site: string) =>
 async function standing(site: string) {
   const out: Record<string, { rank: number; score: number }> = {}
   for (const [name, p] of Object.entries(PLACEMENTS)) {
-    const data = await loadModelData(env.DB, site, { ...p, cart: [], now: NOW })
+    const data = await loadModelData(uncached(env.DB, site), { ...p, cart: [], now: NOW })
     const list = RECOMMENDERS[p.strategy].recommend(data, ITEMS.length)
     const at = list.findIndex((s) => s.item === TARGET)
     out[name] = { rank: at < 0 ? Infinity : at + 1, score: at < 0 ? 0 : list[at]!.score }

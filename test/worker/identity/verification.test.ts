@@ -194,10 +194,9 @@ describe('identity verification', () => {
     for (const anonymousId of ['cross-phone', 'cross-laptop'])
       expect((await identify(site, anonymousId, ids, await signIds(ids))).status).toBe(200)
     const after = await recommend(site, 'cross-laptop', 'for-you')
-    expect(after.items[0]).toMatchObject({
-      id: 'cross-cup',
-      reasons: ['Because you bought cross secret kettle', 'Popular this week'],
-    })
+    // The first reason only: whether the cup is also trending depends on the edge cache's trending list.
+    expect(after.items[0]).toMatchObject({ id: 'cross-cup' })
+    expect(after.items[0]!.reasons[0]).toBe('Because you bought cross secret kettle')
   })
 
   it('refuses a signature over a rotated secret with 401, and accepts the new one', async () => {

@@ -98,17 +98,19 @@ describe('mergeHistory()', () => {
 })
 
 describe('historyLists()', () => {
-  it('lists the items per kind, newest first', () => {
+  it('lists the items per kind, dismissals too, newest first', () => {
     const history = [
       stored('cup', T, { views: 0, adds: 1, purchases: 1 }),
       stored('sencha', T - 1, { rating: 4 }),
       stored('kettle', T - 2, { adds: 2 }),
+      stored('mug', T - 3, { views: 0, dismissed: true }),
     ]
     expect(historyLists(history)).toEqual({
       viewed: ['sencha', 'kettle'],
       added: ['cup', 'kettle'],
       bought: ['cup'],
       rated: ['sencha'],
+      dismissed: ['mug'],
     })
   })
 })

@@ -17,6 +17,11 @@ export interface Needs {
   pairs: ReadonlyArray<'seen' | 'bought'>
   /** The catalog rows of the shopper's items and the trending items of their two favourite categories. */
   personal: boolean
+  /**
+   * Whether the shopper's stored history is read (one D1 round trip); without it, the device's recent items
+   * are the history, and the answer needs no D1 read at all.
+   */
+  history: boolean
 }
 
 /** One strategy: its recommender, the label of its answers, what it needs loaded, and its special cases. */
@@ -38,35 +43,35 @@ export const RECOMMENDERS: Record<Strategy, StrategyEntry> = {
   'for-you': {
     recommend: forYou,
     label: 'Recommended for you',
-    needs: { sources: 'history', pairs: SEEN, personal: true },
+    needs: { sources: 'history', pairs: SEEN, personal: true, history: true },
     hideOnScreen: true,
     fill: true,
   },
   'also-viewed': {
     recommend: alsoViewed,
     label: 'Shoppers also viewed',
-    needs: { sources: 'item', pairs: SEEN, personal: false },
+    needs: { sources: 'item', pairs: SEEN, personal: false, history: false },
     hideOnScreen: true,
     fill: true,
   },
   'also-bought': {
     recommend: alsoBought,
     label: 'Frequently bought together',
-    needs: { sources: 'item', pairs: BOTH, personal: false },
+    needs: { sources: 'item', pairs: BOTH, personal: false, history: false },
     hideOnScreen: true,
     fill: true,
   },
   cart: {
     recommend: cartComplements,
     label: 'Goes well with your cart',
-    needs: { sources: 'cart', pairs: BOTH, personal: false },
+    needs: { sources: 'cart', pairs: BOTH, personal: false, history: false },
     hideOnScreen: true,
     fill: true,
   },
   trending: {
     recommend: trending,
     label: 'Trending now',
-    needs: { sources: 'none', pairs: [], personal: false },
+    needs: { sources: 'none', pairs: [], personal: false, history: false },
     hideOnScreen: true,
     fill: true,
   },
@@ -74,14 +79,14 @@ export const RECOMMENDERS: Record<Strategy, StrategyEntry> = {
   'recently-viewed': {
     recommend: recentlyViewed,
     label: 'Recently viewed',
-    needs: { sources: 'none', pairs: [], personal: false },
+    needs: { sources: 'none', pairs: [], personal: false, history: true },
     hideOnScreen: false,
     fill: false,
   },
   category: {
     recommend: categoryAffinity,
     label: 'Picked from categories you like',
-    needs: { sources: 'item', pairs: SEEN, personal: true },
+    needs: { sources: 'item', pairs: SEEN, personal: true, history: true },
     hideOnScreen: true,
     fill: true,
   },
