@@ -34,6 +34,7 @@ import { invalid, readJson, validate } from '../http/body'
 import { linkVerified, namedIds } from '../identity/route'
 import { seal } from '../identity/verification'
 import { isMoving, refuseWhileMoving, shardOf } from '../shards/directory'
+import experiments from '../experiments/route'
 
 /** Most catalog rows one import call takes (they are chunked to D1's limits). */
 export const MAX_IMPORT_ROWS = 5000
@@ -99,6 +100,7 @@ export default new Hono<AppEnv>()
     c.set('db', shardOf(c.env, site))
     await next()
   })
+  .route('/', experiments)
   .get('/:site/actions', async (c) => {
     const rows = (await listActions(c.var.db, c.var.site.id).all<{ definition: string }>()).results
     return c.json({ actions: savedActions(rows) })

@@ -12,6 +12,8 @@ import { rulesSchema, type Rules } from './rules'
 import { siteAuth } from '../http/site-auth'
 import { afterResponse } from '../http/body'
 import { isMoving } from '../shards/directory'
+import { withExperiment } from '../experiments/assign'
+import { logExposure } from '../experiments/store'
 
 const list = z
   .string()
@@ -32,6 +34,8 @@ export const recommendationQuery = siteKey.extend({
   category: z.string().max(128).optional(),
   cart: list.optional(),
   recent: recentParam.optional(),
+  /** The page's slot (`data-slot-name`): an A/B test running on it sets strategy, rules and limit. */
+  slot: z.string().max(64).optional(),
   rules: z
     .string()
     .max(8000)
@@ -52,11 +56,13 @@ export type RecommendationRequest = z.infer<typeof recommendationQuery>
 
 /** GET /v1/recommendations: a strategy's items for a shopper, with reasons and a recommendation id. */
 export default new Hono<AppEnv>().get('/', siteAuth('invalid query', recommendationQuery), async (c) => {
-  const { site, input: req } = c.var
+  const { site } = c.var
+  const { req, arm } = withExperiment(site.experiments, c.var.input)
   const now = Date.now()
   const data = await loadModelData(c.var.db, site.id, { ...req, now })
   const rules: Rules = { ...site.settings?.recommendations?.rules, ...req.rules }
-  const items = recommend(data, req.strategy, rules, data.dismissed, req.limit)
+  // A/B holdout: an empty answer, so the slot stays hidden.
+  const items = arm?.variant === null ? [] : recommend(data, req.strategy, rules, data.dismissed, req.limit)
   const answer: RecommendationAnswer = {
     id: randomId('rec'),
     strategy: req.strategy,
@@ -69,13 +75,14 @@ export default new Hono<AppEnv>().get('/', siteAuth('invalid query', recommendat
   // Not logged while the site moves to another shard: its rows must not change under the copy (a
   // click on this answer then counts for no recommendation in reports).
   if (isMoving(site)) return c.json(answer)
-  const log = logRecommendation(c.var.db, site.id, {
+  const entry = {
     id: answer.id,
     visitor: req.anonymousId ?? null,
     strategy: req.strategy,
     items: answer.items.map((i) => i.id),
     at: now,
-  })
+  }
+  const log = arm?.counted ? logExposure(c.var.db, site.id, entry, arm) : logRecommendation(c.var.db, site.id, entry)
   await afterResponse(c, log)
   return c.json(answer)
 })
