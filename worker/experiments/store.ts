@@ -82,20 +82,19 @@ export const EXPERIMENT_FOLD_SQL = `
     GROUP BY x.experiment_id, x.anonymous_id, f.id
   ),
   deltas AS (
-    SELECT experiment_id, anonymous_id, SUM(impressions) AS impressions, SUM(clicks) AS clicks, SUM(orders) AS orders,
-           TOTAL(revenue) AS revenue, SUM(attributed_orders) AS attributed_orders,
-           TOTAL(attributed_revenue) AS attributed_revenue
+    SELECT experiment_id, anonymous_id, SUM(shown) AS shown, SUM(clicked) AS clicked, SUM(ordered) AS ordered,
+           TOTAL(spent) AS spent, SUM(credited) AS credited, TOTAL(credited_revenue) AS credited_revenue
     FROM (
-      SELECT experiment_id, anonymous_id, shown AS impressions, clicked AS clicks, 0 AS orders, 0 AS revenue,
-             0 AS attributed_orders, 0 AS attributed_revenue FROM touches
+      SELECT experiment_id, anonymous_id, shown, clicked, 0 AS ordered, 0 AS spent, 0 AS credited,
+             0 AS credited_revenue FROM touches
       UNION ALL
       SELECT experiment_id, anonymous_id, 0, 0, 1, revenue, attributed, attributed_revenue FROM orders
     )
     GROUP BY experiment_id, anonymous_id
   )
-  UPDATE experiment_shoppers SET impressions = impressions + d.impressions, clicks = clicks + d.clicks,
-    orders = orders + d.orders, revenue = revenue + d.revenue, attributed_orders = attributed_orders + d.attributed_orders,
-    attributed_revenue = attributed_revenue + d.attributed_revenue
+  UPDATE experiment_shoppers SET impressions = impressions + d.shown, clicks = clicks + d.clicked,
+    orders = orders + d.ordered, revenue = revenue + d.spent, attributed_orders = attributed_orders + d.credited,
+    attributed_revenue = attributed_revenue + d.credited_revenue
   FROM deltas d
   WHERE experiment_shoppers.site_id = ?1 AND experiment_shoppers.experiment_id = d.experiment_id
     AND experiment_shoppers.anonymous_id = d.anonymous_id`
