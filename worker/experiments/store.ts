@@ -46,6 +46,7 @@ export const logExposure = (
  * items) and clicks naming a recommendation of the shopper's variant; every order (revenue, the
  * fair A/B metric, the holdout's too); attributed orders and revenue from the order lines that
  * carry a recommendation of the shopper's variant (price × quantity, as the daily report counts).
+ * INDEXED BY and the IN list: without them SQLite walks the site's shoppers by the primary key's prefix.
  * Exported for the query-plan test.
  */
 export const EXPERIMENT_FOLD_SQL = `
@@ -55,10 +56,10 @@ export const EXPERIMENT_FOLD_SQL = `
       AND type IN ('Recommendation Shown', 'Recommendation Clicked', 'Order Completed')
   ),
   exposed AS MATERIALIZED (
-    SELECT x.experiment_id, x.anonymous_id, x.variant, x.first_at, COALESCE(s.stopped_at, 9e15) AS until
-    FROM experiment_shoppers x
-    LEFT JOIN experiment_stops s ON s.site_id = ?1 AND s.experiment_id = x.experiment_id
-    WHERE x.site_id = ?1 AND x.anonymous_id IN (SELECT anonymous_id FROM fresh)
+    SELECT xs.experiment_id, xs.anonymous_id, xs.variant, xs.first_at, COALESCE(s.stopped_at, 9e15) AS until
+    FROM experiment_shoppers xs INDEXED BY experiment_shoppers_browser
+    LEFT JOIN experiment_stops s ON s.site_id = ?1 AND s.experiment_id = xs.experiment_id
+    WHERE xs.site_id = ?1 AND xs.anonymous_id IN (SELECT anonymous_id FROM fresh)
   ),
   touches AS (
     SELECT x.experiment_id, x.anonymous_id,
@@ -96,7 +97,9 @@ export const EXPERIMENT_FOLD_SQL = `
     orders = orders + d.ordered, revenue = revenue + d.spent, attributed_orders = attributed_orders + d.credited,
     attributed_revenue = attributed_revenue + d.credited_revenue
   FROM deltas d
-  WHERE experiment_shoppers.site_id = ?1 AND experiment_shoppers.experiment_id = d.experiment_id
+  WHERE experiment_shoppers.site_id = ?1
+    AND (experiment_shoppers.experiment_id, experiment_shoppers.anonymous_id) IN (SELECT experiment_id, anonymous_id FROM deltas)
+    AND experiment_shoppers.experiment_id = d.experiment_id
     AND experiment_shoppers.anonymous_id = d.anonymous_id`
 
 /** The rollup statement of storeEvents' transaction (one per batch). */
