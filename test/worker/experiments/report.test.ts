@@ -136,7 +136,14 @@ describe('experimentReport()', () => {
     )
     expect(report.arms.map((a) => a.name)).toEqual(['A', 'B', 'holdout'])
     const [a, b, holdout] = report.arms
-    expect(a).toMatchObject({ shoppers: 4, ctr: 0.25, orders: 2, revenue: 30, attributedOrders: 1, attributedRevenue: 10 })
+    expect(a).toMatchObject({
+      shoppers: 4,
+      ctr: 0.25,
+      orders: 2,
+      revenue: 30,
+      attributedOrders: 1,
+      attributedRevenue: 10,
+    })
     // Conversion 2 of 4: 0.5 ± 1.96·√(0.25/4)
     expect(a!.conversion.value).toBe(0.5)
     expect(a!.conversion.interval![1]).toBeCloseTo(0.5 + 1.959964 * 0.25, 5)

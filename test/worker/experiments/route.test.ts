@@ -54,10 +54,22 @@ beforeAll(async () => {
 describe('PUT /v1/admin/:site/experiments/:id', () => {
   it.each([
     ['one variant', { slot: 'home', variants: [VARIANTS[0]] }, 'variants'],
-    ['six variants', { slot: 'home', variants: Array.from({ length: 6 }, (_, i) => ({ ...VARIANTS[0], name: `v${i}` })) }, 'variants'],
-    ['a variant named holdout', { slot: 'home', variants: [VARIANTS[0], { ...VARIANTS[1], name: 'holdout' }] }, 'variants.1.name'],
+    [
+      'six variants',
+      { slot: 'home', variants: Array.from({ length: 6 }, (_, i) => ({ ...VARIANTS[0], name: `v${i}` })) },
+      'variants',
+    ],
+    [
+      'a variant named holdout',
+      { slot: 'home', variants: [VARIANTS[0], { ...VARIANTS[1], name: 'holdout' }] },
+      'variants.1.name',
+    ],
     ['two variants of one name', { slot: 'home', variants: [VARIANTS[0], { ...VARIANTS[1], name: 'A' }] }, 'variants'],
-    ['an unknown strategy', { slot: 'home', variants: [VARIANTS[0], { ...VARIANTS[1], strategy: 'magic' }] }, 'variants.1.strategy'],
+    [
+      'an unknown strategy',
+      { slot: 'home', variants: [VARIANTS[0], { ...VARIANTS[1], strategy: 'magic' }] },
+      'variants.1.strategy',
+    ],
     ['a zero weight', { slot: 'home', variants: [VARIANTS[0], { ...VARIANTS[1], weight: 0 }] }, 'variants.1.weight'],
     ['a holdout over half', { slot: 'home', variants: VARIANTS, holdout: 0.6 }, 'holdout'],
     ['no slot', { variants: VARIANTS }, 'slot'],
@@ -194,8 +206,22 @@ describe('an experiment on a slot, from start to report', () => {
       order('a-unexposed', 'o-u', 50, [{ product_id: 'tea-4', price: 50 }]),
     ])
     const rows = Object.fromEntries(((await shoppers('exp-home')) as any[]).map((r) => [r.anonymous_id, r]))
-    expect(rows[inA]).toMatchObject({ impressions: 2, clicks: 1, orders: 2, revenue: 42.5, attributed_orders: 1, attributed_revenue: 20 })
-    expect(rows[inB]).toMatchObject({ impressions: 0, clicks: 0, orders: 1, revenue: 15, attributed_orders: 0, attributed_revenue: 0 })
+    expect(rows[inA]).toMatchObject({
+      impressions: 2,
+      clicks: 1,
+      orders: 2,
+      revenue: 42.5,
+      attributed_orders: 1,
+      attributed_revenue: 20,
+    })
+    expect(rows[inB]).toMatchObject({
+      impressions: 0,
+      clicks: 0,
+      orders: 1,
+      revenue: 15,
+      attributed_orders: 0,
+      attributed_revenue: 0,
+    })
     expect(rows[held]).toMatchObject({ impressions: 0, clicks: 0, orders: 1, revenue: 20, attributed_orders: 0 })
     expect(rows['a-unexposed']).toBeUndefined()
   })
@@ -239,7 +265,7 @@ describe('an experiment on a slot, from start to report', () => {
     expect(left).toContain(inB)
   })
 
-  it('lets nobody but the admin key read a report: not the public key, not another site\'s admin key', async () => {
+  it("lets nobody but the admin key read a report: not the public key, not another site's admin key", async () => {
     for (const secret of [S.key, OTHER.admin, null]) {
       const res = await app.request(
         `/v1/admin/${S.id}/experiments/exp-home/report`,
