@@ -361,7 +361,7 @@ describe('the marketer console in Chromium', () => {
     // Stop: the list says so and the slot is served as before.
     await row.locator('button.stop').click()
     await expect.poll(() => row.locator('td[data-col="status"]').textContent()).toBe('stopped')
-    expect(await admin.locator('#experiment-report-title').textContent()).toContain('stopped')
+    await expect.poll(() => admin.locator('#experiment-report-title').textContent()).toContain('stopped')
     expect(errors).toEqual([])
     await context.close()
   })
