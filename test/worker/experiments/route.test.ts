@@ -26,8 +26,9 @@ const shoppers = (experimentId: string) =>
     .all()
     .then((r) => r.results)
 /** A shopper id that `experiment` puts in `arm`: the first of a-0, a-1, … */
-const shopperIn = (experiment: Experiment, arm: string) => {
-  for (let i = 0; ; i++) if (assign(experiment, `a-${i}`).name === arm) return `a-${i}`
+const shopperIn = (experiment: Experiment, arm: string): string => {
+  for (let i = 0; i < 1000; i++) if (assign(experiment, `a-${i}`).name === arm) return `a-${i}`
+  throw new Error(`nobody in ${arm}`)
 }
 const post = (events: unknown[]) => sendFor(S, 'POST', '/v1/events', batchFor(S, events))
 const order = (anonymousId: string, id: string, revenue: number, products: object[], timestamp = Date.now()) =>
@@ -113,7 +114,7 @@ describe('an experiment on a slot, from start to report', () => {
     const started = await adminFor(S, 'POST', '/experiments/exp-home/start')
     expect(started.status).toBe(200)
     experiment = ((await started.json()) as { experiment: Experiment }).experiment
-    ;[inA, inB, held] = ['A', 'B', 'holdout'].map((arm) => shopperIn(experiment, arm)!)
+    ;[inA, inB, held] = ['A', 'B', 'holdout'].map((arm) => shopperIn(experiment, arm)) as [string, string, string]
   })
 
   it('refuses a second running experiment on the slot with 409, and changes to a running one', async () => {
