@@ -11,6 +11,8 @@ export interface RecommendOptions {
   limit?: number
   item?: string
   category?: string
+  /** The slot's name (`data-slot-name`): an A/B test running on it picks the strategy, rules and limit. */
+  slot?: string
   rules?: Record<string, unknown>
 }
 
@@ -80,5 +82,7 @@ export function render(slot: HTMLElement, answer: RecommendationAnswer, fromCach
   })
   const title = el('h2', 'vista-title', slot.dataset.title ?? answer.label)
   slot.replaceChildren(title, list)
+  // An empty answer (an A/B test's holdout, or nothing to show) leaves the slot hidden.
+  slot.hidden = !answer.items.length
   slot.dataset.vistaFilled = fromCache ? 'cache' : answer.id
 }

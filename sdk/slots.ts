@@ -14,6 +14,7 @@ export async function fillRecommendations(slot: HTMLElement, vista: Vista): Prom
     limit: Number(d.limit) || 4,
     item: d.item ?? shown?.vistaView,
     category: d.category ?? shown?.vistaCategory ?? document.body?.dataset.vistaCategory,
+    slot: d.slotName,
   }
   const cached = await cachedRecommendations(options)
   if (cached && !d.vistaFilled) render(slot, cached, true)

@@ -1,5 +1,6 @@
 import type { SiteSettings } from './admin/settings'
 import type { EventBuffer } from './events/buffer'
+import type { Experiment } from './experiments/config'
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export type Bindings = {
@@ -43,6 +44,8 @@ export interface Site {
   adminKeyHash: string | null
   origins: string[]
   settings?: SiteSettings
+  /** The site's A/B tests (worker/experiments/); absent in a row cached before they existed. */
+  experiments?: Experiment[]
   /** The identity secret, sealed under IDENTITY_KEK; null until one is created. */
   identitySecret?: string | null
   /** The D1 binding that holds the site's data (worker/shards/directory.ts). */

@@ -4,6 +4,7 @@ import { clearForm, loadActions, previewAction, saveAction } from './admin/actio
 import { api, errorOf, readSession, siteId, useSession } from './admin/api.js'
 import { importCatalog, setStock } from './admin/catalog.js'
 import { $ } from './admin/dom.js'
+import { addVariant, loadExperiments, saveExperiment } from './admin/experiments.js'
 import { defaultRange, loadReports } from './admin/reports.js'
 import { loadSegments } from './admin/segments.js'
 import { reloadSettings, renderSettings, rotateIdentitySecret, saveSettings } from './admin/settings.js'
@@ -41,6 +42,7 @@ function showWorkspace(settings) {
   renderSettings(settings)
   loadActions()
   loadReports()
+  loadExperiments()
   loadSegments()
 }
 
@@ -68,6 +70,8 @@ $('action-form').addEventListener('submit', saveAction)
 $('new-action').addEventListener('click', clearForm)
 $('report-form').addEventListener('submit', loadReports)
 $('lookup-form').addEventListener('submit', lookup)
+$('experiment-form').addEventListener('submit', saveExperiment)
+$('experiment-add-variant').addEventListener('click', addVariant)
 $('preview-action').addEventListener('click', previewAction)
 $('catalog-form').addEventListener('submit', importCatalog)
 $('stock-in').addEventListener('click', () => setStock(true))

@@ -284,4 +284,85 @@ describe('the marketer console in Chromium', () => {
     await shopperContext.close()
     await consoleContext.close()
   })
+
+  it('creates, starts, reads and stops an A/B test of a slot', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const admin = await context.newPage()
+    const errors = watchErrors(admin)
+    await admin.goto(`${worker.url}/console.html`)
+    await admin.fill('#admin-key', ADMIN_KEY)
+    await admin.click('#sign-in')
+    await admin.locator('#experiments tbody tr').first().waitFor()
+    // Two variant rows to start with, their strategies the API's.
+    const variants = admin.locator('#experiment-variants .variant-row')
+    expect(await variants.count()).toBe(2)
+    expect(await variants.first().locator('select option').allTextContents()).toEqual([
+      'for-you',
+      'also-viewed',
+      'also-bought',
+      'cart',
+      'trending',
+      'recently-viewed',
+      'category',
+    ])
+
+    // A holdout over 50% is refused with its field; then a valid draft is saved.
+    const form = admin.locator('#experiment-form')
+    await form.locator('[name="id"]').fill('e2e-home')
+    await form.locator('[name="slot"]').fill('e2e-home')
+    await form.locator('[name="holdout"]').fill('60')
+    await variants.nth(0).locator('[name="strategy"]').selectOption('trending')
+    await variants.nth(0).locator('[name="limit"]').fill('2')
+    await variants.nth(1).locator('[name="strategy"]').selectOption('category')
+    await admin.click('#experiment-save')
+    await expect
+      .poll(() => admin.locator('#experiment-errors li').allTextContents())
+      .toEqual(['holdout: Too big: expected number to be <=0.5'])
+    await form.locator('[name="holdout"]').fill('20')
+    await admin.click('#experiment-save')
+    const row = admin.locator('#experiments tr[data-experiment="e2e-home"]')
+    await row.waitFor()
+    expect(await row.locator('td[data-col="status"]').textContent()).toBe('draft')
+
+    // Start: the slot's shoppers get their variant's strategy, the holdout an empty answer.
+    await row.locator('button.start').click()
+    await expect.poll(() => row.locator('td[data-col="status"]').textContent()).toBe('running')
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const query = new URLSearchParams({ site: 'demo', key: 'pk_demo_vista_public', slot: 'e2e-home' })
+        query.set('anonymousId', `e2e-ab-${i}`)
+        query.set('category', 'tea')
+        const res = await fetch(`${worker.url}/v1/recommendations?${query}`)
+        return (await res.json()) as { strategy: string; items: unknown[] }
+      }),
+    )
+    for (const a of answers) {
+      if (a.items.length === 0) expect(a.strategy).toBe('for-you')
+      else expect(['trending', 'category']).toContain(a.strategy)
+      if (a.strategy === 'trending') expect(a.items.length).toBeLessThanOrEqual(2)
+    }
+    await worker.settled()
+
+    // The report: every arm with its shoppers, the verdict waits for the horizon.
+    await row.locator('button.report').click()
+    await expect.poll(() => admin.locator('#experiment-verdict').textContent()).toBe('not yet significant')
+    const arms = await admin
+      .locator('#experiment-report tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-arm')))
+    expect(arms).toEqual(['A', 'B', 'holdout'])
+    const shoppers = await admin.locator('#experiment-report td[data-col="shoppers"]').allTextContents()
+    expect(shoppers.map(Number).reduce((n, x) => n + x, 0)).toBe(12)
+    const held = answers.filter((a) => a.items.length === 0).length
+    expect(Number(shoppers[2])).toBe(held)
+    expect(await admin.locator('#experiment-waiting').textContent()).toContain('7 days')
+    await admin.locator('#experiments-section').scrollIntoViewIfNeeded()
+    await admin.locator('#experiments-section').screenshot({ path: `${OUT}/console-experiments.png` })
+
+    // Stop: the list says so and the slot is served as before.
+    await row.locator('button.stop').click()
+    await expect.poll(() => row.locator('td[data-col="status"]').textContent()).toBe('stopped')
+    await expect.poll(() => admin.locator('#experiment-report-title').textContent()).toContain('stopped')
+    expect(errors).toEqual([])
+    await context.close()
+  })
 })

@@ -5,6 +5,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { INDEX_SQL } from '../../worker/events/fold'
 import { HISTORY_SQL } from '../../worker/recommend/store'
+import { EXPERIMENT_FOLD_SQL } from '../../worker/experiments/store'
 
 /** SQLite's plan for `sql`, one line per step. */
 const plan = async (sql: string) => {
@@ -94,4 +95,27 @@ describe('query plans of what a recommendation reads of the customer', () => {
       }
     })
   }
+})
+
+describe('query plans of the A/B rollup', () => {
+  // Folded with every batch: pending events through their index, the exposed shoppers by browser,
+  // their recommendations and stops by key; never a walk over the site's shoppers or answers.
+  it('reads events through the pending index and every other table by a key narrower than the site', async () => {
+    const steps = await plan(EXPERIMENT_FOLD_SQL)
+    const rules: Record<string, RegExp> = {
+      events: RULES.events!,
+      experiment_shoppers: /^SEARCH \S+ USING (COVERING )?(INDEX|PRIMARY KEY) (?!.*AUTOMATIC)/,
+      recommendations: /^SEARCH \S+ USING (COVERING )?(INDEX|PRIMARY KEY) (?!.*AUTOMATIC)/,
+      experiment_stops: /^SEARCH \S+ USING (COVERING )?(INDEX|PRIMARY KEY) (?!.*AUTOMATIC)/,
+    }
+    for (const [table, rule] of Object.entries(rules)) {
+      const names = namesOf(EXPERIMENT_FOLD_SQL, table)
+      const checked = steps.filter((d) => names.has(/^(?:SCAN|SEARCH) (\S+)/.exec(d)?.[1] ?? ''))
+      expect(checked.length, `steps reading ${table} in ${steps.join(' | ')}`).toBeGreaterThan(0)
+      for (const step of checked) {
+        expect(step, table).toMatch(rule)
+        if (table !== 'events') expect(step, table).not.toMatch(/\(site_id=\?\)$/)
+      }
+    }
+  })
 })

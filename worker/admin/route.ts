@@ -35,6 +35,7 @@ import { invalid, readJson, validate } from '../http/body'
 import { linkVerified, namedIds } from '../identity/route'
 import { seal } from '../identity/verification'
 import { isMoving, refuseWhileMoving, shardOf } from '../shards/directory'
+import experiments from '../experiments/route'
 
 /** After a catalog write: a new catalog version, and the cached site entry that names the old one dropped. */
 async function catalogChanged(env: Bindings, siteId: string): Promise<void> {
@@ -106,6 +107,7 @@ export default new Hono<AppEnv>()
     c.set('db', shardOf(c.env, site))
     await next()
   })
+  .route('/', experiments)
   .get('/:site/actions', async (c) => {
     const rows = (await listActions(c.var.db, c.var.site.id).all<{ definition: string }>()).results
     return c.json({ actions: savedActions(rows) })

@@ -9,6 +9,7 @@ export interface SiteRow {
   admin_key_hash: string | null
   origins: string
   settings: string
+  experiments: string
   identity_secret: string | null
   shard: string
   moving_to: string | null
@@ -19,7 +20,8 @@ export interface SiteRow {
 export const findSite = (db: D1Database, id: string) =>
   db
     .prepare(
-      `SELECT id, name, key_hash, admin_key_hash, origins, settings, identity_secret, shard, moving_to, catalog_version
+      `SELECT id, name, key_hash, admin_key_hash, origins, settings, experiments, identity_secret, shard, moving_to,
+              catalog_version
        FROM sites WHERE id = ?`,
     )
     .bind(id)

@@ -269,6 +269,7 @@ export async function eraseShopper(
     'decisions',
     'recommendations',
     'claims',
+    'experiment_shoppers',
   ]
   // In order: everything that reads the identities runs before they are deleted.
   const [erased] = await db.batch<{ value: string }>([

@@ -1,6 +1,7 @@
 // The events feature's SQL: storing a batch once, the browsers' summaries, reading events back.
 import { chunkRows, inChunks, marks } from '../d1'
 import { indexPending } from './fold'
+import { foldExperiments } from '../experiments/store'
 
 /** One accepted event: the events row in column order, then its context (kept once per session). */
 export type EventRow = [
@@ -60,7 +61,13 @@ export async function storeEvents(db: D1Database, siteId: string, rows: EventRow
     [...firsts.values()].map((r) => [JSON.stringify([r[5], r[3], r[6], r[12]])] as const),
     Number.POSITIVE_INFINITY,
   ).map((group) => db.prepare(UPSERT_SESSIONS).bind(siteId, `[${group.map(([json]) => json).join(',')}]`))
-  const results = await db.batch<{ id: string }>([...inserts, ...sessions, ...indexPending(db, siteId)])
+  const results = await db.batch<{ id: string }>([
+    ...inserts,
+    ...sessions,
+    // Before indexPending, whose last statement marks the pending events indexed.
+    foldExperiments(db, siteId),
+    ...indexPending(db, siteId),
+  ])
   const inserted = results.slice(0, inserts.length).reduce((n, r) => n + (r.results?.length ?? 0), 0)
   return { inserted, rowsWritten: results.reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0) }
 }

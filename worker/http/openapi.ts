@@ -14,6 +14,7 @@ import {
   settingsPatch,
   stockPatch,
 } from '../admin/route'
+import { experimentBody } from '../experiments/config'
 import { recommendationQuery } from '../recommend/route'
 import { moveBody } from '../shards/route'
 
@@ -140,6 +141,39 @@ export const OPERATIONS: Operation[] = [
     summary: 'Daily reports per action and strategy, and uplift',
     auth: 'admin',
     query: reportRange,
+  },
+  {
+    method: 'GET',
+    path: '/v1/admin/:site/experiments',
+    summary: 'The site’s A/B tests, and the strategies',
+    auth: 'admin',
+  },
+  { method: 'GET', path: '/v1/admin/:site/experiments/:id', summary: 'One A/B test', auth: 'admin' },
+  {
+    method: 'PUT',
+    path: '/v1/admin/:site/experiments/:id',
+    summary: 'Creates or replaces a draft A/B test of a slot (the first variant is the control)',
+    auth: 'admin',
+    body: experimentBody,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/admin/:site/experiments/:id',
+    summary: 'Deletes an A/B test that is not running, and what it measured',
+    auth: 'admin',
+  },
+  {
+    method: 'POST',
+    path: '/v1/admin/:site/experiments/:id/start',
+    summary: 'Starts a draft (409 while another runs on its slot)',
+    auth: 'admin',
+  },
+  { method: 'POST', path: '/v1/admin/:site/experiments/:id/stop', summary: 'Stops a running A/B test', auth: 'admin' },
+  {
+    method: 'GET',
+    path: '/v1/admin/:site/experiments/:id/report',
+    summary: 'Per variant: counts, intervals, lift against the control, and the verdict',
+    auth: 'admin',
   },
   {
     method: 'POST',

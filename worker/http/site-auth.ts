@@ -33,6 +33,7 @@ export async function loadSite(env: Bindings, id: string): Promise<Site | null> 
     adminKeyHash: row.admin_key_hash,
     origins: JSON.parse(row.origins),
     settings: JSON.parse(row.settings),
+    experiments: JSON.parse(row.experiments),
     identitySecret: row.identity_secret,
     shard: row.shard,
     movingTo: row.moving_to,

@@ -13,6 +13,8 @@ import { rulesSchema, type Rules } from './rules'
 import { siteAuth } from '../http/site-auth'
 import { afterResponse } from '../http/body'
 import { isMoving } from '../shards/directory'
+import { withExperiment } from '../experiments/assign'
+import { logExposure } from '../experiments/store'
 
 const list = z
   .string()
@@ -33,6 +35,8 @@ export const recommendationQuery = siteKey.extend({
   category: z.string().max(128).optional(),
   cart: list.optional(),
   recent: recentParam.optional(),
+  /** The page's slot (`data-slot-name`): an A/B test running on it sets strategy, rules and limit. */
+  slot: z.string().max(64).optional(),
   rules: z
     .string()
     .max(8000)
@@ -53,11 +57,25 @@ export type RecommendationRequest = z.infer<typeof recommendationQuery>
 
 /** GET /v1/recommendations: a strategy's items for a shopper, with reasons and a recommendation id. */
 export default new Hono<AppEnv>().get('/', siteAuth('invalid query', recommendationQuery), async (c) => {
-  const { site, input: req } = c.var
+  const { site } = c.var
+  const { req, arm } = withExperiment(site.experiments, c.var.input)
   const now = Date.now()
-  const data = await loadModelData(await sharedSource(c.env, site, c.var.db, (work) => void afterResponse(c, work.catch(() => {}))), { ...req, now })
+  const data = await loadModelData(
+    await sharedSource(
+      c.env,
+      site,
+      c.var.db,
+      (work) =>
+        void afterResponse(
+          c,
+          work.catch(() => {}),
+        ),
+    ),
+    { ...req, now },
+  )
   const rules: Rules = { ...site.settings?.recommendations?.rules, ...req.rules }
-  const items = recommend(data, req.strategy, rules, data.dismissed, req.limit)
+  // A/B holdout: an empty answer, so the slot stays hidden.
+  const items = arm?.variant === null ? [] : recommend(data, req.strategy, rules, data.dismissed, req.limit)
   const answer: RecommendationAnswer = {
     id: randomId('rec'),
     strategy: req.strategy,
@@ -72,13 +90,14 @@ export default new Hono<AppEnv>().get('/', siteAuth('invalid query', recommendat
   // How many D1 round trips the answer waited for (0 when the edge cache held every shared part).
   c.header('Server-Timing', `d1;desc=${data.d1}`)
   if (isMoving(site)) return c.json(answer)
-  const log = logRecommendation(c.var.db, site.id, {
+  const entry = {
     id: answer.id,
     visitor: req.anonymousId ?? null,
     strategy: req.strategy,
     items: answer.items.map((i) => i.id),
     at: now,
-  })
+  }
+  const log = arm?.counted ? logExposure(c.var.db, site.id, entry, arm) : logRecommendation(c.var.db, site.id, entry)
   await afterResponse(c, log)
   return c.json(answer)
 })

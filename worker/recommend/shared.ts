@@ -4,13 +4,7 @@
 // version (bumped by every catalog write, worker/admin/route.ts), so a catalog change is seen at once.
 import type { Bindings, Site } from '../env'
 import type { CatalogItem, Neighbour } from './model'
-import {
-  itemWithSupport,
-  neighboursWithRows,
-  newestWithRows,
-  trendingWithRows,
-  type RowColumns,
-} from './store'
+import { itemWithSupport, neighboursWithRows, newestWithRows, trendingWithRows, type RowColumns } from './store'
 
 /**
  * Seconds a shared part may be served from one location's cache after it was read: how stale trending and
@@ -159,10 +153,7 @@ const keyOf = (source: SharedSource, name: string) =>
  * Reads the parts `request` names: each from the cache when held, the rest in one D1 batch (then cached
  * for its TTL once the answer is out). `d1` counts the D1 round trips: 0 or 1.
  */
-export async function readShared(
-  source: SharedSource,
-  request: SharedRequest,
-): Promise<SharedParts & { d1: number }> {
+export async function readShared(source: SharedSource, request: SharedRequest): Promise<SharedParts & { d1: number }> {
   const parts = partsOf(source, request)
   const cached = await Promise.all(
     parts.map((p) => (source.cache ? source.cache.match(keyOf(source, p.name)) : Promise.resolve(undefined))),

@@ -84,7 +84,6 @@ export const logRecommendation = (
     .bind(siteId, rec.id, rec.visitor, rec.strategy, JSON.stringify(rec.items), rec.at)
     .run()
 
-
 // The shared parts of an answer, each read whole so the edge cache can keep it (shared.ts): the
 // catalog row comes along (NULL columns when an item is not in the catalog).
 const ROW = 'i.id AS row_id, i.title, i.category AS row_category, i.price, i.image, i.in_stock'
@@ -137,5 +136,10 @@ export const itemWithSupport = (db: D1Database, siteId: string, item: string) =>
   db.prepare(SHARED_SQL.item).bind(siteId, item)
 
 /** The strongest co-occurring items of one source, each with its own count and catalog row (one index range). */
-export const neighboursWithRows = (db: D1Database, siteId: string, kind: 'seen' | 'bought', item: string, limit: number) =>
-  db.prepare(SHARED_SQL.neighbours(kind)).bind(siteId, kind, item, limit)
+export const neighboursWithRows = (
+  db: D1Database,
+  siteId: string,
+  kind: 'seen' | 'bought',
+  item: string,
+  limit: number,
+) => db.prepare(SHARED_SQL.neighbours(kind)).bind(siteId, kind, item, limit)

@@ -22,6 +22,10 @@ const EXPIRE_SQL = {
                       (SELECT id FROM recommendations WHERE site_id = ?1 AND created_at < ?2 LIMIT ?3)`,
   visitorItems: `DELETE FROM visitor_items WHERE site_id = ?1 AND (anonymous_id, item_id) IN
                    (SELECT anonymous_id, item_id FROM visitor_items WHERE site_id = ?1 AND last_ts < ?2 LIMIT ?3)`,
+  // Shoppers exposed to an A/B test before the cutoff: their rollup names them.
+  experimentShoppers: `DELETE FROM experiment_shoppers WHERE site_id = ?1 AND (experiment_id, anonymous_id) IN
+                         (SELECT experiment_id, anonymous_id FROM experiment_shoppers WHERE site_id = ?1
+                            AND first_at < ?2 LIMIT ?3)`,
   identityLog: `DELETE FROM identity_log WHERE rowid IN
                   (SELECT rowid FROM identity_log WHERE site_id = ?1 AND at < ?2 LIMIT ?3)`,
   claims: `DELETE FROM claims WHERE site_id = ?1 AND (anonymous_id, kind, value) IN
@@ -72,6 +76,7 @@ export async function expireChunk(
     'decisions',
     'recommendations',
     'visitorItems',
+    'experimentShoppers',
     'identityLog',
     'erased',
     'claims',

@@ -29,4 +29,6 @@ export const SITE_TABLES: readonly SiteTable[] = [
   { name: 'sessions', key: ['anonymous_id', 'session_id'] },
   { name: 'visitor_days', key: ['anonymous_id', 'day'] },
   { name: 'recommendation_days', key: ['day', 'strategy'] },
+  { name: 'experiment_shoppers', key: ['experiment_id', 'anonymous_id'] },
+  { name: 'experiment_stops', key: ['experiment_id'] },
 ]
