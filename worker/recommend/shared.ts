@@ -169,7 +169,8 @@ export async function readShared(source: SharedSource, request: SharedRequest): 
     const batch = await source.db.batch(missing.flatMap((p) => p.statements))
     let at = 0
     for (const part of missing) {
-      const value = part.build(batch.slice(at, (at += part.statements.length)))
+      const value = part.build(batch.slice(at, at + part.statements.length))
+      at += part.statements.length
       values.set(part.name, value)
       const body = JSON.stringify(value)
       const headers = { 'Content-Type': 'application/json', 'Cache-Control': `max-age=${part.ttl}` }
