@@ -26,7 +26,12 @@ const recommendations = async (params: Record<string, string>) => {
 }
 
 beforeAll(async () => {
-  ;[worker, browser] = await Promise.all([startWorker({ prefix: 'vista-recent-' }), launch()])
+  // These tests read back other shoppers' events at once; test/worker/recommend/cache.test.ts covers the
+  // edge cache, which serves shared lists up to SHARED_TTL old.
+  ;[worker, browser] = await Promise.all([
+    startWorker({ prefix: 'vista-recent-', vars: { SHARED_CACHE: 'off' } }),
+    launch(),
+  ])
 })
 afterAll(async () => {
   await browser?.close()

@@ -15,7 +15,9 @@ let browser: Browser
 
 beforeAll(async () => {
   await mkdir(OUT, { recursive: true })
-  ;[worker, browser] = await Promise.all([startWorker(), launch()])
+  // These tests read back other shoppers' events at once; test/worker/recommend/cache.test.ts covers the
+  // edge cache, which serves shared lists up to SHARED_TTL old.
+  ;[worker, browser] = await Promise.all([startWorker({ vars: { SHARED_CACHE: 'off' } }), launch()])
 })
 afterAll(async () => {
   await browser?.close()
