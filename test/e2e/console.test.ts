@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launch, readDeviceStore, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
+import { STRATEGIES } from '../../contract'
 
 const OUT = 'test-results/e2e'
 const ADMIN_KEY = 'sk_demo_vista_local_only'
@@ -296,15 +297,7 @@ describe('the marketer console in Chromium', () => {
     // Two variant rows to start with, their strategies the API's.
     const variants = admin.locator('#experiment-variants .variant-row')
     expect(await variants.count()).toBe(2)
-    expect(await variants.first().locator('select option').allTextContents()).toEqual([
-      'for-you',
-      'also-viewed',
-      'also-bought',
-      'cart',
-      'trending',
-      'recently-viewed',
-      'category',
-    ])
+    expect(await variants.first().locator('select option').allTextContents()).toEqual([...STRATEGIES])
 
     // A holdout over 50% is refused with its field; then a valid draft is saved.
     const form = admin.locator('#experiment-form')

@@ -4,7 +4,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { INDEX_SQL } from '../../worker/events/fold'
-import { HISTORY_SQL } from '../../worker/recommend/store'
+import { HISTORY_SQL, SHARED_SQL } from '../../worker/recommend/store'
 import { EXPERIMENT_FOLD_SQL } from '../../worker/experiments/store'
 
 /** SQLite's plan for `sql`, one line per step. */
@@ -93,6 +93,29 @@ describe('query plans of what a recommendation reads of the customer', () => {
           expect(step).not.toMatch(/\(site_id=\?\)$/)
         }
       }
+    })
+  }
+})
+
+describe('query plans of the shared parts of an answer', () => {
+  // Each part is a bounded index range (the top of a trend, newest or pair index) or a key, whatever
+  // the catalog's size: no table walked, no site's rows sorted.
+  const statements = {
+    trending: SHARED_SQL.trending,
+    categoryTrending: SHARED_SQL.categoryTrending,
+    newest: SHARED_SQL.newest,
+    item: SHARED_SQL.item,
+    seenNeighbours: SHARED_SQL.neighbours('seen'),
+    boughtNeighbours: SHARED_SQL.neighbours('bought'),
+  }
+  for (const [name, sql] of Object.entries(statements)) {
+    it(`${name} reads item_stats, items and item_pairs by index, with no sort`, async () => {
+      const steps = await plan(sql)
+      const reads = steps.filter((d) => /^(SCAN|SEARCH) (s|i|p|item_stats|items|item_pairs)\b/.test(d))
+      expect(reads.length, steps.join(' | ')).toBeGreaterThan(0)
+      for (const step of reads)
+        expect(step).toMatch(/^SEARCH \S+ USING (COVERING )?(INDEX|PRIMARY KEY) (?!.*AUTOMATIC)/)
+      expect(steps.join(' | ')).not.toMatch(/TEMP B-TREE/)
     })
   }
 })

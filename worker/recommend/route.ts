@@ -60,35 +60,25 @@ export default new Hono<AppEnv>().get('/', siteAuth('invalid query', recommendat
   const { site } = c.var
   const { req, arm } = withExperiment(site.experiments, c.var.input)
   const now = Date.now()
-  const data = await loadModelData(
-    await sharedSource(
-      c.env,
-      site,
-      c.var.db,
-      (work) =>
-        void afterResponse(
-          c,
-          work.catch(() => {}),
-        ),
-    ),
-    { ...req, now },
-  )
+  // A/B holdout: an empty answer, so the slot stays hidden; nothing to load for it.
+  const holdout = arm?.variant === null
+  const source = await sharedSource(c.env, site, c.var.db, (work) => void afterResponse(c, work))
+  const data = holdout ? null : await loadModelData(source, { ...req, now })
   const rules: Rules = { ...site.settings?.recommendations?.rules, ...req.rules }
-  // A/B holdout: an empty answer, so the slot stays hidden.
-  const items = arm?.variant === null ? [] : recommend(data, req.strategy, rules, data.dismissed, req.limit)
+  const items = data ? recommend(data, req.strategy, rules, data.dismissed, req.limit) : []
   const answer: RecommendationAnswer = {
     id: randomId('rec'),
     strategy: req.strategy,
     label: RECOMMENDERS[req.strategy].label,
     items: items.map(({ item, score, reasons }) => {
-      const { inStock: _, ...meta } = data.catalog.get(item)!
+      const { inStock: _, ...meta } = data!.catalog.get(item)!
       return { ...meta, score: Math.round(score * 1e4) / 1e4, reasons }
     }),
   }
+  // How many D1 round trips the answer waited for (0 when the edge cache held every shared part).
+  c.header('Server-Timing', `d1;desc=${data?.d1 ?? 0}`)
   // Not logged while the site moves to another shard: its rows must not change under the copy (a
   // click on this answer then counts for no recommendation in reports).
-  // How many D1 round trips the answer waited for (0 when the edge cache held every shared part).
-  c.header('Server-Timing', `d1;desc=${data.d1}`)
   if (isMoving(site)) return c.json(answer)
   const entry = {
     id: answer.id,

@@ -174,7 +174,9 @@ export async function readShared(source: SharedSource, request: SharedRequest): 
       values.set(part.name, value)
       const body = JSON.stringify(value)
       const headers = { 'Content-Type': 'application/json', 'Cache-Control': `max-age=${part.ttl}` }
-      if (source.cache) source.defer(source.cache.put(keyOf(source, part.name), new Response(body, { headers })))
+      // A failed put costs only a later read from D1.
+      if (source.cache)
+        source.defer(source.cache.put(keyOf(source, part.name), new Response(body, { headers })).catch(() => {}))
     }
   }
   const named = <T>(prefix: string, ids: Iterable<string> = []) =>
