@@ -2,7 +2,7 @@
 // and textContent, links only same-origin or https. Offer Shown / Accepted / Dismissed feed learning.
 import { el } from './dom'
 import type { DecisionAnswer } from '../contract'
-import { safeUrl } from './url'
+import { safeUrl } from '../contract/url'
 
 /** Fills a banner slot with the decided action; returns the elements whose use is tracked. */
 export function renderBanner(

@@ -3,7 +3,7 @@
 import { el } from './dom'
 import type { RecommendationAnswer, Strategy } from '../contract'
 import { change, read } from './store'
-import { safeUrl } from './url'
+import { safeUrl } from '../contract/url'
 
 /** What `vista.recommend()` takes; `rules` follow the Worker's business rules (filter, boost, pin...). */
 export interface RecommendOptions {

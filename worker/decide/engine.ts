@@ -3,7 +3,7 @@
 // of each choice for off-policy evaluation (IPS) and the reasons behind it. Pure: storage,
 // routes and clocks are the caller's; randomness comes from the injected `rng`.
 import { z } from 'zod'
-import { SAFE_URL } from '../../sdk/url'
+import { SAFE_URL } from '../../contract/url'
 import { conditionSchema } from './condition-schema'
 import { describe, explain, explainToShopper, evaluate } from './explain'
 import { id, type DecisionContext } from '../../contract'
