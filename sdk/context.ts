@@ -1,14 +1,8 @@
 // Page context attached to every event: where, from where, on what.
-import type { DeviceClass, EventContext } from '../contract'
+import type { EventContext } from '../contract'
+import { deviceClass } from '../contract/device'
 
 const UTM = ['source', 'medium', 'campaign', 'term', 'content'] as const
-
-/** Phone, tablet or desktop, from the user agent first and the viewport width second. */
-export function deviceClass(userAgent: string, width: number): DeviceClass {
-  if (/iPad|Tablet|Android(?!.*Mobi)/i.test(userAgent)) return 'tablet'
-  if (/Mobi|iPhone/i.test(userAgent) || width < 600) return 'mobile'
-  return 'desktop'
-}
 
 // The page's own state, shared by every Vista on it: the route it left last (set by autotrack.ts).
 let left: string | undefined

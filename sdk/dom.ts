@@ -1,9 +1,12 @@
-// DOM helpers for what the SDK renders: server strings only ever become text, never HTML.
+// Builds contract/markup.ts's trees with DOM APIs: server strings only ever become text or
+// attribute values, never HTML.
+import type { Markup } from '../contract/markup'
 
-/** An element with a class and, optionally, text content. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string) {
+/** The element a markup tree describes. */
+export function build([tag, attributes, content]: Markup): HTMLElement {
   const node = document.createElement(tag)
-  node.className = className
-  if (text !== undefined) node.textContent = text
+  for (const name in attributes) node.setAttribute(name, attributes[name]!)
+  if (typeof content === 'string') node.textContent = content
+  else if (content) node.append(...content.map(build))
   return node
 }

@@ -1,9 +1,9 @@
 // Recommendations on the page: fetched for a slot, shown from the device cache at once, then refreshed.
-// Rendering uses DOM APIs and textContent only: no server string ever becomes HTML.
-import { el } from './dom'
+// The markup is contract/markup.ts's, built with DOM APIs: no server string ever becomes HTML.
+import { build } from './dom'
 import type { RecommendationAnswer, Strategy } from '../contract'
 import { change, read } from './store'
-import { safeUrl } from '../contract/url'
+import { recommendationMarkup } from '../contract/markup'
 
 /** What `vista.recommend()` takes; `rules` follow the Worker's business rules (filter, boost, pin...). */
 export interface RecommendOptions {
@@ -53,35 +53,7 @@ export const cachedRecommendations = (options: RecommendOptions) =>
 
 /** Replaces the slot's content with the answer's items: title, price, image, first reason. */
 export function render(slot: HTMLElement, answer: RecommendationAnswer, fromCache: boolean): void {
-  const link = slot.dataset.link ?? '/p/{id}'
-  const currency = slot.dataset.currency
-  const list = el('ul', 'vista-items')
-  answer.items.forEach((item, position) => {
-    const a = el('a', 'vista-item')
-    a.href = safeUrl(link.replace('{id}', encodeURIComponent(item.id)))
-    a.dataset.vistaRec = answer.id
-    a.dataset.vistaPosition = String(position)
-    a.dataset.vistaProduct = item.id
-    if (item.image && safeUrl(item.image)) {
-      const img = el('img', 'vista-image')
-      img.src = safeUrl(item.image)
-      img.alt = ''
-      img.loading = 'lazy'
-      a.append(img)
-    }
-    const price = currency
-      ? new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(item.price)
-      : item.price.toFixed(2)
-    a.append(el('span', 'vista-name', item.title), el('span', 'vista-price', price))
-    const why = el('small', 'vista-reason', item.reasons[0] ?? '')
-    why.title = item.reasons.join(' · ')
-    a.append(why)
-    const li = el('li', 'vista-entry')
-    li.append(a)
-    list.append(li)
-  })
-  const title = el('h2', 'vista-title', slot.dataset.title ?? answer.label)
-  slot.replaceChildren(title, list)
+  slot.replaceChildren(...recommendationMarkup(answer, slot.dataset).map(build))
   // An empty answer (an A/B test's holdout, or nothing to show) leaves the slot hidden.
   slot.hidden = !answer.items.length
   slot.dataset.vistaFilled = fromCache ? 'cache' : answer.id

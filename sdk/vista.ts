@@ -41,6 +41,8 @@ export interface VistaOptions {
   flushAt?: number | string
   /** Otherwise, ms to wait before sending (default 2000). */
   flushInterval?: number | string
+  /** Set (`data-edge`) when the Worker's edge pass served the page: the anonymous id then goes in a cookie. */
+  edge?: string
 }
 
 /** The site backend's HMAC-SHA256 of each id, hex: `user` over "user:<userId>", `email` over "email:<sha256 of the address>". */
@@ -124,13 +126,21 @@ export function createVista(options: VistaOptions): Vista {
     known = undefined
   }
 
+  // The edge pass personalises the next page's HTML by this first-party cookie: set only at consent
+  // level full, removed below it and on erasure.
+  const cookie = (id = '') =>
+    options.edge != null && (document.cookie = `vista_aid=${id};path=/;samesite=lax;max-age=${id ? 4e7 : 0}`)
+
   /** Stores activity at `now` (a new session after SESSION_TIMEOUT) with `edit`'s changes; resolves to the ids. */
   const stamp = (now: number, edit?: (ids: Ids) => Partial<Ids>) =>
     change<Ids>('ids', (old) => {
       const ids = old ?? { anonymousId: newId(), userId: null, sessionId: newId(), lastActivity: now }
       const sessionId = now - ids.lastActivity > SESSION_TIMEOUT ? newId() : ids.sessionId
       return { ...ids, sessionId, lastActivity: now, ...edit?.(ids) }
-    }).then((ids) => (known = ids))
+    }).then((ids) => {
+      cookie(level === 'full' ? ids.anonymousId : '')
+      return (known = ids)
+    })
 
   const signal = privacySignal(options.privacySignals === 'ignore')
   let choice: ConsentChoice | null = null
@@ -141,7 +151,10 @@ export function createVista(options: VistaOptions): Vista {
   async function applyConsent(c: ConsentChoice | null): Promise<void> {
     choice = c
     level = levelFor(mode, signal, c)
-    if (level !== 'full') dropPending()
+    if (level !== 'full') {
+      dropPending()
+      cookie()
+    }
     await persist(level === 'full', 'consent')
   }
 
@@ -282,6 +295,7 @@ export function createVista(options: VistaOptions): Vista {
         if (ids && !res?.ok) return false
         await serially(async () => {
           dropPending()
+          cookie()
           await removeAll()
         })
         return true

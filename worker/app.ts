@@ -18,8 +18,12 @@ import privacy from './customer/privacy-route'
 import profile from './customer/profile-route'
 import recommendations from './recommend/route'
 import ops from './shards/route'
+import { edgePass } from './edge/route'
 
 const app = new Hono<AppEnv>()
+
+// First: an edge host's pages are the shop's, fetched from its origin with their slots filled.
+app.use('*', edgePass)
 
 app.get('/v1/health', (c) => c.json({ ok: true }))
 app.get('/v1/openapi.json', (c) => c.json(openapi()))

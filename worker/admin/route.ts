@@ -36,6 +36,7 @@ import { linkVerified, namedIds } from '../identity/route'
 import { seal } from '../identity/verification'
 import { isMoving, refuseWhileMoving, shardOf } from '../shards/directory'
 import experiments from '../experiments/route'
+import { claimedHosts, replaceHosts, siteHosts } from '../edge/store'
 
 /** After a catalog write: a new catalog version, and the cached site entry that names the old one dropped. */
 async function catalogChanged(env: Bindings, siteId: string): Promise<void> {
@@ -183,10 +184,19 @@ export default new Hono<AppEnv>()
     // Each section given replaces that section; the others stay.
     const settings = { ...site.settings, ...patch.settings }
     const origins = patch.origins ?? site.origins
-    await updateSiteConfig(c.env.DB, site.id, origins, settings)
+    const update = updateSiteConfig(c.env.DB, site.id, origins, settings)
+    // A new `edge` section (null turns it off) moves the site's hosts with its settings, in one batch.
+    const edge = patch.settings && 'edge' in patch.settings ? (patch.settings.edge?.hosts ?? []) : null
+    const before = edge ? (await siteHosts(c.env.DB, site.id)).results.map((r) => r.host) : []
+    if (edge) {
+      const taken = (await claimedHosts(c.env.DB, site.id, edge)).results.map((r) => r.host)
+      if (taken.length) throw new HTTPException(409, { message: `another site serves ${taken.join(', ')}` })
+      await c.env.DB.batch([update, ...replaceHosts(c.env.DB, site.id, edge)])
+    } else await update.run()
     await Promise.all([
       c.env.CACHE.delete(CACHE_KEYS.site(site.id)),
       c.env.CACHE.delete(CACHE_KEYS.population(site.id)),
+      ...[...new Set([...before, ...(edge ?? [])])].map((host) => c.env.CACHE.delete(CACHE_KEYS.edgeHost(host))),
     ])
     return c.json({ origins, settings, identitySecret: Boolean(site.identitySecret) })
   })

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { CONSENT_MODES } from '../../contract'
 import { contactPolicySchema } from '../decide/engine'
 import { rulesSchema } from '../recommend/rules'
+import { edgeSettingsSchema } from '../edge/config'
 
 const days = z.number().int().min(1).max(3650)
 
@@ -25,6 +26,8 @@ export const siteSettingsSchema = z
     identity: z.object({ unverifiedLinking: z.boolean() }).partial().strict(),
     /** Shopper rows older than this many days are deleted by the daily cron (default 395, see worker/retention/sweep.ts). */
     retentionDays: days,
+    /** The edge pass (worker/edge/): shop hosts whose pages the Worker fetches from their origin and personalises; null turns it off. */
+    edge: edgeSettingsSchema.nullable(),
   })
   .partial()
   .strict()

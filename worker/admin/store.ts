@@ -110,7 +110,6 @@ export const updateSiteConfig = (db: D1Database, siteId: string, origins: string
   db
     .prepare('UPDATE sites SET origins = ?, settings = ? WHERE id = ?')
     .bind(JSON.stringify(origins), JSON.stringify(settings), siteId)
-    .run()
 
 /** Stores the digest of a new public or admin key. */
 export const setKeyHash = (db: D1Database, siteId: string, which: 'public' | 'admin', hash: string) =>

@@ -9,4 +9,6 @@ export const CACHE_KEYS = {
   population: (siteId: string) => `population:${siteId}`,
   /** The site's fitted value model (customer/view.ts). */
   valueModel: (siteId: string) => `value:${siteId}`,
+  /** The site whose pages a shop host serves through the edge pass, or '' for none (edge/route.ts). */
+  edgeHost: (host: string) => `edge:${host}`,
 } as const

@@ -1,20 +1,13 @@
-// GET /v1/recommendations, HTTP only: the query, the site, the answer and its log; load.ts reads, rank.ts ranks.
+// GET /v1/recommendations, HTTP only: the query and the answer's form; answer.ts answers, load.ts reads, rank.ts ranks.
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { logRecommendation } from './store'
-import { recentParam, STRATEGIES, siteKey, type RecommendationAnswer } from '../../contract'
+import { recentParam, STRATEGIES, siteKey } from '../../contract'
 import type { AppEnv } from '../env'
-import { randomId } from '../ids'
-import { RECOMMENDERS } from './strategies'
-import { loadModelData } from './load'
-import { sharedSource } from './shared'
-import { recommend } from './rank'
-import { rulesSchema, type Rules } from './rules'
+import { rulesSchema } from './rules'
 import { siteAuth } from '../http/site-auth'
 import { afterResponse } from '../http/body'
-import { isMoving } from '../shards/directory'
-import { withExperiment } from '../experiments/assign'
-import { logExposure } from '../experiments/store'
+import { answerRecommendations } from './answer'
+import { recommendationSlotHtml, requestLocale } from '../render/html'
 
 const list = z
   .string()
@@ -50,44 +43,29 @@ export const recommendationQuery = siteKey.extend({
     })
     .pipe(rulesSchema)
     .optional(),
+  /** `html`: the slot's HTML (worker/render/html.ts) for a shop that renders on its server, not JSON. */
+  format: z.enum(['json', 'html']).default('json'),
+  /** With `format=html`, as the slot's data attributes: the heading, the product link with `{id}`, the currency. */
+  title: z.string().max(200).optional(),
+  link: z.string().max(500).optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code')
+    .optional(),
+  /** The locale prices are formatted in; the first of Accept-Language when absent. */
+  locale: z.string().max(35).optional(),
 })
 
 /** A request for recommendations, after validation. */
 export type RecommendationRequest = z.infer<typeof recommendationQuery>
 
-/** GET /v1/recommendations: a strategy's items for a shopper, with reasons and a recommendation id. */
+/** GET /v1/recommendations: a strategy's items for a shopper, with reasons and a recommendation id; `format=html` gives the slot's HTML. */
 export default new Hono<AppEnv>().get('/', siteAuth('invalid query', recommendationQuery), async (c) => {
-  const { site } = c.var
-  const { req, arm } = withExperiment(site.experiments, c.var.input)
-  const now = Date.now()
-  // A/B holdout: an empty answer, so the slot stays hidden; nothing to load for it.
-  const holdout = arm?.variant === null
-  const source = await sharedSource(c.env, site, c.var.db, (work) => void afterResponse(c, work))
-  const data = holdout ? null : await loadModelData(source, { ...req, now })
-  const rules: Rules = { ...site.settings?.recommendations?.rules, ...req.rules }
-  const items = data ? recommend(data, req.strategy, rules, data.dismissed, req.limit) : []
-  const answer: RecommendationAnswer = {
-    id: randomId('rec'),
-    strategy: req.strategy,
-    label: RECOMMENDERS[req.strategy].label,
-    items: items.map(({ item, score, reasons }) => {
-      const { inStock: _, ...meta } = data!.catalog.get(item)!
-      return { ...meta, score: Math.round(score * 1e4) / 1e4, reasons }
-    }),
-  }
+  const { site, db, input } = c.var
+  const { answer, d1 } = await answerRecommendations({ env: c.env, site, db, defer: (w) => afterResponse(c, w) }, input)
   // How many D1 round trips the answer waited for (0 when the edge cache held every shared part).
-  c.header('Server-Timing', `d1;desc=${data?.d1 ?? 0}`)
-  // Not logged while the site moves to another shard: its rows must not change under the copy (a
-  // click on this answer then counts for no recommendation in reports).
-  if (isMoving(site)) return c.json(answer)
-  const entry = {
-    id: answer.id,
-    visitor: req.anonymousId ?? null,
-    strategy: req.strategy,
-    items: answer.items.map((i) => i.id),
-    at: now,
-  }
-  const log = arm?.counted ? logExposure(c.var.db, site.id, entry, arm) : logRecommendation(c.var.db, site.id, entry)
-  await afterResponse(c, log)
-  return c.json(answer)
+  c.header('Server-Timing', `d1;desc=${d1}`)
+  if (input.format === 'json') return c.json(answer)
+  const locale = input.locale ?? requestLocale(c.req.header('Accept-Language'))
+  return c.html(recommendationSlotHtml(answer, input, locale))
 })
