@@ -1,8 +1,8 @@
 // Debian's Chromium driven by playwright-core: no browser download, no network beyond loopback.
 import { chromium, type Browser, type Page } from 'playwright-core'
 
-/** Launches headless Chromium with the flags that keep it off the (closed) network. */
-export const launch = (): Promise<Browser> =>
+/** Launches headless Chromium with the flags that keep it off the (closed) network, and any `extra` flags. */
+export const launch = (extra: string[] = []): Promise<Browser> =>
   chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
@@ -14,6 +14,7 @@ export const launch = (): Promise<Browser> =>
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extra,
     ],
   })
 
