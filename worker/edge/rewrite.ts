@@ -2,8 +2,8 @@
 // would answer it (answer.ts, the same markup from contract/markup.ts) and filled in the stream;
 // the script tag gets `data-edge`, so it tracks those slots instead of asking again. A slot the
 // edge cannot answer as the tag would (a personal one without the shopper's cookie, the cart's,
-// an item's without one on the page) is left for the tag.
-import type { Strategy } from '../../contract'
+// an item's without one on the page, one marked `data-vista-tag-only`) is left for the tag.
+import { UTM_KEYS, type Strategy } from '../../contract'
 import { deviceClass } from '../../contract/device'
 import { bannerMarkup, recommendationMarkup } from '../../contract/markup'
 import { answerDecision } from '../decide/answer'
@@ -89,6 +89,12 @@ export function fillSlots(page: Response, request: PageRequest): Response {
         device: deviceClass(request.userAgent, Infinity),
         time: localTime(request.timeZone, now),
         referrer: request.referrer?.slice(0, 2048),
+        utm: Object.fromEntries(
+          UTM_KEYS.flatMap((key) => {
+            const value = request.url.searchParams.get(`utm_${key}`)
+            return value ? [[key, value.slice(0, 200)]] : []
+          }),
+        ),
       },
     })
     mark(slot, filledBanner(decision))
@@ -111,6 +117,8 @@ export function fillSlots(page: Response, request: PageRequest): Response {
     })
     .on('[data-vista-slot]', {
       async element(slot) {
+        // The site's way to keep a slot for the tag, e.g. a banner whose actions test the cart.
+        if (slot.hasAttribute('data-vista-tag-only')) return
         try {
           await (slot.getAttribute('data-vista-slot') === 'banner' ? banner(slot) : recommendations(slot))
         } catch (error) {

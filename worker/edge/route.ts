@@ -38,6 +38,9 @@ export const edgePass: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!site || !edge) return next()
   const upstream = new Request(new URL(url.pathname + url.search, edge.origin), c.req.raw)
   upstream.headers.set(LOOP_HEADER, '1')
+  // The origin is named by its own URL; the host the shopper asked for goes along as X-Forwarded-Host.
+  upstream.headers.delete('Host')
+  upstream.headers.set('X-Forwarded-Host', url.host)
   const page = await fetch(upstream, { redirect: 'manual' }).catch(() => null)
   if (!page) return c.json({ error: `the shop could not be reached at ${edge.origin}` } satisfies ApiError, 502)
   const html = page.headers.get('Content-Type')?.startsWith('text/html')

@@ -25,6 +25,7 @@ const PAGE = `<!doctype html><html><head><script src="/v1/vista.js" data-site="e
 <section id="also" data-vista-slot data-strategy="also-viewed" data-limit="2"><p>loading</p></section>
 <section id="mine" data-vista-slot data-strategy="for-you"></section>
 <section id="cart" data-vista-slot data-strategy="cart"></section>
+<section id="kept" data-vista-slot data-strategy="trending" data-vista-tag-only></section>
 <div id="offer" data-vista-slot="banner" data-placement="top"></div>
 </body></html>`
 
@@ -64,6 +65,9 @@ describe('the edge pass', () => {
     // Personal ones (no cookie), the cart's (on the device) and the banner (about the shopper) are the tag's.
     expect(slot(html, 'mine')![0]).toBe('<section id="mine" data-vista-slot data-strategy="for-you"></section>')
     expect(slot(html, 'cart')![0]).toBe('<section id="cart" data-vista-slot data-strategy="cart"></section>')
+    expect(slot(html, 'kept')![0]).toBe(
+      '<section id="kept" data-vista-slot data-strategy="trending" data-vista-tag-only></section>',
+    )
     expect(slot(html, 'offer')![0]).toBe('<div id="offer" data-vista-slot="banner" data-placement="top"></div>')
     expect(html).toContain('<script src="/v1/vista.js" data-site="edge-pass" data-key="k" async data-edge=""></script>')
   })
