@@ -283,7 +283,8 @@ function goals(m: Measured, floor: Measured) {
     p50: p50 <= GOAL.p50,
     p99: p99 <= GOAL.p99,
     d1: m.d1s.length > 0 && within === m.d1s.length,
-    d1Text: `≤${allowed} in ${((100 * within) / Math.max(1, m.d1s.length)).toFixed(0)}%`,
+    // Rounded down, so an answer over the goal never shows as 100%.
+    d1Text: `≤${allowed} in ${(Math.floor((1000 * within) / Math.max(1, m.d1s.length)) / 10).toFixed(1)}%`,
   }
 }
 
