@@ -321,7 +321,7 @@ async function main() {
     const achieved = (pacedRun.requests * SESSION_EVENTS) / pacedRun.seconds
     console.log(
       `lag at ${rate} events/s for ${seconds} s (${pacedRun.requests} sessions, ${achieved.toFixed(0)} events/s ` +
-        `achieved, the schedule slipped at most ${ms(pacedRun.behindMs)} ms; edge p50 ` +
+        `achieved, the schedule slipped at most ${ms(pacedRun.behindMs)} ms; edge p50 from the schedule ` +
         `${ms(percentile(pacedRun.latencies, 50))} ms, p99 ${ms(percentile(pacedRun.latencies, 99))} ms): ` +
         `sent → folded p50 ${ms(percentile(lags, 50))} ms, p99 ${ms(percentile(lags, 99))} ms, max ${ms(lags.at(-1) ?? NaN)} ms`,
     )

@@ -1,4 +1,4 @@
-// What the load benchmarks share: a bounded closed-loop load generator, percentiles, a plain
+// What the load benchmarks share: a bounded closed-loop load generator, an open-loop pacer, percentiles, a plain
 // table, flags, a seeded random source, the machine they ran on, a synthetic catalog and local state.
 import { cpus } from 'node:os'
 import type { Bindings } from '../../worker/env'
@@ -44,43 +44,70 @@ export async function load(
   return result
 }
 
-/** A paced run: as `LoadResult`, plus how late the latest request started against its schedule. */
+/**
+ * A paced run: as `LoadResult`, where `latencies` run from each request's scheduled start (so time
+ * spent waiting to be sent counts, as it would for a shopper whose page asked then), plus the same
+ * requests timed from their actual send (`sentLatencies`, the server's view), how late the latest
+ * request was sent against its schedule (`behindMs`), and how many scheduled requests were never
+ * sent because `maxSeconds` passed first (`unsent`).
+ */
 export interface PacedResult extends LoadResult {
+  sentLatencies: number[]
   behindMs: number
+  unsent: number
 }
 
 /**
- * Starts request `i` at `i / perSecond` seconds (an open loop, as traffic arrives whether or not
- * the server keeps up), with at most `maxInFlight` waiting for an answer: when all are busy the
- * next start waits, and `behindMs` tells how far the schedule slipped. No request starts after
- * `maxSeconds`; `requests` in the result counts those that did.
+ * Sends request `i` at `i / perSecond` seconds after the start (an open loop, as traffic arrives
+ * whether or not the server keeps up), with at most `maxInFlight` waiting for an answer: when all
+ * are busy the next send waits, and `behindMs` tells how far the schedule slipped. Each latency is
+ * measured from the request's scheduled start, not its send: a closed or slipping loop would
+ * otherwise leave out the queueing an overloaded server causes (coordinated omission). No request
+ * is sent after `maxSeconds`; `requests` in the result counts those that were, `unsent` the rest.
  */
 export async function pace(
   requests: number,
   perSecond: number,
   maxInFlight: number,
   send: (i: number) => Promise<void>,
-  maxSeconds = Infinity,
+  maxSeconds = Number.POSITIVE_INFINITY,
 ): Promise<PacedResult> {
   const latencies: number[] = []
-  const result: PacedResult = { requests: 0, failures: 0, latencies, seconds: 0, behindMs: 0 }
+  const sentLatencies: number[] = []
+  const result: PacedResult = {
+    requests: 0,
+    failures: 0,
+    latencies,
+    sentLatencies,
+    seconds: 0,
+    behindMs: 0,
+    unsent: 0,
+  }
   const inFlight = new Set<Promise<void>>()
   const start = performance.now()
   for (let i = 0; i < requests; i++) {
     const due = start + (i * 1000) / perSecond
-    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
+    // Behind schedule, the next request goes at once: a timer of 0 ms still waits 1 ms, which
+    // would cap the rate near 1,000/s.
+    const wait = due - performance.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
-    if (performance.now() - start > maxSeconds * 1000) break
+    if (performance.now() - start > maxSeconds * 1000) {
+      result.unsent = requests - i
+      break
+    }
     result.requests++
-    result.behindMs = Math.max(result.behindMs, performance.now() - due)
     const sent = performance.now()
+    result.behindMs = Math.max(result.behindMs, sent - due)
     const request: Promise<void> = send(i)
       .catch((error: unknown) => {
         result.failures++
         result.firstFailure ??= error instanceof Error ? error.message : String(error)
       })
       .then(() => {
-        latencies.push(performance.now() - sent)
+        const end = performance.now()
+        latencies.push(end - due)
+        sentLatencies.push(end - sent)
         inFlight.delete(request)
       })
     inFlight.add(request)
@@ -88,6 +115,7 @@ export async function pace(
   await Promise.all(inFlight)
   result.seconds = (performance.now() - start) / 1000
   latencies.sort((a, b) => a - b)
+  sentLatencies.sort((a, b) => a - b)
   return result
 }
 
