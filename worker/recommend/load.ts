@@ -80,7 +80,9 @@ export async function loadModelData(source: SharedSource, input: LoadInput): Pro
   }
   const pairsOf = (kind: 'seen' | 'bought', ids: string[]) => (needs.pairs.includes(kind) ? ids : [])
   const fixed = needs.sources === 'cart' ? cart : needs.sources === 'item' && item ? [item] : []
-  // The page's item and the device's items are read for their catalog rows (a 'seen' part holds one).
+  // The page's item is read for its catalog row (a 'seen' part holds one), and so are the device's items
+  // where an answer may show or name them; elsewhere they only hide what was bought, disliked or dismissed.
+  const ownItems = needs.personal || needs.history
   const [shopper] = await Promise.all([
     needs.history && anonymousId
       ? readShopper(source.db, source.siteId, anonymousId).finally(() => d1++)
@@ -88,13 +90,13 @@ export async function loadModelData(source: SharedSource, input: LoadInput): Pro
     read({
       trending: true,
       categories: input.category ? [input.category] : [],
-      seen: [...(item ? [item] : []), ...recent.map((r) => r.id), ...pairsOf('seen', fixed)],
+      seen: [...(item ? [item] : []), ...(ownItems ? recent.map((r) => r.id) : []), ...pairsOf('seen', fixed)],
       bought: pairsOf('bought', fixed),
     }),
   ])
   const rowOf = (id: string) => parts.seen.get(id)?.row ?? parts.bought.get(id)?.row ?? null
-  // The device's items join the history only as real catalog items: a reason may name them.
-  const known = new Set([item ?? '', ...recent.map((r) => r.id)].filter((id) => rowOf(id)))
+  // The device's items join the history only as real catalog items where a reason may name them.
+  const known = new Set([item ?? '', ...recent.map((r) => r.id)].filter((id) => !ownItems || rowOf(id)))
   const history = mergeHistory(shopper.history, recent, known, HISTORY_LIMIT)
   const contextItem = item ? rowOf(item) : null
   const category = input.category ?? contextItem?.category

@@ -64,6 +64,12 @@ describe('the edge cache of shared parts', () => {
     expect(ids(hot.body)[0]).toBe('pot')
     // Trending is one part every strategy reads: cached already.
     expect((await recommend(shop, { strategy: 'trending' })).d1).toBe(0)
+    // The device's items only hide what it dismissed or bought here: no part of theirs is read for that.
+    expect(ids((await recommend(shop, { strategy: 'trending' })).body)).toContain('pot')
+    const hiding = await recommend(shop, { strategy: 'trending', recent: 'pot.d5,book.v9' })
+    expect(hiding.d1).toBe(0)
+    expect(ids(hiding.body)).not.toContain('pot')
+    expect(ids(hiding.body)).toContain('tea')
   })
 
   it('answers "for you" with one D1 round trip, the shopper history, and shows her last event at once', async () => {
