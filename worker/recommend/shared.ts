@@ -1,6 +1,6 @@
 // What every shopper of a site shares (trending, newest, each category's trending, each item's neighbour
-// lists and catalog rows), read through the edge cache: a part comes from D1 only when this location's
-// cache lacks it, and all the parts one step misses come in one D1 batch. Keys carry the site's catalog
+// lists and catalog rows), read through the edge cache: a part comes from the isolate's memory, else this
+// location's cache, else D1, and all the parts one step misses come in one D1 batch. Keys carry the site's catalog
 // version (bumped by every catalog write, worker/admin/route.ts), so a catalog change is seen at once.
 import type { Bindings, Site } from '../env'
 import type { CatalogItem, Neighbour } from './model'
@@ -145,6 +145,43 @@ function partsOf(source: SharedSource, request: SharedRequest): Part[] {
   return parts
 }
 
+/** Bytes of parts (as JSON) an isolate keeps in memory, least recently used out first: a fraction of its 128 MB. */
+export const MEMORY_BYTES = 16 * 1024 * 1024
+/** The header a cached part carries: when it expires (ms), so the memory copy expires with it. */
+const EXPIRES = 'X-Vista-Expires'
+
+/**
+ * Parts this isolate read lately, parsed, each until the time its cache entry expires: a hit costs no cache
+ * read and no parse, and no part lives longer than its TTL since D1 gave it. Plain data only: nothing here
+ * belongs to a request.
+ */
+const memory = new Map<string, { value: unknown; expires: number; bytes: number }>()
+let memoryBytes = 0
+
+function remember(key: string, value: unknown, expires: number, bytes: number): void {
+  forget(key)
+  memory.set(key, { value, expires, bytes })
+  memoryBytes += bytes
+  for (const [old] of memory) {
+    if (memoryBytes <= MEMORY_BYTES) break
+    forget(old)
+  }
+}
+function forget(key: string): void {
+  const entry = memory.get(key)
+  if (!entry) return
+  memory.delete(key)
+  memoryBytes -= entry.bytes
+}
+function recall(key: string, now: number): unknown {
+  const entry = memory.get(key)
+  if (!entry || entry.expires <= now) return forget(key)
+  // Most recently used last: eviction takes from the front.
+  memory.delete(key)
+  memory.set(key, entry)
+  return entry.value
+}
+
 /** A cache key: a URL, as the Cache API wants, private to Vista by its host. */
 const keyOf = (source: SharedSource, name: string) =>
   `https://shared.vista.invalid/${encodeURIComponent(source.siteId)}/${source.scope}/${name}`
@@ -154,14 +191,24 @@ const keyOf = (source: SharedSource, name: string) =>
  * for its TTL once the answer is out). `d1` counts the D1 round trips: 0 or 1.
  */
 export async function readShared(source: SharedSource, request: SharedRequest): Promise<SharedParts & { d1: number }> {
-  const parts = partsOf(source, request)
-  const cached = await Promise.all(
-    parts.map((p) => (source.cache ? source.cache.match(keyOf(source, p.name)) : Promise.resolve(undefined))),
-  )
+  const { cache } = source
+  const now = Date.now()
   const values = new Map<string, unknown>()
+  const parts = partsOf(source, request).filter((p) => {
+    const held = cache ? recall(keyOf(source, p.name), now) : undefined
+    if (held !== undefined) values.set(p.name, held)
+    return held === undefined
+  })
   await Promise.all(
-    cached.map(async (res, i) => {
-      if (res) values.set(parts[i]!.name, await res.json())
+    parts.map(async (part) => {
+      const key = keyOf(source, part.name)
+      const res = cache ? await cache.match(key) : undefined
+      if (!res) return
+      const text = await res.text()
+      const value = JSON.parse(text) as unknown
+      values.set(part.name, value)
+      const expires = Number(res.headers.get(EXPIRES))
+      if (expires > now) remember(key, value, expires, text.length)
     }),
   )
   const missing = parts.filter((p) => !values.has(p.name))
@@ -172,11 +219,18 @@ export async function readShared(source: SharedSource, request: SharedRequest): 
       const value = part.build(batch.slice(at, at + part.statements.length))
       at += part.statements.length
       values.set(part.name, value)
+      if (!cache) continue
+      const key = keyOf(source, part.name)
       const body = JSON.stringify(value)
-      const headers = { 'Content-Type': 'application/json', 'Cache-Control': `max-age=${part.ttl}` }
+      const expires = now + part.ttl * 1000
+      remember(key, value, expires, body.length)
+      const headers = {
+        'Content-Type': 'application/json',
+        'Cache-Control': `max-age=${part.ttl}`,
+        [EXPIRES]: String(expires),
+      }
       // A failed put costs only a later read from D1.
-      if (source.cache)
-        source.defer(source.cache.put(keyOf(source, part.name), new Response(body, { headers })).catch(() => {}))
+      source.defer(cache.put(key, new Response(body, { headers })).catch(() => {}))
     }
   }
   const named = <T>(prefix: string, ids: Iterable<string> = []) =>

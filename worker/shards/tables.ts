@@ -9,7 +9,10 @@ export interface SiteTable {
   key: readonly string[]
 }
 
-/** Every site-scoped table, in migration order; the directory (`sites`) is not one of them. */
+/** The control plane's tables keyed by site (env.DB only): they stay where they are when a site's data moves. */
+export const CONTROL_TABLES = ['sites', 'edge_hosts'] as const
+
+/** Every site-scoped table, in migration order; the control plane's (CONTROL_TABLES) are not among them. */
 export const SITE_TABLES: readonly SiteTable[] = [
   { name: 'events', key: ['id'] },
   { name: 'visitors', key: ['anonymous_id'] },

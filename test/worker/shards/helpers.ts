@@ -3,6 +3,7 @@
 // generated rows in every such table.
 import { env } from 'cloudflare:test'
 import { chunkRows } from '../../../worker/d1'
+import { CONTROL_TABLES } from '../../../worker/shards/tables'
 
 /** A column as PRAGMA table_info describes it. */
 interface Column {
@@ -18,7 +19,7 @@ interface SchemaTable {
   columns: Column[]
 }
 
-/** Every table of a migrated shard with a site_id column (but the directory), from SQLite's schema. */
+/** Every table of a migrated shard with a site_id column (but the control plane's), from SQLite's schema. */
 export async function schemaTables(db: D1Database): Promise<SchemaTable[]> {
   const { results } = await db
     .prepare(
@@ -29,7 +30,7 @@ export async function schemaTables(db: D1Database): Promise<SchemaTable[]> {
   for (const { name } of results) {
     // D1 refuses the pragma_table_info() function but runs the PRAGMA statement.
     const columns = (await db.prepare(`PRAGMA table_info(${name})`).all<Column>()).results
-    if (name === 'sites' || !columns.some((c) => c.name === 'site_id')) continue
+    if ((CONTROL_TABLES as readonly string[]).includes(name) || !columns.some((c) => c.name === 'site_id')) continue
     const key = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk)
     tables.push({ name, columns, key: key.map((c) => c.name).filter((c) => c !== 'site_id') })
   }
