@@ -94,12 +94,14 @@ async function main() {
         return makeEvent('Product Viewed', { product_id: product.id }, { anonymousId, sessionId: anonymousId })
       }),
     ).flat()
-    const res = await fetch(`${worker.url}/v1/events`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Origin: worker.url },
-      body: JSON.stringify({ site: 'demo', key: PUBLIC_KEY, sentAt: Date.now(), events }),
-    })
-    if (!res.ok) throw new Error(`events: ${res.status} ${await res.text()}`)
+    for (let i = 0; i < events.length; i += 100) {
+      const res = await fetch(`${worker.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: worker.url },
+        body: JSON.stringify({ site: 'demo', key: PUBLIC_KEY, sentAt: Date.now(), events: events.slice(i, i + 100) }),
+      })
+      if (!res.ok) throw new Error(`events: ${res.status} ${await res.text()}`)
+    }
     await worker.settled()
 
     const KINDS: Array<{ name: string; port: number; headers: Record<string, string>; api?: boolean }> = [
