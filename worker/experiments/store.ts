@@ -15,31 +15,6 @@ export const saveExperiments = (db: D1Database, siteId: string, before: string, 
     .then((r) => r.meta.changes > 0)
 
 /**
- * Logs a recommendation answered by an experiment's arm, and enters its shopper into the
- * experiment at this first exposure (a later one changes nothing: the arm is sticky).
- */
-export const logExposure = (
-  db: D1Database,
-  siteId: string,
-  rec: { id: string; visitor: string | null; strategy: string; items: string[]; at: number },
-  arm: Arm,
-) =>
-  db.batch([
-    db
-      .prepare(
-        `INSERT INTO recommendations (site_id, id, anonymous_id, strategy, items, created_at, experiment_id, variant)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(siteId, rec.id, rec.visitor, rec.strategy, JSON.stringify(rec.items), rec.at, arm.experimentId, arm.name),
-    db
-      .prepare(
-        `INSERT INTO experiment_shoppers (site_id, experiment_id, anonymous_id, variant, first_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT DO NOTHING`,
-      )
-      .bind(siteId, arm.experimentId, rec.visitor, arm.name, rec.at),
-  ])
-
-/**
  * Folds pending events into the rollup of the shoppers they come from, in the transaction that
  * stores them (before they are marked indexed). Only exposed shoppers, and only what happened
  * after their first exposure and before the experiment stopped: impressions (of answers with

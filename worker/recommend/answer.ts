@@ -3,7 +3,6 @@
 import type { RecommendationAnswer } from '../../contract'
 import type { Bindings, Site } from '../env'
 import { withExperiment } from '../experiments/assign'
-import { logExposure } from '../experiments/store'
 import { randomId } from '../ids'
 import { isMoving } from '../shards/directory'
 import { loadModelData } from './load'
@@ -11,7 +10,7 @@ import { recommend } from './rank'
 import type { RecommendationRequest } from './route'
 import type { Rules } from './rules'
 import { sharedSource } from './shared'
-import { logRecommendation } from './store'
+import { logAnswer } from './answer-log'
 import { RECOMMENDERS } from './strategies'
 
 /** What an answer is served with: the bindings, the site and its shard, and how to finish work after the response. */
@@ -56,6 +55,6 @@ export async function answerRecommendations(
     items: answer.items.map((i) => i.id),
     at: now,
   }
-  await defer(arm?.counted ? logExposure(db, site.id, entry, arm) : logRecommendation(db, site.id, entry))
+  await defer(logAnswer(db, site.id, entry, arm ?? undefined))
   return { answer, d1 }
 }

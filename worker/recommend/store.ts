@@ -1,6 +1,6 @@
 // What a recommendation reads: the customer's history over all their browsers, trending items,
 // neighbours, catalog rows; and the answer log that attribution reads.
-import { inChunks, marks } from '../d1'
+import { chunkRows, inChunks, marks } from '../d1'
 import type { HistoryItem } from './model'
 
 /** A database or a read-replica session of it (D1's Sessions API): what a read needs. */
@@ -71,18 +71,36 @@ export const catalogItems = (db: D1Database, siteId: string, items: string[]) =>
       .bind(siteId, ...ids),
   )
 
-/** Logs an answer so later clicks and orders that carry its id can be attributed. */
-export const logRecommendation = (
-  db: D1Database,
-  siteId: string,
-  rec: { id: string; visitor: string | null; strategy: string; items: string[]; at: number },
-) =>
-  db
-    .prepare(
-      'INSERT INTO recommendations (site_id, id, anonymous_id, strategy, items, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    )
-    .bind(siteId, rec.id, rec.visitor, rec.strategy, JSON.stringify(rec.items), rec.at)
-    .run()
+/** One answer's log row: site, id, shopper, strategy, items (JSON), time, and its A/B test's id and variant if counted. */
+export type AnswerRow = [string, string, string | null, string, string, number, string | null, string | null]
+
+/**
+ * Logs answers so later clicks and orders that carry their ids can be attributed, and the A/B
+ * tests' exposed shoppers (first exposure kept): many answers a statement, none of an erased browser.
+ */
+export const logAnswers = (db: D1Database, rows: AnswerRow[]) =>
+  chunkRows(rows, Number.POSITIVE_INFINITY).flatMap((chunk) => {
+    const json = JSON.stringify(chunk)
+    const kept = `FROM json_each(?) AS r WHERE (r.value ->> 2 IS NULL OR NOT EXISTS
+      (SELECT 1 FROM erased e WHERE e.site_id = r.value ->> 0 AND e.anonymous_id = r.value ->> 2))`
+    return [
+      db
+        .prepare(
+          `INSERT INTO recommendations (site_id, id, anonymous_id, strategy, items, created_at, experiment_id, variant)
+           SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5,
+             r.value ->> 6, r.value ->> 7 ${kept} ON CONFLICT DO NOTHING`,
+        )
+        .bind(json),
+      db
+        .prepare(
+          `INSERT INTO experiment_shoppers (site_id, experiment_id, anonymous_id, variant, first_at)
+           SELECT r.value ->> 0, r.value ->> 6, r.value ->> 2, r.value ->> 7, MIN(r.value ->> 5) ${kept}
+             AND r.value ->> 6 IS NOT NULL AND r.value ->> 2 IS NOT NULL
+           GROUP BY r.value ->> 6, r.value ->> 2 ON CONFLICT DO NOTHING`,
+        )
+        .bind(json),
+    ]
+  })
 
 // The shared parts of an answer, each read whole so the edge cache can keep it (shared.ts): the
 // catalog row comes along (NULL columns when an item is not in the catalog).

@@ -6,7 +6,7 @@ import wranglerToml from '../../../wrangler.toml?raw'
 import app from '../../../worker/app'
 import { readBatch } from '../../../worker/events/ingest'
 import { storeEvents } from '../../../worker/events/store'
-import { logRecommendation } from '../../../worker/recommend/store'
+import { logAnswers } from '../../../worker/recommend/store'
 import { loadSite } from '../../../worker/http/site-auth'
 import { SHARDS, shardOf } from '../../../worker/shards/directory'
 import { makeEvent } from '../../fixtures/events'
@@ -97,13 +97,7 @@ describe('the daily cron', () => {
     await env.DB.prepare("UPDATE sites SET moving_to = 'SHARD_1' WHERE id = ?").bind(moving.id).run()
     const now = Date.now()
     const old = (db: D1Database, site: TestSite) =>
-      logRecommendation(db, site.id, {
-        id: `old-${site.id}`,
-        visitor: null,
-        strategy: 'trending',
-        items: [],
-        at: now - 400 * DAY,
-      })
+      db.batch(logAnswers(db, [[site.id, `old-${site.id}`, null, 'trending', '[]', now - 400 * DAY, null, null]]))
     await Promise.all([old(env.SHARD_1, onShard), old(env.DB, onDb), old(env.DB, moving)])
     const batch = readBatch(
       { site: onShard.id, key: onShard.key, sentAt: now, events: [makeEvent('Page Viewed', {})] },
