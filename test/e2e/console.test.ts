@@ -335,6 +335,10 @@ describe('the marketer console in Chromium', () => {
       if (a.strategy === 'trending') expect(a.items.length).toBeLessThanOrEqual(2)
     }
     await worker.settled()
+    // The answer log reaches D1 in rounds of ANSWER_LOG_DELAY_MS (worker/recommend/answer-log.ts).
+    const exposed = () =>
+      worker.query<{ n: number }>("SELECT COUNT(*) AS n FROM experiment_shoppers WHERE experiment_id = 'e2e-home'")
+    await expect.poll(async () => (await exposed())[0]!.n, { timeout: 20_000 }).toBe(12)
 
     // The report: every arm with its shoppers, the verdict waits for the horizon.
     await row.locator('button.report').click()
