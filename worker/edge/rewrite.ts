@@ -3,14 +3,13 @@
 // the script tag gets `data-edge`, so it tracks those slots instead of asking again. A slot the
 // edge cannot answer as the tag would (a personal one without the shopper's cookie, the cart's,
 // an item's without one on the page, one marked `data-vista-tag-only`) is left for the tag.
-import { UTM_KEYS, type Strategy } from '../../contract'
+import { UTM_KEYS } from '../../contract'
 import { deviceClass } from '../../contract/device'
 import { bannerMarkup, recommendationMarkup } from '../../contract/markup'
 import { answerDecision } from '../decide/answer'
-import type { Serving } from '../recommend/answer'
-import { answerRecommendations } from '../recommend/answer'
+import { answerRecommendations, type Serving } from '../recommend/answer'
 import { recommendationQuery } from '../recommend/route'
-import { RECOMMENDERS } from '../recommend/strategies'
+import { aboutTheShopper, RECOMMENDERS } from '../recommend/strategies'
 import { filledBanner, filledRecommendations, toHtml } from '../render/html'
 
 /** What the pass knows about the request beyond the page. */
@@ -25,9 +24,6 @@ export interface PageRequest {
   /** The shopper's time zone as Cloudflare tells it: banners' time conditions read local time. */
   timeZone?: string
 }
-
-/** Whether a strategy reads the shopper's own data: at the edge, only for a shopper who allowed the cookie. */
-const personal = (strategy: Strategy) => RECOMMENDERS[strategy].needs.history || RECOMMENDERS[strategy].needs.personal
 
 /** The hour and weekday in the shopper's time zone, when known. */
 function localTime(timeZone: string | undefined, now: Date): { hour: number; weekday: number } | undefined {
@@ -68,7 +64,7 @@ export function fillSlots(page: Response, request: PageRequest): Response {
     const input = parsed.data
     const needs = RECOMMENDERS[input.strategy].needs
     if (needs.sources === 'cart' || (needs.sources === 'item' && !input.item)) return
-    if (!shopper && personal(input.strategy)) return
+    if (!shopper && aboutTheShopper(needs)) return
     const { answer } = await answerRecommendations(serving, input)
     const look = { link: attr('data-link'), currency: attr('data-currency'), title: attr('data-title') }
     mark(slot, filledRecommendations(answer))

@@ -6,7 +6,7 @@ import type { RecentItem, Strategy } from '../../contract'
 import { mergeHistory } from './history'
 import { trendScore, type CatalogItem, type HistoryItem, type ModelData, type Neighbour } from './model'
 import { readShared, type SharedParts, type SharedRequest, type SharedSource, type TrendEntry } from './shared'
-import { RECOMMENDERS } from './strategies'
+import { aboutTheShopper, RECOMMENDERS } from './strategies'
 import { categoryWeights } from './strategies/popular'
 
 /** Bounds that keep a request's work independent of catalog and traffic size. */
@@ -82,7 +82,7 @@ export async function loadModelData(source: SharedSource, input: LoadInput): Pro
   const fixed = needs.sources === 'cart' ? cart : needs.sources === 'item' && item ? [item] : []
   // The page's item is read for its catalog row (a 'seen' part holds one), and so are the device's items
   // where an answer may show or name them; elsewhere they only hide what was bought, disliked or dismissed.
-  const ownItems = needs.personal || needs.history
+  const ownItems = aboutTheShopper(needs)
   const [shopper] = await Promise.all([
     needs.history && anonymousId
       ? readShopper(source.db, source.siteId, anonymousId).finally(() => d1++)

@@ -175,7 +175,10 @@ function forget(key: string): void {
 }
 function recall(key: string, now: number): unknown {
   const entry = memory.get(key)
-  if (!entry || entry.expires <= now) return forget(key)
+  if (!entry || entry.expires <= now) {
+    forget(key)
+    return undefined
+  }
   // Most recently used last: eviction takes from the front.
   memory.delete(key)
   memory.set(key, entry)

@@ -24,6 +24,9 @@ export interface Needs {
   history: boolean
 }
 
+/** Whether an answer shows or names the shopper's own items (history or device): not one the edge gives without consent. */
+export const aboutTheShopper = (needs: Needs) => needs.personal || needs.history
+
 /** One strategy: its recommender, the label of its answers, what it needs loaded, and its special cases. */
 export interface StrategyEntry {
   recommend: Recommender
