@@ -9,11 +9,8 @@ import { hashKey } from '../worker/http/site-auth'
 import actions from '../demo/shop/actions.json'
 import products from '../demo/shop/products.json'
 import { CACHE_KEYS } from '../worker/http/cache-keys'
+import { DEMO_ADMIN_KEY, DEMO_KEY } from './demo-keys'
 
-/** The demo shop's public site key, as in demo/shop/index.html. */
-export const DEMO_KEY = 'pk_demo_vista_public'
-/** The demo's admin key: for local use only; a real site's key is random and shown once. */
-export const DEMO_ADMIN_KEY = 'sk_demo_vista_local_only'
 /** Any port on loopback, so tests can run the shop on a free port. */
 export const DEMO_ORIGINS = ['http://127.0.0.1:*', 'http://localhost:*']
 

@@ -7,13 +7,12 @@
 import { Agent, createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import products from '../../demo/shop/products.json'
-import { startWorker } from '../e2e/server'
+import { demoAdmin, postDemoEvents, startWorker } from '../e2e/server'
 import { makeEvent } from '../fixtures/events'
 import { shopPage } from '../fixtures/edge-shop'
 import { formatTable, machine, ms, parseFlags, percentile } from './load'
 
-const ADMIN_KEY = 'sk_demo_vista_local_only'
-const PUBLIC_KEY = 'pk_demo_vista_public'
+import { DEMO_KEY as PUBLIC_KEY } from '../../scripts/demo-keys'
 const SHOPPER = 'bench-shopper'
 const PAGES = products.slice(0, 20).map((p) => `/p/${p.id}`)
 
@@ -75,14 +74,7 @@ async function main() {
   try {
     const workerPort = Number(new URL(worker.url).port)
     const host = `shop.test:${workerPort}`
-    const admin = async (method: string, path: string, body: unknown) => {
-      const res = await fetch(`${worker.url}/v1/admin/demo${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-    }
+    const admin = demoAdmin(worker)
     await admin('PATCH', '/settings', {
       settings: { edge: { hosts: [host], origin: `http://127.0.0.1:${originPort}` } },
     })
@@ -94,14 +86,7 @@ async function main() {
         return makeEvent('Product Viewed', { product_id: product.id }, { anonymousId, sessionId: anonymousId })
       }),
     ).flat()
-    for (let i = 0; i < events.length; i += 100) {
-      const res = await fetch(`${worker.url}/v1/events`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Origin: worker.url },
-        body: JSON.stringify({ site: 'demo', key: PUBLIC_KEY, sentAt: Date.now(), events: events.slice(i, i + 100) }),
-      })
-      if (!res.ok) throw new Error(`events: ${res.status} ${await res.text()}`)
-    }
+    await postDemoEvents(worker, events)
     await worker.settled()
 
     const KINDS: Array<{ name: string; port: number; headers: Record<string, string>; api?: boolean }> = [

@@ -1,5 +1,6 @@
 // Debian's Chromium driven by playwright-core: no browser download, no network beyond loopback.
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 
 /** Launches headless Chromium with the flags that keep it off the (closed) network, and any `extra` flags. */
 export const launch = (extra: string[] = []): Promise<Browser> =>
@@ -69,3 +70,16 @@ interface OpenRequest {
   onsuccess: () => void
 }
 type Handlers = { error: unknown; onsuccess: () => void; onerror: () => void }
+
+/** Sends what the SDK holds until its outbox in IndexedDB is empty (a flush in a backoff sends nothing: this waits it out). */
+export async function drainOutbox(page: Page): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        await page.evaluate(() => (globalThis as unknown as { vista: { flush(): Promise<void> } }).vista.flush())
+        return ((await readDeviceStore<unknown[]>(page, 'outbox')) ?? []).length
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(0)
+}

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launch, readDeviceStore, watchErrors } from './browser'
+import { drainOutbox, launch, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 import { STRATEGIES } from '../../contract'
 
@@ -22,19 +22,6 @@ afterAll(async () => {
 })
 
 type Vista = { flush(): Promise<void>; profile(): Promise<{ anonymousId: string }> }
-
-/** Sends what the SDK holds until its outbox in IndexedDB is empty. */
-async function drainOutbox(page: Page): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        await page.evaluate(() => (window as unknown as VistaWindow).vista.flush())
-        return ((await readDeviceStore<unknown[]>(page, 'outbox')) ?? []).length
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(0)
-}
 
 /** Fills the console's action form and saves it. */
 async function saveAction(page: Page, fields: Record<string, string>): Promise<void> {

@@ -8,12 +8,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import products from '../../demo/shop/products.json'
 import { makeEvent } from '../fixtures/events'
-import { launch, readDeviceStore, watchErrors } from './browser'
-import { startWorker, type LocalWorker } from './server'
+import { drainOutbox, launch, readDeviceStore, watchErrors } from './browser'
+import { demoAdmin, postDemoEvents, startWorker, type LocalWorker } from './server'
 import { shopPage } from '../fixtures/edge-shop'
 
-const ADMIN_KEY = 'sk_demo_vista_local_only'
-const PUBLIC_KEY = 'pk_demo_vista_public'
+import { DEMO_KEY as PUBLIC_KEY } from '../../scripts/demo-keys'
 
 // Payloads in catalog titles: if one ever ran, it would set this flag.
 const ITEMS = [
@@ -30,16 +29,6 @@ let shop: string
 /** Every path the origin was asked for. */
 const originHits: string[] = []
 
-async function admin(method: string, path: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${worker.url}/v1/admin/demo${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-  return res.json()
-}
-
 beforeAll(async () => {
   origin = createServer((req, res) => {
     originHits.push(req.url ?? '')
@@ -52,6 +41,7 @@ beforeAll(async () => {
     startWorker({ prefix: 'vista-e2e-edge-', config: 'wrangler.toml' }),
     launch(['--host-resolver-rules=MAP shop.test 127.0.0.1']),
   ])
+  const admin = demoAdmin(worker)
   const port = new URL(worker.url).port
   shop = `http://shop.test:${port}`
   await admin('PATCH', '/settings', {
@@ -64,12 +54,7 @@ beforeAll(async () => {
   const events = ['co-1', 'co-2'].flatMap((anonymousId) =>
     ITEMS.map((item) => makeEvent('Product Viewed', { product_id: item.id }, { anonymousId, sessionId: anonymousId })),
   )
-  const res = await fetch(`${worker.url}/v1/events`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Origin: worker.url },
-    body: JSON.stringify({ site: 'demo', key: PUBLIC_KEY, sentAt: Date.now(), events }),
-  })
-  expect(res.status).toBe(200)
+  await postDemoEvents(worker, events)
   await worker.settled()
 })
 afterAll(async () => {
@@ -99,15 +84,7 @@ const filledNow = (page: Page) =>
 /** Waits until the tag has taken every slot the edge filled, then until it has sent everything it recorded. */
 async function drain(page: Page): Promise<void> {
   await expect.poll(() => page.locator('[data-vista-edge]').count(), { timeout: 20_000 }).toBe(0)
-  await expect
-    .poll(
-      async () => {
-        await page.evaluate(() => (window as unknown as { vista: { flush(): Promise<void> } }).vista.flush())
-        return ((await readDeviceStore<unknown[]>(page, 'outbox')) ?? []).length
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(0)
+  await drainOutbox(page)
   await worker.settled()
 }
 

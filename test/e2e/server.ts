@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { unstable_readConfig } from 'wrangler'
+import { DEMO_ADMIN_KEY, DEMO_KEY } from '../../scripts/demo-keys'
 
 const run = promisify(execFile)
 const WRANGLER = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js')
@@ -225,4 +226,29 @@ export async function buffersSettled(persistTo: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error('event buffers did not flush within 60 s')
+}
+
+/** The demo site's admin API on a running Worker: the parsed answer, or an error naming the call and status. */
+export const demoAdmin =
+  (worker: Pick<LocalWorker, 'url'>) =>
+  async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${worker.url}/v1/admin/demo${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${DEMO_ADMIN_KEY}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+    return res.json()
+  }
+
+/** Posts events to the demo site, 100 (the API's limit) a batch, as its own page would; throws unless each is accepted. */
+export async function postDemoEvents(worker: Pick<LocalWorker, 'url'>, events: unknown[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 100) {
+    const res = await fetch(`${worker.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: worker.url },
+      body: JSON.stringify({ site: 'demo', key: DEMO_KEY, sentAt: Date.now(), events: events.slice(i, i + 100) }),
+    })
+    if (res.status !== 200) throw new Error(`events: ${res.status} ${await res.text()}`)
+  }
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Profile } from '../../sdk/profile'
 import type { VistaEvent } from '../../contract'
 import { makeEvent } from '../fixtures/events'
-import { launch, readDeviceStore, recordPosts, watchErrors } from './browser'
+import { drainOutbox, launch, readDeviceStore, recordPosts, watchErrors } from './browser'
 import { startWorker, type LocalWorker } from './server'
 
 const OUT = 'test-results/e2e'
@@ -45,15 +45,7 @@ async function settled(page: Page): Promise<void> {
 /** Waits until every slot shows a fresh answer or decision, then until the outbox is empty. */
 async function drain(page: Page): Promise<void> {
   await settled(page)
-  await expect
-    .poll(
-      async () => {
-        await page.evaluate(() => (window as unknown as { vista: { flush(): Promise<void> } }).vista.flush())
-        return ((await readDeviceStore<unknown[]>(page, 'outbox')) ?? []).length
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(0)
+  await drainOutbox(page)
 }
 
 /** The profile as IndexedDB holds it (read raw, not through the SDK). */

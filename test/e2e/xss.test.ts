@@ -7,7 +7,7 @@ import products from '../../demo/shop/products.json'
 import type { DecisionAnswer } from '../../contract'
 import { makeEvent } from '../fixtures/events'
 import { launch, readDeviceStore, watchErrors } from './browser'
-import { startWorker, type LocalWorker } from './server'
+import { demoAdmin, postDemoEvents, startWorker, type LocalWorker } from './server'
 
 const ADMIN_KEY = 'sk_demo_vista_local_only'
 const PUBLIC_KEY = 'pk_demo_vista_public'
@@ -125,15 +125,8 @@ ${placements.map((p) => `<div data-vista-slot="banner" data-placement="${escapeH
 let worker: LocalWorker
 let browser: Browser
 
-async function admin(method: string, path: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${worker.url}/v1/admin/demo${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-  return res.json()
-}
+/** The demo site's admin API, once the Worker runs. */
+const admin = (method: string, path: string, body: unknown) => demoAdmin(worker)(method, path, body)
 
 /** Saves an action; if the Worker refuses its link or image (and nothing else), saves it without them. */
 async function saveAction(action: Record<string, unknown> & { id: string }): Promise<void> {
@@ -164,12 +157,7 @@ async function plantPayloads(): Promise<void> {
   const events = ['co-1', 'co-2'].flatMap((anonymousId) =>
     ITEMS.map((item) => makeEvent('Product Viewed', { product_id: item.id }, { anonymousId, sessionId: anonymousId })),
   )
-  const res = await fetch(`${worker.url}/v1/events`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Origin: worker.url },
-    body: JSON.stringify({ site: 'demo', key: PUBLIC_KEY, sentAt: Date.now(), events }),
-  })
-  expect(res.status).toBe(200)
+  await postDemoEvents(worker, events)
 }
 
 beforeAll(async () => {

@@ -10,6 +10,18 @@ import { hashKey } from '../../worker/http/site-auth'
 import app from '../../worker/app'
 import { CACHE_KEYS } from '../../worker/http/cache-keys'
 
+/** A catalog row as upsertItems takes it: in stock, no image or description unless `more` gives them. */
+export const catalogRow = (id: string, title: string, category: string, price: number, more: object = {}) => ({
+  id,
+  title,
+  category,
+  price,
+  image: null as string | null,
+  description: null as string | null,
+  in_stock: 1,
+  ...more,
+})
+
 /** Registers the test site with its hashed key and allowed origins. */
 export const seedSite = async (origins = [SITE.origin, 'http://localhost:*'], settings: object = {}) =>
   upsertSite(env.DB, { id: SITE.id, name: 'Test shop', keyHash: await hashKey(SITE.key), origins, settings })

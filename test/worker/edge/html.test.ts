@@ -5,26 +5,16 @@ import app from '../../../worker/app'
 import { recommendationMarkup } from '../../../contract/markup'
 import { escapeHtml, requestLocale, toHtml } from '../../../worker/render/html'
 import type { RecommendationAnswer } from '../../../contract'
-import { adminFor, queryFor, seedTestSite, testSite } from '../helpers'
+import { adminFor, catalogRow, queryFor, seedTestSite, testSite } from '../helpers'
 
 const shop = testSite('html-answers')
 const XSS = `<img src=x onerror="alert(1)">&'`
 
-const row = (id: string, title: string, price: number, image: string | null = null) => ({
-  id,
-  title,
-  category: 'tea',
-  price,
-  image,
-  description: null,
-  in_stock: 1,
-})
-
 beforeAll(async () => {
   await seedTestSite(shop)
   await upsertItems(env.DB, shop.id, [
-    row('tea', XSS, 9.5, 'javascript:alert(1)'),
-    row('pot', 'Teapot', 40, 'https://img.example/pot.jpg'),
+    catalogRow('tea', XSS, 'tea', 9.5, { image: 'javascript:alert(1)' }),
+    catalogRow('pot', 'Teapot', 'tea', 40, { image: 'https://img.example/pot.jpg' }),
   ])
 })
 

@@ -5,20 +5,10 @@ import app from '../../../worker/app'
 import { fillSlots, type PageRequest } from '../../../worker/edge/rewrite'
 import { loadSite } from '../../../worker/http/site-auth'
 import { makeEvent } from '../../fixtures/events'
-import { adminFor, batchFor, seedTestSite, sendFor, testSite } from '../helpers'
+import { adminFor, batchFor, catalogRow, seedTestSite, sendFor, testSite } from '../helpers'
 
 const shop = testSite('edge-pass')
 const rival = testSite('edge-rival')
-
-const row = (id: string, title: string) => ({
-  id,
-  title,
-  category: 'tea',
-  price: 5,
-  image: null,
-  description: null,
-  in_stock: 1,
-})
 
 const PAGE = `<!doctype html><html><head><script src="/v1/vista.js" data-site="edge-pass" data-key="k" async></script></head>
 <body data-vista-page="product"><main data-vista-view="tea" data-vista-category="tea">Tea</main>
@@ -44,7 +34,11 @@ const slot = (html: string, id: string) => new RegExp(`<[a-z]+ id="${id}"[^>]*>(
 
 beforeAll(async () => {
   for (const s of [shop, rival]) await seedTestSite(s)
-  await upsertItems(env.DB, shop.id, [row('tea', 'Sencha'), row('pot', 'Teapot'), row('cup', '<b>Cup</b>')])
+  await upsertItems(env.DB, shop.id, [
+    catalogRow('tea', 'Sencha', 'tea', 5),
+    catalogRow('pot', 'Teapot', 'tea', 5),
+    catalogRow('cup', '<b>Cup</b>', 'tea', 5),
+  ])
   const views = ['tea', 'pot', 'cup'].map((product_id) =>
     makeEvent('Product Viewed', { product_id }, { anonymousId: 'v1' }),
   )

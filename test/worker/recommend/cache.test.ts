@@ -4,20 +4,11 @@ import { upsertItems } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import type { RecommendationAnswer } from '../../../contract'
 import { makeEvent } from '../../fixtures/events'
-import { adminFor, batchFor, queryFor, seedTestSite, sendFor, testSite, type TestSite } from '../helpers'
+import { adminFor, batchFor, catalogRow, queryFor, seedTestSite, sendFor, testSite, type TestSite } from '../helpers'
 
 const shop = testSite('edge-cache')
 const other = testSite('edge-cache-other')
 
-const item = (id: string, title: string, category: string, price: number) => ({
-  id,
-  title,
-  category,
-  price,
-  image: null,
-  description: null,
-  in_stock: 1,
-})
 const views = (s: TestSite, visitor: string, items: string[]) =>
   sendFor(
     s,
@@ -32,13 +23,16 @@ const views = (s: TestSite, visitor: string, items: string[]) =>
 beforeAll(async () => {
   for (const s of [shop, other]) await seedTestSite(s)
   await upsertItems(env.DB, shop.id, [
-    item('tea', 'Sencha', 'tea', 9),
-    item('pot', 'Teapot', 'kitchen', 40),
-    item('cup', 'Cup', 'kitchen', 12),
-    item('book', 'Tea book', 'books', 20),
+    catalogRow('tea', 'Sencha', 'tea', 9),
+    catalogRow('pot', 'Teapot', 'kitchen', 40),
+    catalogRow('cup', 'Cup', 'kitchen', 12),
+    catalogRow('book', 'Tea book', 'books', 20),
   ])
   // The same ids on another site, under other titles: a cache shared across sites would show them.
-  await upsertItems(env.DB, other.id, [item('tea', 'Other tea', 'tea', 1), item('pot', 'Other pot', 'kitchen', 2)])
+  await upsertItems(env.DB, other.id, [
+    catalogRow('tea', 'Other tea', 'tea', 1),
+    catalogRow('pot', 'Other pot', 'kitchen', 2),
+  ])
   await views(shop, 'a', ['tea', 'pot'])
   await views(shop, 'b', ['tea', 'pot'])
   await views(other, 'x', ['tea', 'pot'])

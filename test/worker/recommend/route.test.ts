@@ -4,7 +4,7 @@ import { upsertItems } from '../../../worker/admin/store'
 import app from '../../../worker/app'
 import type { RecommendationAnswer } from '../../../contract'
 import { makeEvent, SITE } from '../../fixtures/events'
-import { batch, postEvents, seedSite } from '../helpers'
+import { batch, catalogRow, postEvents, seedSite } from '../helpers'
 
 const CATALOG = [
   ['tea-1', 'Sencha', 'tea', 9],
@@ -23,15 +23,9 @@ beforeAll(async () => {
   await upsertItems(
     env.DB,
     SITE.id,
-    CATALOG.map(([id, title, category, price]) => ({
-      id,
-      title,
-      category,
-      price,
-      image: null,
-      description: null,
-      in_stock: id === 'gone' ? 0 : 1,
-    })),
+    CATALOG.map(([id, title, category, price]) =>
+      catalogRow(id, title, category, price, { in_stock: id === 'gone' ? 0 : 1 }),
+    ),
   )
   // Shoppers s1..s6 view tea-1 with tea-2 (4 of them) or pot-1 (2); s5 buys tea-1 with pot-1 and cup-1.
   const views = (visitor: string, items: string[]) =>
