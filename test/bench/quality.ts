@@ -2,12 +2,12 @@
 // ItemKNN and EASE on a leave-last-out split of a MovieLens-style ratings file.
 import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { defaultRatingsFile, leaveLastOut, parseRatings, type Rating, type Ranker } from './ratings'
-import { itemKnn, mostPopular } from './ratings/baselines'
-import { ease } from './ratings/ease'
-import { evaluate, formatTable, type Quality } from './ratings/metrics'
+import { defaultRatingsFile, leaveLastOut, parseRatings, type Rating, type Ranker } from './quality/movielens'
+import { itemKnn, mostPopular } from './quality/baselines'
+import { ease } from './quality/ease'
+import { evaluate, formatTable, type Quality } from './quality/metrics'
 import { FOR_YOU } from '../../worker/recommend/model'
-import { vistaForYou } from './vista-model'
+import { vistaForYou } from './quality/vista'
 
 const USAGE = 'usage: bench:quality [--ratings FILE] [--limit N (first N ratings)] [--tune]'
 

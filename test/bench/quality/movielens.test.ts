@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { leaveLastOut, parseRatings, type Rating, type Ranker } from './ratings'
-import { itemKnn, mostPopular } from './ratings/baselines'
-import { ease, easeWeights } from './ratings/ease'
-import { evaluate, formatTable } from './ratings/metrics'
+import { leaveLastOut, parseRatings, type Rating, type Ranker } from './movielens'
+import { itemKnn, mostPopular } from './baselines'
+import { ease, easeWeights } from './ease'
+import { evaluate, formatTable } from './metrics'
 
 /** Ratings from `user item` pairs, one second apart in the given order. */
 const interactions = (pairs: string): Rating[] =>

@@ -1,5 +1,5 @@
 // The simple baselines of the quality bench: MostPopular and item kNN (EASE is in ease.ts).
-import type { Ranker, Rating } from '../ratings'
+import type { Ranker, Rating } from './movielens'
 import { buildIndex, markSeen, popularityOrder, topByScore, type ItemIndex } from './item-index'
 
 /** Recommends the most interacted-with train items the user has not seen. */

@@ -1,5 +1,5 @@
 // HR@k and NDCG@k of a ranker on the held-out items, and the table they are printed in.
-import type { Ranker, Rating } from '../ratings'
+import type { Ranker, Rating } from './movielens'
 
 /** Ranking quality over the evaluated users, and the wall time spent ranking. */
 export interface Quality {

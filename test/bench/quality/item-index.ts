@@ -1,6 +1,6 @@
 // What the baselines share: the train ratings as a sparse item index in popularity order, and top-k
 // selection by score.
-import type { Rating } from '../ratings'
+import type { Rating } from './movielens'
 
 const integer = /^(0|[1-9]\d*)$/
 

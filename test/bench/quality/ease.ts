@@ -1,6 +1,6 @@
 // EASE (Steck 2019), the strongest baseline: a closed-form item-item model, and the Cholesky
 // inversion its fit needs.
-import type { Ranker, Rating } from '../ratings'
+import type { Ranker, Rating } from './movielens'
 import { buildIndex, markSeen, topByScore, type ItemIndex } from './item-index'
 
 /** Dot product of x[xFrom, xFrom + n) and y[yFrom, yFrom + n). */
