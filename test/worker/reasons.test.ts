@@ -365,6 +365,7 @@ const bought = pairs([
   ['sencha', ['teapot', 'cup']],
   ['kettle', ['cup']],
 ])
+const next = pairs([['sencha', ['assam', 'gloves']]])
 const trendingItems = [
   { item: 'oolong', score: 0.9731, category: 'tea' },
   { item: 'gloves', score: 0.8123, category: 'garden' },
@@ -377,6 +378,7 @@ const data = (more: Partial<ModelData> = {}): ModelData => ({
   history,
   seen,
   bought,
+  next,
   support: new Map(ITEMS.map(([id]) => [id, 5])),
   trending: trendingItems,
   catalog,
@@ -402,6 +404,7 @@ const TEMPLATES: Record<string, RegExp> = {
   'you added': /^Because you added (.+) to your cart$/,
   'you bought': /^Because you bought (.+)$/,
   'you rated': /^Because you rated (.+) [1-5]\/5$/,
+  'looked at next': /^Shoppers often look at this after (.+)$/,
   popular: /^Popular this week$/,
   'popular in': /^Popular in (.+) this week$/,
   'new in': /^New in (.+)$/,

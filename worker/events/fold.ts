@@ -1,6 +1,6 @@
 // Folding stored events into the shared model (pairs, item stats, shopper items, arms), in SQL,
 // in the transaction that stored them.
-import { EVENT_WEIGHTS, PAIR_WINDOW, TREND_EPOCH, TREND_TAU, TRUST } from '../recommend/model'
+import { EVENT_WEIGHTS, NEXT, NO_TREND, PAIR_WINDOW, TREND_EPOCH, TREND_TAU, TRUST } from '../recommend/model'
 
 // The interactions of events not yet indexed (orders expanded to their products); then per shopper
 // what they already had (touched), their trust and budget, and what each shopper-item counts for:
@@ -98,6 +98,32 @@ const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) =>
   SELECT ?1, '${kind}', a, b, SUM(w) FROM pairs WHERE true GROUP BY a, b
   ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
 
+// "Opened next": each new shopper-item links from the shopper's latest other item before its first event, stored
+// or in this batch (same-millisecond events have no known order, so they never link), once, with the smaller of
+// the two weights, scaled by how soon it came (?15 / (?15 + gap)) and only within ?16 of it.
+const NEXT_PAIRS = `
+  WITH ${PENDING},
+  arrived AS (
+    SELECT f.visitor, f.item, f.weight, t.first_ts FROM fresh f JOIN touched t ON t.visitor = f.visitor AND t.item = f.item
+  ),
+  earlier AS (
+    SELECT a.visitor, a.item, a.weight, a.first_ts, v.item_id AS prev, v.last_ts AS prev_ts, v.weight AS prev_weight
+    FROM arrived a JOIN visitor_items v ON v.site_id = ?1 AND v.anonymous_id = a.visitor AND v.item_id != a.item
+      AND v.last_ts < a.first_ts AND v.last_ts >= a.first_ts - ?16 AND v.dismissed = 0
+    UNION ALL
+    SELECT a.visitor, a.item, a.weight, a.first_ts, p.item, p.ts, w.weight
+    FROM arrived a JOIN pending p ON p.visitor = a.visitor AND p.item != a.item AND p.ts < a.first_ts
+      AND p.ts >= a.first_ts - ?16 AND p.type != 'Recommendation Dismissed'
+    JOIN weights w ON w.visitor = p.visitor AND w.item = p.item
+  ),
+  latest AS (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY visitor, item ORDER BY prev_ts DESC, prev) AS r FROM earlier
+  )
+  INSERT INTO item_pairs (site_id, kind, a, b, weight)
+  SELECT ?1, 'next', prev, item, SUM(min(weight, prev_weight) * ?15 / (?15 + first_ts - prev_ts)) FROM latest
+  WHERE r = 1 AND prev_weight > 0 GROUP BY prev, item
+  ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
+
 // What pending events add to each browser's summary and to its days: deltas, exact because they
 // run in the transaction that inserted the events, over the rows that insert made new.
 const FRESH_EVENTS = `
@@ -159,6 +185,8 @@ export const INDEX_SQL = {
     last_order_at, excluded.last_order_at)`,
   seenPairs: pairStatement('seen', 'fresh', 'v.dismissed = 0'),
   boughtPairs: pairStatement('bought', 'fresh_buys', 'v.purchases > 0'),
+  // Before visitorItems: it reads each shopper's items as they were before this batch.
+  nextPairs: NEXT_PAIRS,
   // Trend: log of the sum of w * exp(trendAt(ts)) (recommend/model.ts), merged with the stored one by log-add-exp.
   // Per shopper-item, the first event of each kind counts: a rating only if there was none before,
   // a view, add or order only if it is the first of its kind or the item was last touched a while ago.
@@ -191,7 +219,7 @@ export const INDEX_SQL = {
   )
   INSERT INTO item_stats (site_id, item_id, category, visitors, buyers, views, adds, purchases, trend)
   SELECT ?1, c.item, COALESCE(c.category, (SELECT category FROM items WHERE site_id = ?1 AND id = c.item)),
-         COALESCE(s.visitors, 0), COALESCE(b.buyers, 0), c.views, c.adds, c.purchases, COALESCE(t.trend, -1e308)
+         COALESCE(s.visitors, 0), COALESCE(b.buyers, 0), c.views, c.adds, c.purchases, COALESCE(t.trend, ?17)
   FROM counts c LEFT JOIN support s ON s.item = c.item LEFT JOIN buys b ON b.item = c.item
   LEFT JOIN trends t ON t.item = c.item WHERE true
   ON CONFLICT (site_id, item_id) DO UPDATE SET category = COALESCE(excluded.category, category),
@@ -258,6 +286,9 @@ export const foldParams = (siteId: string) => [
   EVENT_WEIGHTS['Product Added'], // ?12
   EVENT_WEIGHTS['Order Completed'], // ?13
   EVENT_WEIGHTS['Product Reviewed'], // ?14
+  NEXT.halfAfterMs, // ?15
+  NEXT.withinMs, // ?16
+  NO_TREND, // ?17
 ]
 
 // D1 wants exactly as many values as the highest ?N a statement names (unused CTEs count too), so
@@ -269,6 +300,7 @@ const FOLD = [
   INDEX_SQL.visitors,
   INDEX_SQL.seenPairs,
   INDEX_SQL.boughtPairs,
+  INDEX_SQL.nextPairs,
   INDEX_SQL.itemStats,
   INDEX_SQL.budget,
   INDEX_SQL.visitorItems,

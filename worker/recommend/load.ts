@@ -4,7 +4,7 @@
 import { dismissedItems, historyItems, visitorHistory, type HistoryRow } from './store'
 import type { RecentItem, Strategy } from '../../contract'
 import { mergeHistory } from './history'
-import { trendScore, type CatalogItem, type HistoryItem, type ModelData, type Neighbour } from './model'
+import { trendReference, trendScore, type CatalogItem, type HistoryItem, type ModelData, type Neighbour } from './model'
 import { readShared, type SharedParts, type SharedRequest, type SharedSource, type TrendEntry } from './shared'
 import { aboutTheShopper, RECOMMENDERS } from './strategies'
 import { categoryWeights } from './strategies/popular'
@@ -116,9 +116,9 @@ export async function loadModelData(source: SharedSource, input: LoadInput): Pro
   const addRows = (rows: Array<CatalogItem | null>) => {
     for (const r of rows) if (r) catalog.set(r.id, r)
   }
-  const toTrend = (t: TrendEntry) => ({ item: t.item, score: trendScore(t.trend, now), category: t.category })
   const seen = new Map<string, Neighbour[]>()
   const bought = new Map<string, Neighbour[]>()
+  const next = new Map<string, Neighbour[]>()
   const support = new Map<string, number>()
   for (const [kind, lists] of [
     ['seen', seen],
@@ -127,21 +127,25 @@ export async function loadModelData(source: SharedSource, input: LoadInput): Pro
     for (const [id, part] of parts[kind]) {
       addRows([part.row, ...part.rows])
       if (sources.includes(id) && needs.pairs.includes(kind)) lists.set(id, part.neighbours)
+      if (sources.includes(id) && kind === 'seen' && part.next) next.set(id, part.next)
       if (sources.includes(id) && part.visitors !== null) support.set(id, part.visitors)
     }
   }
   const shared = parts.trending ?? { trending: [], newest: [], rows: [] }
   addRows(shared.rows)
-  const trending = shared.trending.map(toTrend)
-  // A shop with little activity yet still fills its slots, with its newest items, scored below any trend.
-  const hot = new Set(trending.map((t) => t.item))
-  const newest = shared.newest
-    .filter((r) => !hot.has(r.item))
-    .map((r, i) => ({ item: r.item, score: 1e-12 / (i + 1), category: r.category, isNew: true }))
-  const categoryTrending = (category && parts.categories.get(category)?.trending.map(toTrend)) || []
 
   // Category affinity reads trending items of the shopper's favourite categories too.
-  const data: ModelData = { now, history, seen, bought, support, trending, catalog, context: { item, category, cart } }
+  const data: ModelData = {
+    now,
+    history,
+    seen,
+    bought,
+    next,
+    support,
+    trending: [],
+    catalog,
+    context: { item, category, cart },
+  }
   const favourites = personal
     ? [...categoryWeights(data)]
         .sort((a, b) => b[1] - a[1])
@@ -151,8 +155,19 @@ export async function loadModelData(source: SharedSource, input: LoadInput): Pro
     : []
   await read({ categories: favourites })
   for (const part of parts.categories.values()) addRows(part.rows)
-  const favouriteTrending = favourites.flatMap((c) => parts.categories.get(c)?.trending.map(toTrend) ?? [])
-  const byItem = new Map([...newest, ...trending, ...categoryTrending, ...favouriteTrending].map((t) => [t.item, t]))
+  const trends: TrendEntry[] = [
+    ...shared.trending,
+    ...[category, ...favourites].flatMap((c) => (c && parts.categories.get(c)?.trending) || []),
+  ]
+  const reference = trendReference(Math.max(...trends.map((t) => t.trend)), now)
+  const byItem = new Map<string, ModelData['trending'][number]>()
+  for (const t of trends)
+    byItem.set(t.item, { item: t.item, score: trendScore(t.trend, reference), category: t.category })
+  // A shop with little activity yet still fills its slots, with its newest items, scored below any trend.
+  shared.newest.forEach((r, i) => {
+    if (!byItem.has(r.item))
+      byItem.set(r.item, { item: r.item, score: 1e-12 / (i + 1), category: r.category, isNew: true })
+  })
   data.trending = [...byItem.values()].sort((a, b) => b.score - a.score)
   // Dismissed on any of the customer's browsers (stored), or lately on this device (its recent items).
   const dismissed = new Set([...shopper.dismissed, ...history.filter((h) => h.dismissed).map((h) => h.item)])

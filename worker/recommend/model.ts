@@ -41,6 +41,8 @@ export interface ModelData {
   seen: Map<string, Neighbour[]>
   /** Items co-bought with each source item, strongest first, bounded. */
   bought: Map<string, Neighbour[]>
+  /** Items shoppers opened next after each source item ('next' pairs, directed), strongest first, bounded. */
+  next: Map<string, Neighbour[]>
   /** Shoppers who interacted with (or bought) each source item. */
   support: Map<string, number>
   /** Trending items, hottest first, with their current decayed score; `isNew` ones only fill. */
@@ -85,7 +87,7 @@ export function merge(lists: Scored[][]): Scored[] {
 /** Highest score first; ties by item id so answers are stable. */
 export const byScore = (a: Scored, b: Scored) => b.score - a.score || (a.item < b.item ? -1 : 1)
 
-/** The tunables of "for you", chosen on `npm run bench:quality -- --tune` (see the README). */
+/** The tunables of "for you", fitted on the validation split of `npm run bench:quality` (docs/benchmarks.md). */
 export const FOR_YOU = {
   /** What an event kind says about taste: the shared event weights. */
   kinds: {
@@ -99,28 +101,68 @@ export const FOR_YOU = {
   recency: 0.7,
   /** Weight of the time-decayed popularity blended into personal scores. */
   trendBlend: 0.05,
+  /** Weight of "opened next" transitions from the shopper's latest items, against co-occurrence's 1. */
+  next: 1,
+  /** Each older source of transitions counts this much less than the one after it. */
+  nextRecency: 0.5,
+  /** How many of the shopper's latest items transitions are read from. */
+  nextSources: 5,
+  /** Factor on the interest of items of the current visit (the device sends them). */
+  visit: 2,
+}
+
+/** Longest pause between two events of one visit, ms (the usual 30 minutes of web analytics). */
+export const VISIT_GAP_MS = 30 * 60_000
+
+/** What an item of the history says about taste, whatever its age: the event kind and the rating. */
+export function taste(h: HistoryItem): number {
+  const { kinds, ratings } = FOR_YOU
+  const kind = h.purchases > 0 ? kinds.purchase : h.adds > 0 ? kinds.add : kinds.view
+  return kind * (h.rating === null ? 1 : (ratings[h.rating] ?? 1))
 }
 
 /** How much one history item says about the shopper now. */
-export function interest(h: HistoryItem, position: number): number {
-  const { kinds, ratings, recency } = FOR_YOU
-  const kind = h.purchases > 0 ? kinds.purchase : h.adds > 0 ? kinds.add : kinds.view
-  const rated = h.rating === null ? 1 : (ratings[h.rating] ?? 1)
-  return kind * rated * recency ** position
+export const interest = (h: HistoryItem, position: number) => taste(h) * FOR_YOU.recency ** position
+
+/** How many of the history's first (newest) items belong to the visit under way at `now`. */
+export function visitLength(history: HistoryItem[], now: number): number {
+  let at = now
+  let count = 0
+  for (const h of history) {
+    if (at - h.lastTs > VISIT_GAP_MS) break
+    at = h.lastTs
+    count++
+  }
+  return count
 }
 
 // Trend scores use forward decay: an event of weight w at ts adds w * exp(trendAt(ts)), summed in log space
 // (the fold computes trendAt in SQL from the same two bound constants), so a stored score never needs rewriting;
-// dividing by exp(trendAt(now)) at read time turns the sum into one decayed by age.
+// dividing by exp(trendAt(now)) at read time turns the sum into one decayed by age. Trends are only ever compared,
+// so where that division would leave what a double holds (a replay whose store holds later events than `now`, or
+// a site idle for decades), one common reference near the hottest trend keeps every ratio exact instead.
 /** Forward-decay epoch and time constant of item trend scores (half-life 7 days). */
 export const TREND_EPOCH = Date.UTC(2020, 0, 1)
 export const TREND_TAU = (7 * 24 * 3600_000) / Math.LN2
 /** The log-space trend of one unit-weight event at `ts` (what the fold writes: `(ts - TREND_EPOCH) / TREND_TAU`). */
 export const trendAt = (ts: number) => (ts - TREND_EPOCH) / TREND_TAU
-/** A stored log-space trend as its decayed score at `now`. */
-export const trendScore = (trend: number, now: number) => Math.exp(trend - trendAt(now))
+/** Widest gap in log units between the hottest trend and the reference: exp(-700) is still a normal double. */
+const TREND_RANGE = 700
+/** The log-space trend the fold stores for an item with no counted event: it scores 0 against any reference. */
+export const NO_TREND = -1e308
+/** The log-space level trends are read against: `now`'s, moved just enough that the hottest stays in (e^-700, 1]. */
+export const trendReference = (hottest: number, now: number) =>
+  hottest > NO_TREND ? hottest + Math.min(Math.max(trendAt(now) - hottest, 0), TREND_RANGE) : trendAt(now)
+/** A stored log-space trend as its decayed score against a reference (trendReference): finite at any time scale. */
+export const trendScore = (trend: number, reference: number) => Math.exp(trend - reference)
 /** How many of a shopper's most recent items a new item is paired with. */
 export const PAIR_WINDOW = 30
+
+/**
+ * "Opened next" transitions: a shopper-item's first event links from the shopper's latest other item before it,
+ * weighted `halfAfterMs / (halfAfterMs + gap)` (half at 10 minutes), and not at all after `withinMs`.
+ */
+export const NEXT = { halfAfterMs: 600_000, withinMs: 86_400_000 } as const
 
 // Poisoning defences. A fresh anonymous id costs an attacker nothing; time on our clock and a real
 // history do. So a browser in its first day with fewer than 10 items counts a tenth of one that came

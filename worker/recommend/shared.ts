@@ -32,11 +32,13 @@ export interface CategoryPart {
   trending: TrendEntry[]
   rows: CatalogItem[]
 }
-/** One item's catalog row, its shopper count, and one kind of its neighbours with their rows. */
+/** One item's catalog row, its shopper count, one kind of its neighbours with their rows, and what comes next. */
 export interface ItemPart {
   row: CatalogItem | null
   visitors: number | null
   neighbours: Neighbour[]
+  /** Of a 'seen' part only: the items shoppers opened next after this one (their rows are in `rows`). */
+  next?: Neighbour[]
   rows: CatalogItem[]
 }
 
@@ -90,6 +92,8 @@ interface Part {
 }
 
 const results = <T>(r: D1Result | undefined) => (r?.results ?? []) as T[]
+type NeighbourRow = RowColumns & { item_id: string; weight: number; support: number }
+const toNeighbour = (n: NeighbourRow): Neighbour => ({ item: n.item_id, weight: n.weight, support: n.support })
 
 function partsOf(source: SharedSource, request: SharedRequest): Part[] {
   const { db, siteId } = source
@@ -127,18 +131,22 @@ function partsOf(source: SharedSource, request: SharedRequest): Part[] {
       parts.push({
         name: `${kind}/${encodeURIComponent(item)}`,
         ttl: SHARED_TTL.neighbours,
+        // A 'seen' part brings what shoppers opened next too: whoever reads an item's co-views reads those.
         statements: [
           itemWithSupport(db, siteId, item),
           neighboursWithRows(db, siteId, kind, item, SHARED_LIMITS.neighbours),
+          ...(kind === 'seen' ? [neighboursWithRows(db, siteId, 'next', item, SHARED_LIMITS.neighbours)] : []),
         ],
-        build: ([own, pairs]): ItemPart => {
+        build: ([own, pairs, next]): ItemPart => {
           const self = results<RowColumns & { visitors: number | null }>(own)[0]
-          const neighbours = results<RowColumns & { item_id: string; weight: number; support: number }>(pairs)
+          const neighbours = results<NeighbourRow>(pairs)
+          const after = results<NeighbourRow>(next)
           return {
             row: self ? toRow(self) : null,
             visitors: self?.visitors ?? null,
-            neighbours: neighbours.map((n) => ({ item: n.item_id, weight: n.weight, support: n.support })),
-            rows: rowsOf(neighbours),
+            neighbours: neighbours.map(toNeighbour),
+            ...(kind === 'seen' ? { next: after.map(toNeighbour) } : {}),
+            rows: rowsOf([...neighbours, ...after]),
           }
         },
       })

@@ -106,6 +106,9 @@ export const logAnswers = (db: D1Database, rows: AnswerRow[]) =>
 // catalog row comes along (NULL columns when an item is not in the catalog).
 const ROW = 'i.id AS row_id, i.title, i.category AS row_category, i.price, i.image, i.in_stock'
 
+/** The kinds of item pairs: co-interacted ('seen'), co-bought, and opened next (directed, a then b). */
+export type PairKind = 'seen' | 'bought' | 'next'
+
 /** What the shared parts read (exported for the query-plan test). */
 export const SHARED_SQL = {
   trending: `
@@ -122,8 +125,8 @@ export const SHARED_SQL = {
   item: `
   SELECT ?2 AS item_id, (SELECT visitors FROM item_stats WHERE site_id = ?1 AND item_id = ?2) AS visitors, ${ROW}
   FROM (SELECT 1) LEFT JOIN items i ON i.site_id = ?1 AND i.id = ?2`,
-  neighbours: (kind: 'seen' | 'bought') => `
-  SELECT p.b AS item_id, p.weight, COALESCE(${kind === 'seen' ? 's.visitors' : 's.buyers'}, 1) AS support, ${ROW}
+  neighbours: (kind: PairKind) => `
+  SELECT p.b AS item_id, p.weight, COALESCE(${kind === 'bought' ? 's.buyers' : 's.visitors'}, 1) AS support, ${ROW}
   FROM item_pairs p LEFT JOIN item_stats s ON s.site_id = p.site_id AND s.item_id = p.b
   LEFT JOIN items i ON i.site_id = p.site_id AND i.id = p.b
   WHERE p.site_id = ?1 AND p.kind = ?2 AND p.a = ?3 ORDER BY p.weight DESC, p.b LIMIT ?4`,
@@ -153,11 +156,6 @@ export const newestWithRows = (db: D1Database, siteId: string, limit: number) =>
 export const itemWithSupport = (db: D1Database, siteId: string, item: string) =>
   db.prepare(SHARED_SQL.item).bind(siteId, item)
 
-/** The strongest co-occurring items of one source, each with its own count and catalog row (one index range). */
-export const neighboursWithRows = (
-  db: D1Database,
-  siteId: string,
-  kind: 'seen' | 'bought',
-  item: string,
-  limit: number,
-) => db.prepare(SHARED_SQL.neighbours(kind)).bind(siteId, kind, item, limit)
+/** The strongest paired items of one source, each with its own count and catalog row (one index range). */
+export const neighboursWithRows = (db: D1Database, siteId: string, kind: PairKind, item: string, limit: number) =>
+  db.prepare(SHARED_SQL.neighbours(kind)).bind(siteId, kind, item, limit)

@@ -1,5 +1,5 @@
 // "For you": items similar to the shopper's history, weighted by what they did and how lately.
-import { FOR_YOU, interest, merge, titleOf, byScore } from '../model'
+import { FOR_YOU, interest, merge, taste, titleOf, byScore, visitLength } from '../model'
 import type { HistoryItem, ModelData, Recommender, Scored } from '../model'
 import { alsoViewed, similar } from './co-occurrence'
 import { categoryAffinity } from './popular'
@@ -21,10 +21,25 @@ export const forYou: Recommender = (data, limit) => {
     if (data.context.item) lists.unshift(alsoViewed(data, limit * 2))
     return merge(lists).sort(byScore).slice(0, limit)
   }
+  // The visit under way says most about what the shopper wants now.
+  const inVisit = visitLength(history, data.now)
+  const now = (position: number) => (position < inVisit ? FOR_YOU.visit : 1)
   const lists: Scored[][] = history.map((h, position) => {
-    const weight = interest(h, position)
+    const weight = interest(h, position) * now(position)
     const reason = because(h, titleOf(data, h.item))
     return similar(data, data.seen, h.item, reason).map((s) => ({ ...s, score: s.score * weight }))
+  })
+  // Co-occurrence has no direction; what shoppers opened next after the latest items is where a visit heads.
+  history.slice(0, FOR_YOU.nextSources).forEach((h, position) => {
+    const weight =
+      (FOR_YOU.next * taste(h) * FOR_YOU.nextRecency ** position * now(position)) /
+      Math.max(1, data.support.get(h.item) ?? 1)
+    const reason = `Shoppers often look at this after ${titleOf(data, h.item)}`
+    lists.push(
+      (data.next.get(h.item) ?? [])
+        .filter((n) => n.item !== h.item)
+        .map((n) => ({ item: n.item, score: n.weight * weight, reasons: [reason] })),
+    )
   })
   const hot = data.trending.filter((t) => !t.isNew)
   const top = Math.max(...hot.map((t) => t.score), 1e-12)
