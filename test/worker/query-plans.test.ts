@@ -107,6 +107,7 @@ describe('query plans of the shared parts of an answer', () => {
     item: SHARED_SQL.item,
     seenNeighbours: SHARED_SQL.neighbours('seen'),
     boughtNeighbours: SHARED_SQL.neighbours('bought'),
+    nextNeighbours: SHARED_SQL.neighbours('next'),
   }
   for (const [name, sql] of Object.entries(statements)) {
     it(`${name} reads item_stats, items and item_pairs by index, with no sort`, async () => {

@@ -87,7 +87,8 @@ const trendsOf = (rows: TrendRow[]): TrendEntry[] =>
 interface Part {
   name: string
   ttl: number
-  statements: D1PreparedStatement[]
+  /** Prepared only for a part no cache holds. */
+  statements: () => D1PreparedStatement[]
   build: (results: D1Result[]) => unknown
 }
 
@@ -102,7 +103,7 @@ function partsOf(source: SharedSource, request: SharedRequest): Part[] {
     parts.push({
       name: 'trending',
       ttl: SHARED_TTL.trending,
-      statements: [
+      statements: () => [
         trendingWithRows(db, siteId, SHARED_LIMITS.trending),
         newestWithRows(db, siteId, SHARED_LIMITS.trending),
       ],
@@ -120,7 +121,7 @@ function partsOf(source: SharedSource, request: SharedRequest): Part[] {
     parts.push({
       name: `category/${encodeURIComponent(category)}`,
       ttl: SHARED_TTL.category,
-      statements: [trendingWithRows(db, siteId, SHARED_LIMITS.trending, category)],
+      statements: () => [trendingWithRows(db, siteId, SHARED_LIMITS.trending, category)],
       build: ([trending]): CategoryPart => {
         const rows = results<TrendRow>(trending)
         return { trending: trendsOf(rows), rows: rowsOf(rows) }
@@ -132,7 +133,7 @@ function partsOf(source: SharedSource, request: SharedRequest): Part[] {
         name: `${kind}/${encodeURIComponent(item)}`,
         ttl: SHARED_TTL.neighbours,
         // A 'seen' part brings what shoppers opened next too: whoever reads an item's co-views reads those.
-        statements: [
+        statements: () => [
           itemWithSupport(db, siteId, item),
           neighboursWithRows(db, siteId, kind, item, SHARED_LIMITS.neighbours),
           ...(kind === 'seen' ? [neighboursWithRows(db, siteId, 'next', item, SHARED_LIMITS.neighbours)] : []),
@@ -224,11 +225,13 @@ export async function readShared(source: SharedSource, request: SharedRequest): 
   )
   const missing = parts.filter((p) => !values.has(p.name))
   if (missing.length > 0) {
-    const batch = await source.db.batch(missing.flatMap((p) => p.statements))
+    const statements = missing.map((p) => p.statements())
+    const batch = await source.db.batch(statements.flat())
     let at = 0
-    for (const part of missing) {
-      const value = part.build(batch.slice(at, at + part.statements.length))
-      at += part.statements.length
+    for (const [i, part] of missing.entries()) {
+      const count = statements[i]!.length
+      const value = part.build(batch.slice(at, at + count))
+      at += count
       values.set(part.name, value)
       if (!cache) continue
       const key = keyOf(source, part.name)
