@@ -1,115 +1,229 @@
-// `npm run bench:quality -- [--ratings FILE] [--limit N]`: Vista's for-you list against MostPopular,
-// ItemKNN and EASE on a leave-last-out split of a MovieLens-style ratings file.
+// `npm run bench:quality -- [--data movielens|shop|both] [--ratings FILE] [--limit N] [--seed N]`: Vista's "for you"
+// against MostPopular, ItemKNN, EASE and a first-order Markov model, each given the same histories in the same order,
+// the same candidates (every item not interacted with) and its own settings tuned on a validation split; the test
+// split is scored once, and every difference to Vista comes with a paired bootstrap 95% interval.
 import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { defaultRatingsFile, leaveLastOut, parseRatings, type Rating, type Ranker } from './quality/movielens'
-import { itemKnn, mostPopular } from './quality/baselines'
-import { ease } from './quality/ease'
-import { evaluate, formatTable, type Quality } from './quality/metrics'
 import { FOR_YOU } from '../../worker/recommend/model'
-import { vistaForYou } from './quality/vista'
+import { itemKnnFit, mostPopular } from './quality/baselines'
+import { easeFit } from './quality/ease'
+import type { Recency } from './quality/item-index'
+import { markovFit } from './quality/markov'
+import { casesOf, compare, evaluate, formatTable, type Outcomes, quality } from './quality/metrics'
+import { defaultRatingsFile, parseRatings } from './quality/movielens'
+import {
+  type Case,
+  type Interaction,
+  lastTwoVisits,
+  leaveLastTwoOut,
+  queryOf,
+  type Race,
+  type Ranker,
+} from './quality/protocol'
+import { generateShop } from './quality/shop'
+import { openVista, type VistaBench } from './quality/vista'
 
-const USAGE = 'usage: bench:quality [--ratings FILE] [--limit N (first N ratings)] [--tune]'
+const USAGE = 'usage: bench:quality [--data movielens|shop|both] [--ratings FILE] [--limit N] [--seed N]'
 
 interface Options {
+  data: 'movielens' | 'shop' | 'both'
   ratings?: string
   limit?: number
-  tune?: boolean
+  seed: number
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = {}
+  const options: Options = { data: 'both', seed: 1 }
   for (let a = 0; a < args.length; a++) {
-    if (args[a] === '--tune') {
-      options.tune = true
-      continue
-    }
     const [flag = '', inline] = (args[a] ?? '').split(/=(.*)/s)
     const value = inline ?? args[++a] ?? ''
-    if (flag === '--ratings' && value !== '') options.ratings = value
+    if (flag === '--data' && ['movielens', 'shop', 'both'].includes(value)) options.data = value as Options['data']
+    else if (flag === '--ratings' && value !== '') options.ratings = value
     else if (flag === '--limit' && /^[1-9]\d*$/.test(value)) options.limit = Number(value)
+    else if (flag === '--seed' && /^\d+$/.test(value)) options.seed = Number(value)
     else throw new Error(`bad arguments: ${args.join(' ')}\n${USAGE}`)
   }
   return options
 }
 
-const elapsed = (start: number) => (performance.now() - start) / 1000
+const seconds = (start: number) => ((performance.now() - start) / 1000).toFixed(1)
+const log = (line: string) => console.error(line)
 
-interface Row {
-  model: string
-  hr: number
-  ndcg: number
-  replaySeconds: number
-  scoringSeconds: number
+/** The validation objective: HR@10 over every case, NDCG@10 breaking ties. */
+const objective = (o: Outcomes) => {
+  const all = o.hits.map((_, i) => i)
+  const q = quality(o, all)
+  return q.hr + q.ndcg / 1000
 }
 
-const row = (model: string, quality: Quality, replaySeconds: number): Row => ({
-  model,
-  hr: quality.hr,
-  ndcg: quality.ndcg,
-  replaySeconds,
-  scoringSeconds: quality.seconds,
-})
-
-/** A baseline's replay time is its fit time. */
-async function baseline(fit: () => Ranker, train: Rating[], test: Map<string, Rating>): Promise<Row> {
-  const start = performance.now()
-  const ranker = fit()
-  const replaySeconds = elapsed(start)
-  const result = row(ranker.name, await evaluate(ranker, train, test), replaySeconds)
-  console.error(`${result.model} done in ${elapsed(start).toFixed(1)} s`)
-  return result
+/** A baseline family: the fits to try (each may be costly) and, per fit, the position weightings to score it with. */
+interface Family<F> {
+  label: string
+  fits: F[]
+  recencies: Recency[]
+  fit: (train: Interaction[], catalog: string[], settings: F) => (recency: Recency) => Ranker
 }
 
-async function vista(train: Rating[], test: Map<string, Rating>, tune = false): Promise<Row> {
-  const model = await vistaForYou(train)
-  try {
-    if (tune) await tuneForYou(model, train, test)
-    return row(model.name, await evaluate(model, train, test), model.replaySeconds)
-  } finally {
-    await model.close()
-  }
-}
+const settingsOf = (settings: object, recency: Recency) =>
+  Object.entries({ ...settings, ...recency })
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
 
-/** Scores a grid of "for you" tunables on one replay (FOR_YOU is read at ranking time), then restores them. */
-async function tuneForYou(model: Ranker, train: Rating[], test: Map<string, Rating>): Promise<void> {
-  const defaults = structuredClone(FOR_YOU)
-  const lines = ['recency  trendBlend   HR@10  NDCG@10']
-  for (const recency of [0.7, 0.85, 0.95]) {
-    for (const trendBlend of [0.02, 0.05, 0.2, 0.5]) {
-      Object.assign(FOR_YOU, { recency, trendBlend })
-      const q = await evaluate(model, train, test)
-      lines.push(
-        `${recency.toFixed(2).padStart(7)}  ${trendBlend.toFixed(2).padStart(10)}  ${q.hr.toFixed(4)}  ${q.ndcg.toFixed(4).padStart(7)}`,
-      )
-      console.error(lines.at(-1))
+/** Tunes a family on validation, then fits its best settings on the test train and scores the test once. */
+async function tuneAndTest<F extends object>(family: Family<F>, split: Race, catalog: string[]): Promise<Outcomes> {
+  let best: { settings: F; recency: Recency; score: number } | null = null
+  for (const settings of family.fits) {
+    const start = performance.now()
+    const fitted = family.fit(split.validation.train, catalog, settings)
+    log(`  ${family.label} (${settingsOf(settings, {})}) fitted in ${seconds(start)} s`)
+    for (const recency of family.recencies) {
+      const score = objective(await evaluate(fitted(recency), split.validation.cases))
+      log(`  ${family.label} (${settingsOf(settings, recency)}): validation HR@10 ${score.toFixed(4)}`)
+      if (!best || score > best.score) best = { settings, recency, score }
     }
   }
-  Object.assign(FOR_YOU, defaults)
-  console.log(lines.join('\n'))
+  const { settings, recency } = best!
+  const outcome = await evaluate(family.fit(split.test.train, catalog, settings)(recency), split.test.cases)
+  return { ...outcome, model: `${family.label} (${settingsOf(settings, recency) || 'no settings'})` }
+}
+
+/** Position weightings the recency-aware baselines try: none, Vista's kind over its 30 latest items, and over all. */
+const WEIGHTINGS: Recency[] = [
+  {},
+  ...[0.9, 0.8, 0.7, 0.5].map((recency) => ({ recency, window: 30 })),
+  ...[0.9, 0.7].map((recency) => ({ recency })),
+]
+
+const FAMILIES: Array<Family<object>> = [
+  { label: 'MostPopular', fits: [{}], recencies: [{}], fit: (train, catalog) => () => mostPopular(train, catalog) },
+  {
+    label: 'ItemKNN',
+    fits: [{ neighbours: 100 }],
+    recencies: WEIGHTINGS,
+    fit: (train, catalog, settings) => itemKnnFit(train, catalog, settings),
+  },
+  {
+    label: 'EASE',
+    fits: [{ lambda: 100 }, { lambda: 400 }],
+    recencies: WEIGHTINGS,
+    fit: (train, catalog, settings) => easeFit(train, catalog, settings),
+  },
+  {
+    label: 'Markov',
+    fits: [{}],
+    recencies: [1, 3, 5, 10, 30].flatMap((window) => [0.3, 0.5, 0.8].map((recency) => ({ recency, window }))),
+    fit: (train, catalog) => markovFit(train, catalog),
+  },
+]
+
+/** Vista's tunables and the values tried for each, one at a time (coordinate ascent, twice over). */
+const VISTA_GRID: Record<string, number[]> = {
+  recency: [0.5, 0.7, 0.85, 0.95],
+  trendBlend: [0, 0.02, 0.05, 0.2],
+  next: [0, 1, 2, 4, 8, 16, 32],
+  nextRecency: [0.3, 0.5, 0.7, 0.9],
+  nextSources: [1, 3, 5, 10],
+  visit: [1, 1.5, 2, 4],
+}
+
+/** Fits FOR_YOU on the validation cases: each state loaded once by the real loader, ranked by the real recommender. */
+async function tuneVista(vista: VistaBench, cases: Case[]): Promise<typeof FOR_YOU> {
+  const start = performance.now()
+  const states = new Map<string, { query: ReturnType<typeof queryOf>; data: Awaited<ReturnType<VistaBench['load']>> }>()
+  for (const c of cases) {
+    if (states.has(c.key)) continue
+    const query = queryOf(c, 10)
+    states.set(c.key, { query, data: await vista.load(query) })
+  }
+  log(`  loaded ${states.size} validation states in ${seconds(start)} s`)
+  const score = () => {
+    const lists = new Map([...states].map(([key, s]) => [key, vista.rankLoaded(s.data, s.query)]))
+    const hits = cases.map((c) => lists.get(c.key)!.indexOf(c.target))
+    return objective({
+      model: '',
+      hits: hits.map((p) => (p < 0 ? 0 : 1)),
+      gains: hits.map((p) => (p < 0 ? 0 : 1 / Math.log2(p + 2))),
+      msPerQuery: 0,
+    })
+  }
+  const tunables = FOR_YOU as unknown as Record<string, number>
+  let best = score()
+  for (let round = 0; round < 2; round++) {
+    for (const [name, values] of Object.entries(VISTA_GRID)) {
+      let bestValue = tunables[name]!
+      for (const value of values) {
+        tunables[name] = value
+        const s = score()
+        if (s > best) [best, bestValue] = [s, value]
+      }
+      tunables[name] = bestValue
+      log(`  for you, round ${round + 1}: ${name} ${bestValue}, validation HR@10 ${best.toFixed(4)}`)
+    }
+  }
+  return structuredClone(FOR_YOU)
+}
+
+/** Runs the race on one data set and prints its tables. */
+async function runRace(title: string, race: Race, catalog: Map<string, { category: string; price: number }>) {
+  const items = [...catalog.keys()]
+  const tasks = [...new Set(race.test.cases.map((c) => c.task))]
+  console.log(`\n## ${title}`)
+  console.log(
+    `train ${race.validation.train.length} (validation) / ${race.test.train.length} (test) interactions; ` +
+      `cases ${race.validation.cases.length} validation, ${race.test.cases.length} test (${tasks.join(', ')}); ` +
+      `items ${items.length}; tied test targets ${race.test.cases.filter((c) => c.tied).length}`,
+  )
+  const vista = await openVista(catalog)
+  try {
+    const replayValidation = await vista.replay(race.validation.train)
+    const defaults = structuredClone(FOR_YOU)
+    const fitted = await tuneVista(vista, race.validation.cases)
+    const replayTest = await vista.replay(race.test.train)
+    const vistaOutcome = { ...(await evaluate(vista.ranker, race.test.cases)), model: 'vista for-you' }
+    Object.assign(FOR_YOU, defaults)
+    const others: Outcomes[] = []
+    for (const family of FAMILIES) {
+      const start = performance.now()
+      others.push(await tuneAndTest(family, race, items))
+      log(`${others.at(-1)!.model} done in ${seconds(start)} s`)
+    }
+    console.log(`replay: ${replayValidation.toFixed(1)} s (validation train), ${replayTest.toFixed(1)} s (the rest)`)
+    console.log(`for you fitted on validation: ${JSON.stringify({ ...fitted, kinds: undefined, ratings: undefined })}`)
+    for (const task of tasks) {
+      console.log(`\n### ${task}: test split, ${casesOf(race.test.cases, task).length} cases`)
+      console.log(formatTable(compare(vistaOutcome, others, casesOf(race.test.cases, task))))
+      for (const tied of [true, false]) {
+        const indices = casesOf(race.test.cases, task, tied)
+        if (indices.length === 0) continue
+        const rows = [vistaOutcome, ...others].map((o) => `${o.model} ${quality(o, indices).hr.toFixed(4)}`)
+        console.log(`${tied ? 'tied' : 'untied'} targets (${indices.length}), HR@10: ${rows.join('; ')}`)
+      }
+    }
+  } finally {
+    await vista.close()
+  }
 }
 
 async function main() {
   const options = parseArgs(process.argv.slice(2))
-  const file = options.ratings ?? (await defaultRatingsFile())
-  const all = parseRatings(await readFile(file, 'utf8'))
-  const ratings = options.limit ? all.slice(0, options.limit) : all
-  const { train, test } = leaveLastOut(ratings)
-  const users = new Set(ratings.map((r) => r.user)).size
-  const items = new Set(ratings.map((r) => r.item)).size
-  console.log(`ratings file: ${file}`)
-  console.log(`ratings ${ratings.length}, users ${users}, items ${items}`)
-  console.log(`evaluated users ${test.size}, train ratings ${train.length}`)
-  const popular = await baseline(() => mostPopular(train), train, test)
-  const knn = await baseline(() => itemKnn(train), train, test)
-  const easeRow = await baseline(() => ease(train), train, test)
-  const forYou = await vista(train, test, options.tune)
-  console.log(formatTable([forYou, popular, knn, easeRow]))
+  if (options.data !== 'shop') {
+    const file = options.ratings ?? (await defaultRatingsFile())
+    const all = parseRatings(await readFile(file, 'utf8'), options.seed)
+    const ratings = options.limit ? all.slice(0, options.limit) : all
+    const catalog = new Map(ratings.map((r) => [r.item, { category: 'movie', price: 0 }]))
+    console.log(`ratings file: ${file}: ${ratings.length} ratings, ${new Set(ratings.map((r) => r.user)).size} users`)
+    await runRace('MovieLens latest-small: next rated', leaveLastTwoOut(ratings), catalog)
+  }
+  if (options.data !== 'movielens') {
+    const shop = generateShop({ seed: options.seed })
+    console.log(`\nshop: ${shop.description}`)
+    await runRace('Synthetic shop: sessions continuing', lastTwoVisits(shop.interactions), shop.catalog)
+  }
   const cpu = cpus()
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`)
+  console.log(`\nmachine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; node ${process.version}`)
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error)
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
   process.exitCode = 1
 })

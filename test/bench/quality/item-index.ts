@@ -1,6 +1,6 @@
-// What the baselines share: the train ratings as a sparse item index in popularity order, and top-k
-// selection by score.
-import type { Rating } from './movielens'
+// What the baselines share: the train interactions as a sparse binary item index over the catalog, the
+// query's position-weighted profile, and the answer every model gives: its best-scored items, filled to k.
+import type { Interaction, Query, Ranker } from './protocol'
 
 const integer = /^(0|[1-9]\d*)$/
 
@@ -10,50 +10,94 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/** Items by number of train interactions, most first, ties by item id. */
-export function popularityOrder(train: Rating[]): string[] {
-  const counts = new Map<string, number>()
-  for (const r of train) counts.set(r.item, (counts.get(r.item) ?? 0) + 1)
-  return [...counts.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || compareIds(a, b))
+/** Train items by number of distinct users, most first, ties by item id. */
+export function popularityOrder(train: Interaction[]): string[] {
+  const users = new Map<string, Set<string>>()
+  for (const r of train) users.set(r.item, (users.get(r.item) ?? new Set()).add(r.user))
+  const count = (item: string) => users.get(item)?.size ?? 0
+  return [...users.keys()].sort((a, b) => count(b) - count(a) || compareIds(a, b))
 }
 
-/** Sparse binary user-item matrix; item indices follow popularity, so index order breaks ties. */
+/** Sparse binary user-item matrix; index order is the fill order, so it also breaks score ties. */
 export interface ItemIndex {
+  /** Train items by popularity, then the catalog's items without train interactions, in catalog order. */
   items: string[]
   indexOf: Map<string, number>
-  /** Distinct item indices per user. */
+  /** Items [0, trained) have train interactions. */
+  trained: number
+  /** 1 for the items an answer may hold: the catalog's (a train item outside it only informs the model). */
+  inCatalog: Uint8Array
+  /** Distinct item indices per user, in the order the users first appear in train. */
   userItems: Int32Array[]
   /** Distinct user indices per item. */
   itemUsers: Int32Array[]
 }
 
-/** The train ratings as an ItemIndex. */
-export function buildIndex(train: Rating[]): ItemIndex {
-  const items = popularityOrder(train)
+/** The train interactions over the catalog as an ItemIndex. */
+export function buildIndex(train: Interaction[], catalog: readonly string[]): ItemIndex {
+  const popular = popularityOrder(train)
+  const trainItems = new Set(popular)
+  const items = [...popular, ...new Set(catalog.filter((item) => !trainItems.has(item)))]
   const indexOf = new Map(items.map((item, i) => [item, i]))
+  const catalogItems = new Set(catalog)
   const byUser = new Map<string, Set<number>>()
-  for (const r of train) {
-    const set = byUser.get(r.user) ?? new Set<number>()
-    set.add(indexOf.get(r.item) ?? 0)
-    byUser.set(r.user, set)
-  }
+  for (const r of train) byUser.set(r.user, (byUser.get(r.user) ?? new Set()).add(indexOf.get(r.item)!))
   const userItems = [...byUser.values()].map((set) => Int32Array.from(set))
   const users: number[][] = items.map(() => [])
-  userItems.forEach((list, u) => list.forEach((i) => users[i]?.push(u)))
-  return { items, indexOf, userItems, itemUsers: users.map((list) => Int32Array.from(list)) }
+  userItems.forEach((list, u) => list.forEach((i) => users[i]!.push(u)))
+  return {
+    items,
+    indexOf,
+    trained: popular.length,
+    inCatalog: Uint8Array.from(items, (item) => (catalogItems.has(item) ? 1 : 0)),
+    userItems,
+    itemUsers: users.map((list) => Int32Array.from(list)),
+  }
+}
+
+/** How a history is weighted: recency^p for the item at position p (0 = newest), for p < window only. */
+export interface Recency {
+  recency?: number
+  window?: number
+}
+
+/**
+ * The history's distinct indexed items with their weights, newest first. A repeated item takes its latest
+ * position; positions count every distinct history item, known to the model or not, so that a position means the
+ * same to every model.
+ */
+export function profile(
+  index: ItemIndex,
+  history: readonly Interaction[],
+  { recency = 1, window = Number.POSITIVE_INFINITY }: Recency,
+): { items: number[]; weights: number[] } {
+  const seen = new Set<string>()
+  const items: number[] = []
+  const weights: number[] = []
+  for (let t = history.length - 1; t >= 0 && seen.size < window; t--) {
+    const item = history[t]!.item
+    if (seen.has(item)) continue
+    const weight = recency ** seen.size
+    seen.add(item)
+    const i = index.indexOf.get(item)
+    if (i === undefined || weight === 0) continue
+    items.push(i)
+    weights.push(weight)
+  }
+  return { items, weights }
 }
 
 /** The `size` entries of `ids[0..count)` with the highest `score`, ties by lower id, best first. */
 export function topByScore(ids: Int32Array, count: number, score: Float64Array, size: number): Int32Array {
-  const s = (j: number) => score[j] ?? 0
+  const s = (j: number) => score[j]!
   const worse = (a: number, b: number) => s(a) < s(b) || (s(a) === s(b) && a > b)
   // A min-heap of the best so far keeps this linear in `count`: most candidates lose to its root.
-  const heap = new Int32Array(Math.min(size, count))
-  const at = (p: number) => heap[p] ?? 0
+  const heap = new Int32Array(Math.max(0, Math.min(size, count)))
+  const at = (p: number) => heap[p]!
   const swap = (a: number, b: number) => ([heap[a], heap[b]] = [at(b), at(a)])
   let length = 0
   for (let t = 0; t < count; t++) {
-    const j = ids[t] ?? 0
+    const j = ids[t]!
     if (length < heap.length) {
       heap[length] = j
       let c = length++
@@ -73,13 +117,48 @@ export function topByScore(ids: Int32Array, count: number, score: Float64Array, 
   return heap.sort((a, b) => s(b) - s(a) || a - b)
 }
 
-/** The indexes of the user's seen items, each also marked in `excluded`. */
-export function markSeen(index: ReturnType<typeof buildIndex>, seen: Set<string>, excluded: Uint8Array): number[] {
-  const profile: number[] = []
-  for (const item of seen) {
-    const i = index.indexOf.get(item)
-    if (i !== undefined) profile.push(i)
+/**
+ * The query's answer: the best-scored of `candidates` (indices into `scores`), then index order (train
+ * popularity, then catalog order) until there are k; never an excluded or non-catalog item. Fewer than k
+ * only when the catalog minus the excluded items is smaller.
+ */
+export function answer(index: ItemIndex, query: Query, candidates: ArrayLike<number>, scores: Float64Array): string[] {
+  const allowed = (j: number) => index.inCatalog[j] === 1 && !query.exclude.has(index.items[j]!)
+  const ids = Int32Array.from(candidates).filter(allowed)
+  const top = Array.from(topByScore(ids, ids.length, scores, query.k))
+  const chosen = new Set(top)
+  for (let j = 0; j < index.items.length && top.length < query.k; j++) if (!chosen.has(j) && allowed(j)) top.push(j)
+  return top.map((j) => index.items[j]!)
+}
+
+/** One item's sparse row of an item-item model: the items it points to, with their weights. */
+export interface Row {
+  ids: Int32Array
+  weights: Float64Array
+}
+
+/** A ranker over sparse item rows: score(j) = Σ recency^p · row(i)[j] over the history's weighted items i. */
+export function sparseRanker(name: string, index: ItemIndex, rows: Row[], recency: Recency): Ranker {
+  const scores = new Float64Array(index.items.length)
+  // Marks, not score > 0: a weight that underflows to 0 must not list an item twice.
+  const marked = new Uint8Array(index.items.length)
+  return {
+    name,
+    rank(query) {
+      const { items, weights } = profile(index, query.history, recency)
+      const touched: number[] = []
+      items.forEach((i, p) => {
+        const row = rows[i]!
+        for (let t = 0; t < row.ids.length; t++) {
+          const j = row.ids[t]!
+          if (!marked[j]) touched.push(j)
+          marked[j] = 1
+          scores[j]! += weights[p]! * row.weights[t]!
+        }
+      })
+      const top = answer(index, query, touched, scores)
+      for (const j of touched) scores[j] = marked[j] = 0
+      return top
+    },
   }
-  profile.forEach((i) => (excluded[i] = 1))
-  return profile
 }

@@ -1,27 +1,21 @@
-// MovieLens-style ratings for the offline quality bench: parsing, the leave-last-out split, the
-// Ranker every model under evaluation implements, and the cached MovieLens download.
+// MovieLens-style ratings for the offline quality bench: parsing into the protocol's interactions, and the cached
+// MovieLens download.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { access, mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-
-/** One interaction of a ratings file; every rating counts as an interaction, whatever its value. */
-export interface Rating {
-  user: string
-  item: string
-  rating: number
-  /** Unix seconds. */
-  ts: number
-  /** 0-based line of the file, the tie-breaker between equal timestamps. */
-  line: number
-}
+import { type Interaction, seeded } from './protocol'
 
 const isNumber = (field: string) => field !== '' && Number.isFinite(Number(field))
 
-/** Parses `u.data`-style text (user, item, rating, time; tab or comma; optional header). */
-export function parseRatings(text: string): Rating[] {
-  const ratings: Rating[] = []
+/**
+ * Parses `u.data`-style text (user, item, rating, time in seconds; tab or comma; optional header) into `rate`
+ * interactions, one visit per user and day; `seed` draws the tie keys that order a user's same-second ratings.
+ */
+export function parseRatings(text: string, seed = 1): Interaction[] {
+  const random = seeded(seed)
+  const ratings: Interaction[] = []
   let first = true
   text.split('\n').forEach((raw, line) => {
     if (raw.trim() === '') return
@@ -37,31 +31,19 @@ export function parseRatings(text: string): Rating[] {
       const shown = JSON.stringify(raw.trim().slice(0, 80))
       throw new Error(`ratings line ${line + 1}: expected user, item, rating, timestamp, got ${shown}`)
     }
-    ratings.push({ user, item, rating: Number(rating), ts: Number(ts), line })
+    const ms = Number(ts) * 1000
+    ratings.push({
+      user,
+      item,
+      kind: 'rate',
+      rating: Number(rating),
+      ts: ms,
+      session: `${user}-${Math.floor(ms / 86_400_000)}`,
+      tie: random(),
+      line,
+    })
   })
   return ratings
-}
-
-const isLater = (a: Rating, b: Rating) => a.ts > b.ts || (a.ts === b.ts && a.line > b.line)
-
-/** Holds out each user's latest interaction (later line wins ties); 1-rating users only train. */
-export function leaveLastOut(ratings: Rating[]): { train: Rating[]; test: Map<string, Rating> } {
-  const last = new Map<string, Rating>()
-  const counts = new Map<string, number>()
-  for (const r of ratings) {
-    counts.set(r.user, (counts.get(r.user) ?? 0) + 1)
-    const best = last.get(r.user)
-    if (!best || isLater(r, best)) last.set(r.user, r)
-  }
-  const test = new Map([...last].filter(([user]) => (counts.get(user) ?? 0) >= 2))
-  const held = new Set(test.values())
-  return { train: ratings.filter((r) => !held.has(r)), test }
-}
-
-/** A model under evaluation: the user's top-k items among those not in `seen`. */
-export interface Ranker {
-  name: string
-  rank(user: string, seen: Set<string>, k: number): string[] | Promise<string[]>
 }
 
 // MovieLens latest-small (2016 snapshot: 100,004 ratings, 671 users, 9,066 movies), as shipped in

@@ -1,54 +1,77 @@
-// Vista's "for you" as a benchmark ranker: the ratings are replayed as events through the real
-// ingestion code (readBatch -> storeEvents, which indexes in the same transaction) into local D1,
-// and each user is ranked by the real loader and recommender the route uses.
+// Vista's "for you" as a benchmark ranker: interactions are replayed as events through the real ingestion code
+// (readBatch per request of 100 events, storeEvents per flush of up to FLUSH_MAX_EVENTS, as the buffer does) into
+// local D1, and each query is answered by the real loader and recommender the route uses. A query's history items
+// that were never replayed (the visit so far) travel as the device's recent items, as the tag sends them.
 import { rm } from 'node:fs/promises'
 import { getPlatformProxy } from 'wrangler'
-import type { VistaEvent } from '../../../contract'
+import type { RecentItem, VistaEvent } from '../../../contract'
+import { MAX_RECENT } from '../../../contract'
 import { upsertItems, upsertSite } from '../../../worker/admin/store'
-import { storeEvents } from '../../../worker/events/store'
 import type { Bindings } from '../../../worker/env'
 import { MAX_EVENT_AGE_MS, readBatch } from '../../../worker/events/ingest'
-import { loadModelData, uncached } from '../../../worker/recommend/load'
+import { type EventRow, storeEvents } from '../../../worker/events/store'
+import { FLUSH_MAX_EVENTS } from '../../../worker/events/tunables'
+import { type Loaded, loadModelData } from '../../../worker/recommend/load'
 import { recommend } from '../../../worker/recommend/rank'
+import type { SharedSource } from '../../../worker/recommend/shared'
 import { migratedState } from '../../e2e/server'
-import type { Ranker, Rating } from './movielens'
+import { chronological, type Interaction, type Query, type Ranker } from './protocol'
 
 const SITE = 'bench'
-const BATCH = 100
+/** Events per request, as the tag's outbox sends them at most. */
+const REQUEST = 100
 const CONTEXT: VistaEvent['context'] = {
   page: { url: 'https://bench.example/', path: '/' },
   device: 'desktop',
   viewport: { width: 1280, height: 800 },
 }
 
-/** One rating as the SDK would send it: a Product Reviewed event (half stars rounded, 1-5). */
-const toEvent = (r: Rating): VistaEvent => ({
-  id: `r${r.line}`,
-  type: 'Product Reviewed',
-  timestamp: r.ts * 1000,
-  anonymousId: `u${r.user}`,
-  sessionId: `u${r.user}-${Math.floor(r.ts / 86400)}`,
-  context: CONTEXT,
-  properties: { product_id: `m${r.item}`, rating: Math.min(5, Math.max(1, Math.round(r.rating))) },
-})
-
-/** Chronological batches of at most BATCH events that never span more than the accepted event age. */
-function batches(train: Rating[]): VistaEvent[][] {
-  const sorted = [...train].sort((a, b) => a.ts - b.ts || a.line - b.line)
-  const out: VistaEvent[][] = []
-  for (const r of sorted) {
-    const last = out.at(-1)
-    const first = last?.[0]
-    if (!last || last.length >= BATCH || r.ts * 1000 - first!.timestamp > MAX_EVENT_AGE_MS / 2) out.push([toEvent(r)])
-    else last.push(toEvent(r))
+/** One interaction as the SDK would send it (a rating rounded to 1-5; an order of one product). */
+function toEvent(i: Interaction, category: string | undefined): VistaEvent {
+  const base = { id: `e${i.line}`, timestamp: i.ts, anonymousId: i.user, sessionId: i.session, context: CONTEXT }
+  const product = { product_id: i.item, ...(category ? { category } : {}) }
+  if (i.kind === 'rate')
+    return {
+      ...base,
+      type: 'Product Reviewed',
+      properties: { ...product, rating: Math.min(5, Math.max(1, Math.round(i.rating ?? 3))) },
+    }
+  if (i.kind === 'view') return { ...base, type: 'Product Viewed', properties: product }
+  if (i.kind === 'add') return { ...base, type: 'Product Added', properties: { ...product, quantity: 1 } }
+  return {
+    ...base,
+    type: 'Order Completed',
+    properties: { order_id: `o${i.line}`, revenue: 1, products: [product] },
   }
-  return out
 }
 
-/** Replays `train` into a fresh local D1 and returns a ranker over it. */
-export async function vistaForYou(
-  train: Rating[],
-): Promise<Ranker & { replaySeconds: number; close(): Promise<void> }> {
+const RECENT_KIND = { view: 'view', add: 'add', buy: 'buy', rate: 'rate' } as const
+
+/** A Cache API stand-in held in memory: the bench's process is one location, its parts read once from D1. */
+function memoryCache(): Cache {
+  const held = new Map<string, Response>()
+  const url = (key: RequestInfo | URL) => (typeof key === 'string' ? key : key instanceof URL ? key.href : key.url)
+  return {
+    match: async (key: RequestInfo | URL) => held.get(url(key))?.clone(),
+    put: async (key: RequestInfo | URL, res: Response) => void held.set(url(key), res.clone()),
+    delete: async (key: RequestInfo | URL) => held.delete(url(key)),
+  } as unknown as Cache
+}
+
+/** Vista over a local D1: replay interactions, load a query's model data, rank. */
+export interface VistaBench {
+  /** Replays what was not replayed yet, in time order; answers the seconds it took. */
+  replay(interactions: Interaction[]): Promise<number>
+  /** What the route would load for the query, "for you". */
+  load(query: Query): Promise<Loaded>
+  /** The production ranking of loaded data, with the query's exclusions as the request's rules. */
+  rankLoaded(data: Loaded, query: Query): string[]
+  ranker: Ranker
+  close(): Promise<void>
+}
+
+/** A fresh local D1 with the catalog (ids and categories) in it. */
+export async function openVista(catalog: Map<string, { category: string; price: number }>): Promise<VistaBench> {
   const persistTo = await migratedState('vista-bench-')
   const { env, dispose } = await getPlatformProxy<Bindings>({
     configPath: 'wrangler.toml',
@@ -56,40 +79,87 @@ export async function vistaForYou(
     remoteBindings: false,
   })
   const db = env.DB
-  const items = [...new Set(train.map((r) => `m${r.item}`))]
   await upsertSite(db, { id: SITE, name: 'bench', keyHash: '0'.repeat(64), origins: [] })
-  await upsertItems(
-    db,
-    SITE,
-    items.map((id) => ({ id, title: id, category: 'movie', price: 0, image: null, description: null, in_stock: 1 })),
-  )
+  const rows = [...catalog].map(([id, { category, price }]) => ({
+    id,
+    title: id,
+    category,
+    price,
+    image: null,
+    description: null,
+    in_stock: 1,
+  }))
+  for (let at = 0; at < rows.length; at += 500) await upsertItems(db, SITE, rows.slice(at, at + 500))
+  const replayed = new Set<number>()
+  const source: SharedSource = { db, siteId: SITE, scope: 'bench', cache: memoryCache(), defer: () => {} }
 
-  const start = performance.now()
-  const all = batches(train)
-  let replayed = 0
-  for (const [i, events] of all.entries()) {
-    const sentAt = events.at(-1)!.timestamp
-    // Each batch arrives as it was sent, so no clock skew is applied.
-    const batch = readBatch({ site: SITE, key: 'k', sentAt, events }, sentAt)
-    if (!batch.ok) throw new Error(`replay batch ${i} rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
-    await storeEvents(db, SITE, batch.value.rows)
-    replayed += events.length
-    if (i % 50 === 0) process.stderr.write(`\rreplayed ${replayed} / ${train.length} ratings`)
+  async function replay(interactions: Interaction[]): Promise<number> {
+    const start = performance.now()
+    const fresh = interactions.filter((i) => !replayed.has(i.line)).sort(chronological)
+    let flush: EventRow[] = []
+    const store = async () => {
+      if (flush.length > 0) await storeEvents(db, SITE, flush)
+      flush = []
+    }
+    for (let at = 0; at < fresh.length; ) {
+      // A request never spans more than the accepted event age: it is sent when its last event happened.
+      const first = fresh[at]!.ts
+      let end = at
+      while (end < fresh.length && end - at < REQUEST && fresh[end]!.ts - first <= MAX_EVENT_AGE_MS / 2) end++
+      const events = fresh.slice(at, end).map((i) => toEvent(i, catalog.get(i.item)?.category))
+      const sentAt = events.at(-1)!.timestamp
+      const batch = readBatch({ site: SITE, key: 'k', sentAt, events }, sentAt)
+      if (!batch.ok) throw new Error(`replay rejected: ${JSON.stringify(batch.issues.slice(0, 3))}`)
+      if (flush.length + batch.value.rows.length > FLUSH_MAX_EVENTS) await store()
+      flush.push(...batch.value.rows)
+      for (let i = at; i < end; i++) replayed.add(fresh[i]!.line)
+      at = end
+      if (replayed.size % 5000 < REQUEST) process.stderr.write(`\rreplayed ${replayed.size} events`)
+    }
+    await store()
+    const seconds = (performance.now() - start) / 1000
+    process.stderr.write(`\rreplayed ${fresh.length} events in ${seconds.toFixed(1)} s\n`)
+    return seconds
   }
-  const replaySeconds = (performance.now() - start) / 1000
-  process.stderr.write(`\rreplayed ${train.length} ratings in ${replaySeconds.toFixed(1)} s\n`)
 
-  const lastSeen = new Map<string, number>()
-  for (const r of train) lastSeen.set(r.user, Math.max(lastSeen.get(r.user) ?? 0, r.ts * 1000))
+  /** The visit's events the Worker has not stored, newest first, one per item and kind, as the tag keeps them. */
+  const recentOf = (query: Query): RecentItem[] => {
+    const recent: RecentItem[] = []
+    const kept = new Set<string>()
+    for (const i of [...query.history].reverse()) {
+      if (replayed.has(i.line) || kept.has(`${i.item} ${i.kind}`)) continue
+      kept.add(`${i.item} ${i.kind}`)
+      recent.push({ id: i.item, kind: RECENT_KIND[i.kind], ts: i.ts, ...(i.rating ? { rating: i.rating } : {}) })
+    }
+    return recent.slice(0, MAX_RECENT)
+  }
+
+  async function load(query: Query): Promise<Loaded> {
+    const last = query.history.at(-1)
+    const unstored = query.history.filter((i) => !replayed.has(i.line))
+    const cart = unstored.filter((i) => i.kind === 'add').map((i) => i.item)
+    const bought = new Set(unstored.filter((i) => i.kind === 'buy').map((i) => i.item))
+    return loadModelData(source, {
+      strategy: 'for-you',
+      anonymousId: query.user,
+      // The page on screen: the product the shopper viewed last, where the visit is under way.
+      ...(last && !replayed.has(last.line) && last.kind === 'view' ? { item: last.item } : {}),
+      cart: cart.filter((i) => !bought.has(i)),
+      recent: recentOf(query),
+      now: query.now,
+    })
+  }
+
+  const rankLoaded = (data: Loaded, query: Query) =>
+    recommend(data, 'for-you', { exclude: [...query.exclude], inStock: false }, data.dismissed, query.k).map(
+      (s) => s.item,
+    )
+
   return {
-    name: 'vista for-you',
-    replaySeconds,
-    async rank(user, seen, k) {
-      const now = (lastSeen.get(user) ?? 0) + 1000
-      const data = await loadModelData(uncached(db, SITE), { strategy: 'for-you', anonymousId: `u${user}`, now })
-      const exclude = [...seen].map((item) => `m${item}`)
-      return recommend(data, 'for-you', { exclude, inStock: false }, data.dismissed, k).map((s) => s.item.slice(1))
-    },
+    replay,
+    load,
+    rankLoaded,
+    ranker: { name: 'vista for-you', rank: async (query) => rankLoaded(await load(query), query) },
     async close() {
       await dispose()
       await rm(persistTo, { recursive: true, force: true })
