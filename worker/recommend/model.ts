@@ -66,14 +66,15 @@ export type Recommender = (data: ModelData, limit: number) => Scored[]
 /** A source item's name for reasons: its title when known. */
 export const titleOf = (data: ModelData, item: string) => data.catalog.get(item)?.title ?? item
 
-/** Sums scored lists item by item, keeping each item's reasons in order of contribution. */
+/** Sums scored lists item by item, keeping each item's reasons in order of contribution (none of a zero one). */
 export function merge(lists: Scored[][]): Scored[] {
   const byItem = new Map<string, { score: number; reasons: Array<[number, string]> }>()
   for (const list of lists) {
     for (const { item, score, reasons } of list) {
       const entry = byItem.get(item) ?? { score: 0, reasons: [] }
       entry.score += score
-      for (const reason of reasons) entry.reasons.push([score, reason])
+      // A signal weighted 0 (a tunable switched off) explains nothing.
+      if (score !== 0) for (const reason of reasons) entry.reasons.push([score, reason])
       byItem.set(item, entry)
     }
   }
@@ -87,7 +88,10 @@ export function merge(lists: Scored[][]): Scored[] {
 /** Highest score first; ties by item id so answers are stable. */
 export const byScore = (a: Scored, b: Scored) => b.score - a.score || (a.item < b.item ? -1 : 1)
 
-/** The tunables of "for you", fitted on the validation split of `npm run bench:quality` (docs/benchmarks.md). */
+/**
+ * The tunables of "for you", as `npm run bench:quality` fitted them on the shop data set's validation split
+ * (docs/benchmarks.md): 0 and 1 are values the fit chose, and each term stays for shops whose fit differs.
+ */
 export const FOR_YOU = {
   /** What an event kind says about taste: the shared event weights. */
   kinds: {
@@ -100,15 +104,17 @@ export const FOR_YOU = {
   /** Each older item in the history counts this much less than the one after it. */
   recency: 0.7,
   /** Weight of the time-decayed popularity blended into personal scores. */
-  trendBlend: 0.05,
+  trendBlend: 0,
   /** Weight of "opened next" transitions from the shopper's latest items, against co-occurrence's 1. */
-  next: 1,
+  next: 32,
   /** Each older source of transitions counts this much less than the one after it. */
-  nextRecency: 0.5,
+  nextRecency: 0.3,
   /** How many of the shopper's latest items transitions are read from. */
-  nextSources: 5,
+  nextSources: 1,
   /** Factor on the interest of items of the current visit (the device sends them). */
-  visit: 2,
+  visit: 1,
+  /** Weight of category affinity (the trending items of the shopper's favourite categories). */
+  affinity: 1,
 }
 
 /** Longest pause between two events of one visit, ms (the usual 30 minutes of web analytics). */

@@ -58,6 +58,20 @@ function memoryCache(): Cache {
   } as unknown as Cache
 }
 
+/**
+ * Runs `work` again when the local runtime's connection dropped (an idle keep-alive socket closed while the bench
+ * computed): safe for reads, and for storeEvents, which stores and folds each event id once.
+ */
+async function retried<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work()
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof TypeError) || error.message !== 'fetch failed') throw error
+    }
+  }
+}
+
 /** Vista over a local D1: replay interactions, load a query's model data, rank. */
 export interface VistaBench {
   /** Replays what was not replayed yet, in time order; answers the seconds it took. */
@@ -98,8 +112,9 @@ export async function openVista(catalog: Map<string, { category: string; price: 
     const fresh = interactions.filter((i) => !replayed.has(i.line)).sort(chronological)
     let flush: EventRow[] = []
     const store = async () => {
-      if (flush.length > 0) await storeEvents(db, SITE, flush)
+      const rows = flush
       flush = []
+      if (rows.length > 0) await retried(() => storeEvents(db, SITE, rows))
     }
     for (let at = 0; at < fresh.length; ) {
       // A request never spans more than the accepted event age: it is sent when its last event happened.
@@ -139,15 +154,17 @@ export async function openVista(catalog: Map<string, { category: string; price: 
     const unstored = query.history.filter((i) => !replayed.has(i.line))
     const cart = unstored.filter((i) => i.kind === 'add').map((i) => i.item)
     const bought = new Set(unstored.filter((i) => i.kind === 'buy').map((i) => i.item))
-    return loadModelData(source, {
-      strategy: 'for-you',
-      anonymousId: query.user,
-      // The page on screen: the product the shopper viewed last, where the visit is under way.
-      ...(last && !replayed.has(last.line) && last.kind === 'view' ? { item: last.item } : {}),
-      cart: cart.filter((i) => !bought.has(i)),
-      recent: recentOf(query),
-      now: query.now,
-    })
+    return retried(() =>
+      loadModelData(source, {
+        strategy: 'for-you',
+        anonymousId: query.user,
+        // The page on screen: the product the shopper viewed last, where the visit is under way.
+        ...(last && !replayed.has(last.line) && last.kind === 'view' ? { item: last.item } : {}),
+        cart: cart.filter((i) => !bought.has(i)),
+        recent: recentOf(query),
+        now: query.now,
+      }),
+    )
   }
 
   const rankLoaded = (data: Loaded, query: Query) =>

@@ -74,6 +74,28 @@ describe('for you', () => {
     expect(forYou(input, 2).map((p) => p.item)).toEqual(['near-a', 'near-b'])
   })
 
+  it('adds the trending items of the favourite category, weighted by FOR_YOU.affinity', () => {
+    const item = (id: string, category: string) => ({ id, title: id, category, price: 1, image: null, inStock: true })
+    const input = data([viewed('x', MINUTE)], {
+      catalog: new Map([
+        ['x', item('x', 'tea')],
+        ['tea-hit', item('tea-hit', 'tea')],
+        ['pot-hit', item('pot-hit', 'pots')],
+      ]),
+      trending: [
+        { item: 'pot-hit', score: 2, category: 'pots' },
+        { item: 'tea-hit', score: 1, category: 'tea' },
+      ],
+    })
+    Object.assign(FOR_YOU, { trendBlend: 0, affinity: 0 })
+    expect(forYou(input, 5)).toEqual([])
+    Object.assign(FOR_YOU, { affinity: 0.5 })
+    // All of the shopper's interest is in tea: 0.5 × 1 × (1 / 2, tea-hit's trend against the hottest).
+    expect(forYou(input, 5)).toEqual([
+      { item: 'tea-hit', score: 0.25, reasons: ['Popular in tea, a category you like'] },
+    ])
+  })
+
   it('counts a visit back from now while no pause is longer than VISIT_GAP_MS', () => {
     const history = [viewed('a', MINUTE), viewed('b', 20 * MINUTE), viewed('c', 20 * MINUTE + VISIT_GAP_MS + 1)]
     expect(visitLength(history, NOW)).toBe(2)

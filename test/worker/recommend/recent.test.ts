@@ -78,8 +78,9 @@ describe('GET /v1/recommendations with recent', () => {
     const { status, body } = await get({ anonymousId: 'new-1', recent: 'tea-1.v3' })
     expect(status).toBe(200)
     expect(body.items.map((i) => i.id).slice(0, 2)).toEqual(['tea-2', 'pot-1'])
-    expect(body.items[0]!.reasons[0]).toBe('Because you viewed Sencha')
-    expect(body.items[1]!.reasons[0]).toBe('Because you viewed Sencha')
+    // Both cite Sencha: as its co-view, or as what shoppers opened after it.
+    for (const item of body.items.slice(0, 2))
+      expect(item.reasons[0]).toMatch(/^(Because you viewed|Shoppers often look at this after) Sencha$/)
     // Without it, the same shopper gets the cold-start answer: nothing cites Sencha.
     const cold = await get({ anonymousId: 'new-1' })
     expect(cold.body.items.flatMap((i) => i.reasons)).not.toContain('Because you viewed Sencha')
@@ -87,7 +88,7 @@ describe('GET /v1/recommendations with recent', () => {
     const recently = await get({ anonymousId: 'new-1', strategy: 'recently-viewed', recent: 'tea-1.v3' })
     expect(recently.body.items.map((i) => [i.id, i.reasons])).toEqual([['tea-1', ['You viewed this just now']]])
     const added = await get({ anonymousId: 'new-1', recent: 'tea-1.a3,tea-1.v9' })
-    expect(added.body.items[0]!.reasons[0]).toBe('Because you added Sencha to your cart')
+    expect(added.body.items[0]!.reasons).toContain('Because you added Sencha to your cart')
     // A bought item is not recommended again.
     const bought = await get({ anonymousId: 'new-1', recent: 'tea-2.b1' })
     expect(bought.body.items.map((i) => i.id)).not.toContain('tea-2')

@@ -46,6 +46,15 @@ export const forYou: Recommender = (data, limit) => {
   lists.push(
     hot.map((t) => ({ item: t.item, score: (FOR_YOU.trendBlend * t.score) / top, reasons: ['Popular this week'] })),
   )
+  // What is popular where the shopper's taste lies: a fresh pick is often from a favourite category.
+  if (FOR_YOU.affinity > 0) {
+    const had = new Set(history.map((h) => h.item))
+    lists.push(
+      categoryAffinity(data, limit)
+        .filter((s) => !had.has(s.item))
+        .map((s) => ({ ...s, score: s.score * FOR_YOU.affinity })),
+    )
+  }
   const skip = unwanted(data)
   return merge(lists)
     .filter((s) => s.score > 0 && !skip.has(s.item))
