@@ -282,7 +282,14 @@ describe('error answers', () => {
         limited,
       ],
       ['event buffer down', 500, '/v1/events', post(events), { ...env, EVENT_BUFFER: brokenBuffer }],
-      ['D1 down, recommendations', 500, `/v1/recommendations?${q({})}`, {}, { ...env, DB: brokenDb }],
+      // A shopper's history is always read from D1 (shared parts may come from the isolate's memory meanwhile).
+      [
+        'D1 down, recommendations',
+        500,
+        `/v1/recommendations?${q({ strategy: 'for-you', anonymousId: 'd1-down' })}`,
+        {},
+        { ...env, DB: brokenDb },
+      ],
       ['D1 down, admin', 500, `/v1/admin/${siteA.id}/actions`, bearer(siteA.admin), { ...env, DB: brokenDb }],
     ]
   }

@@ -100,7 +100,10 @@ const pairStatement = (kind: 'seen' | 'bought', newOnes: string, old: string) =>
 
 // "Opened next": each new shopper-item links from the shopper's latest other item before its first event, stored
 // or in this batch (same-millisecond events have no known order, so they never link), once, with the smaller of
-// the two weights, scaled by how soon it came (?15 / (?15 + gap)) and only within ?16 of it.
+// the two weights, scaled by how soon it came (?15 / (?15 + gap)) and only within ?16 of it. The weight counts
+// squared (over an established browser's, ?7): an item's list of what comes next is sparse and "for you" weighs
+// it strongly, so a fresh browser's link counts a hundredth of a regular's, not a tenth, or a few hundred fake
+// profiles could put an item at the head of another's list.
 const NEXT_PAIRS = `
   WITH ${PENDING},
   arrived AS (
@@ -120,7 +123,8 @@ const NEXT_PAIRS = `
     SELECT *, ROW_NUMBER() OVER (PARTITION BY visitor, item ORDER BY prev_ts DESC, prev) AS r FROM earlier
   )
   INSERT INTO item_pairs (site_id, kind, a, b, weight)
-  SELECT ?1, 'next', prev, item, SUM(min(weight, prev_weight) * ?15 / (?15 + first_ts - prev_ts)) FROM latest
+  SELECT ?1, 'next', prev, item, SUM(min(weight, prev_weight) * min(weight, prev_weight) / ?7 * ?15 / (?15 + first_ts - prev_ts))
+  FROM latest
   WHERE r = 1 AND prev_weight > 0 GROUP BY prev, item
   ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
 

@@ -96,7 +96,8 @@ describe('"opened next" transitions', () => {
     ).results
   const view = (item: string, shopper: string, ts: number) =>
     makeEvent('Product Viewed', { product_id: item }, as(shopper, ts))
-  const soon = (gap: number) => NEXT.halfAfterMs / (NEXT.halfAfterMs + gap)
+  // A first-day browser weighs 1, so its link weighs 1² / TRUST.established.
+  const soon = (gap: number) => NEXT.halfAfterMs / (NEXT.halfAfterMs + gap) / TRUST.established
   const t0 = NOW - 3 * 86_400_000
 
   it('link each new item from the one opened just before, one way, weighted by how soon it came', async () => {
