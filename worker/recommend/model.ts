@@ -102,9 +102,9 @@ export const FOR_YOU = {
   /** Ratings are graded signals: a low rating pushes similar items down. */
   ratings: { 1: -1, 2: -0.5, 3: 0.3, 4: 1.2, 5: 1.5 } as Record<number, number>,
   /** Each older item in the history counts this much less than the one after it. */
-  recency: 0.7,
+  recency: 0.85,
   /** Weight of the time-decayed popularity blended into personal scores. */
-  trendBlend: 0,
+  trendBlend: 0.2,
   /** Weight of "opened next" transitions from the shopper's latest items, against co-occurrence's 1. */
   next: 32,
   /** Each older source of transitions counts this much less than the one after it. */
