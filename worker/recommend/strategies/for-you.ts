@@ -23,16 +23,16 @@ export const forYou: Recommender = (data, limit) => {
   }
   // The visit under way says most about what the shopper wants now.
   const inVisit = visitLength(history, data.now)
-  const now = (position: number) => (position < inVisit ? FOR_YOU.visit : 1)
+  const visitFactor = (position: number) => (position < inVisit ? FOR_YOU.visit : 1)
   const lists: Scored[][] = history.map((h, position) => {
-    const weight = interest(h, position) * now(position)
+    const weight = interest(h, position) * visitFactor(position)
     const reason = because(h, titleOf(data, h.item))
     return similar(data, data.seen, h.item, reason).map((s) => ({ ...s, score: s.score * weight }))
   })
   // Co-occurrence has no direction; what shoppers opened next after the latest items is where a visit heads.
   history.slice(0, FOR_YOU.nextSources).forEach((h, position) => {
     const weight =
-      (FOR_YOU.next * taste(h) * FOR_YOU.nextRecency ** position * now(position)) /
+      (FOR_YOU.next * taste(h) * FOR_YOU.nextRecency ** position * visitFactor(position)) /
       Math.max(1, data.support.get(h.item) ?? 1)
     const reason = `Shoppers often look at this after ${titleOf(data, h.item)}`
     lists.push(
