@@ -9,7 +9,7 @@ import { itemKnnFit, mostPopular } from './quality/baselines'
 import { easeFit } from './quality/ease'
 import type { Recency } from './quality/item-index'
 import { markovFit } from './quality/markov'
-import { casesOf, compare, evaluate, formatTable, type Outcomes, quality } from './quality/metrics'
+import { casesOf, compare, evaluate, formatTable, type Outcomes, quality, scoreLists } from './quality/metrics'
 import { defaultRatingsFile, parseRatings } from './quality/movielens'
 import {
   type Case,
@@ -142,8 +142,8 @@ async function tuneVista(vista: VistaBench, cases: Case[]): Promise<typeof FOR_Y
   const keys = [...new Set(cases.map((c) => c.key))]
   const random = seeded(7)
   const kept = new Set(keys.length <= TUNING_STATES ? keys : keys.filter(() => random() < TUNING_STATES / keys.length))
-  cases = cases.filter((c) => kept.has(c.key))
-  for (const c of cases) {
+  const sampled = cases.filter((c) => kept.has(c.key))
+  for (const c of sampled) {
     if (states.has(c.key)) continue
     const query = queryOf(c, 10)
     states.set(c.key, { query, data: await vista.load(query) })
@@ -151,13 +151,7 @@ async function tuneVista(vista: VistaBench, cases: Case[]): Promise<typeof FOR_Y
   log(`  loaded ${states.size} validation states in ${seconds(start)} s`)
   const score = () => {
     const lists = new Map([...states].map(([key, s]) => [key, vista.rankLoaded(s.data, s.query)]))
-    const hits = cases.map((c) => lists.get(c.key)!.indexOf(c.target))
-    return objective({
-      model: '',
-      hits: hits.map((p) => (p < 0 ? 0 : 1)),
-      gains: hits.map((p) => (p < 0 ? 0 : 1 / Math.log2(p + 2))),
-      msPerQuery: 0,
-    })
+    return objective({ model: 'vista for-you', ...scoreLists(sampled, lists), msPerQuery: 0 })
   }
   const tunables = FOR_YOU as unknown as Record<string, number>
   const timed = performance.now()

@@ -120,11 +120,12 @@ const NEXT_PAIRS = `
     JOIN weights w ON w.visitor = p.visitor AND w.item = p.item
   ),
   latest AS (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY visitor, item ORDER BY prev_ts DESC, prev) AS r FROM earlier
+    SELECT *, min(weight, prev_weight) AS w,
+           ROW_NUMBER() OVER (PARTITION BY visitor, item ORDER BY prev_ts DESC, prev) AS r
+    FROM earlier
   )
   INSERT INTO item_pairs (site_id, kind, a, b, weight)
-  SELECT ?1, 'next', prev, item, SUM(min(weight, prev_weight) * min(weight, prev_weight) / ?7 * ?15 / (?15 + first_ts - prev_ts))
-  FROM latest
+  SELECT ?1, 'next', prev, item, SUM(w * w / ?7 * ?15 / (?15 + first_ts - prev_ts)) FROM latest
   WHERE r = 1 AND prev_weight > 0 GROUP BY prev, item
   ON CONFLICT (site_id, kind, a, b) DO UPDATE SET weight = weight + excluded.weight`
 

@@ -1,6 +1,6 @@
 // A first-order item-transition baseline: what users interact with next after an item.
 import { buildIndex, type Recency, type Row, sparseRanker } from './item-index'
-import { chronological, type Interaction, type Ranker } from './protocol'
+import { byUser, type Interaction, type Ranker } from './protocol'
 
 /**
  * Each indexed item's row of transition probabilities count(i→j)/out(i), from every user's train sequence in
@@ -8,11 +8,9 @@ import { chronological, type Interaction, type Ranker } from './protocol'
  * other models' user-item cells.
  */
 export function transitionRows(train: Interaction[], indexOf: Map<string, number>, n: number): Row[] {
-  const byUser = new Map<string, Interaction[]>()
-  for (const r of train) byUser.get(r.user)?.push(r) ?? byUser.set(r.user, [r])
   const counts = Array.from({ length: n }, () => new Map<number, number>())
-  for (const events of byUser.values()) {
-    const sequence = events.sort(chronological).map((r) => indexOf.get(r.item)!)
+  for (const events of byUser(train).values()) {
+    const sequence = events.map((r) => indexOf.get(r.item)!)
     const counted = new Set<string>()
     for (let t = 1; t < sequence.length; t++) {
       const [i, j] = [sequence[t - 1]!, sequence[t]!]

@@ -24,12 +24,15 @@ export async function evaluate(ranker: Ranker, cases: Case[], k = 10): Promise<O
     lists.set(c.key, top)
   }
   const msPerQuery = lists.size ? (performance.now() - start) / lists.size : 0
+  return { model: ranker.name, ...scoreLists(cases, lists), msPerQuery }
+}
+
+/** Every case's hit and gain against its state's list (`lists` by case key, best first, cut at k). */
+export function scoreLists(cases: Case[], lists: ReadonlyMap<string, string[]>): Pick<Outcomes, 'hits' | 'gains'> {
   const positions = cases.map((c) => lists.get(c.key)!.indexOf(c.target))
   return {
-    model: ranker.name,
     hits: positions.map((p) => (p < 0 ? 0 : 1)),
     gains: positions.map((p) => (p < 0 ? 0 : 1 / Math.log2(p + 2))),
-    msPerQuery,
   }
 }
 

@@ -45,8 +45,6 @@ function toEvent(i: Interaction, category: string | undefined): VistaEvent {
   }
 }
 
-const RECENT_KIND = { view: 'view', add: 'add', buy: 'buy', rate: 'rate' } as const
-
 /** A Cache API stand-in held in memory: the bench's process is one location, its parts read once from D1. */
 function memoryCache(): Cache {
   const held = new Map<string, Response>()
@@ -144,7 +142,7 @@ export async function openVista(catalog: Map<string, { category: string; price: 
     for (const i of [...query.history].reverse()) {
       if (replayed.has(i.line) || kept.has(`${i.item} ${i.kind}`)) continue
       kept.add(`${i.item} ${i.kind}`)
-      recent.push({ id: i.item, kind: RECENT_KIND[i.kind], ts: i.ts, ...(i.rating ? { rating: i.rating } : {}) })
+      recent.push({ id: i.item, kind: i.kind, ts: i.ts, ...(i.rating ? { rating: i.rating } : {}) })
     }
     return recent.slice(0, MAX_RECENT)
   }

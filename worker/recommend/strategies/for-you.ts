@@ -1,4 +1,5 @@
-// "For you": items similar to the shopper's history, weighted by what they did and how lately.
+// "For you": items similar to the shopper's history and what shoppers open next after their latest items,
+// weighted by what they did, how lately and in this visit, with popularity where their taste lies.
 import { FOR_YOU, interest, merge, taste, titleOf, byScore, visitLength } from '../model'
 import type { HistoryItem, ModelData, Recommender, Scored } from '../model'
 import { alsoViewed, similar } from './co-occurrence'
